@@ -1,0 +1,40 @@
+namespace Rpm;
+
+/// <summary>A personalized answer and everything that explains it: the rationale, the query's features and the retrieved examples.</summary>
+public sealed class RpmResponse
+{
+    /// <summary>Initializes a new instance of the <see cref="RpmResponse"/> class.</summary>
+    /// <param name="answer">The final answer, in the task's canonical form.</param>
+    /// <param name="rationale">The personalized rationale that leads to the answer.</param>
+    /// <param name="queryFeatures">The query's features, tagged with the user's factors or unassigned.</param>
+    /// <param name="examples">The retrieved past reasoning paths, most similar first.</param>
+    /// <param name="usage">What the model calls of this response cost.</param>
+    public RpmResponse(string answer, string rationale, IReadOnlyList<Feature> queryFeatures, IReadOnlyList<RetrievedExample> examples, ModelUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        ArgumentNullException.ThrowIfNull(rationale);
+        ArgumentNullException.ThrowIfNull(queryFeatures);
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(usage);
+        Answer = answer;
+        Rationale = rationale;
+        QueryFeatures = queryFeatures;
+        Examples = examples;
+        Usage = usage;
+    }
+
+    /// <summary>Gets the final answer, in the task's canonical form (a label, a rating on the scale's grid, an option, or text).</summary>
+    public string Answer { get; }
+
+    /// <summary>Gets the personalized rationale that leads to the answer.</summary>
+    public string Rationale { get; }
+
+    /// <summary>Gets the query's features, tagged with the user's factors or unassigned.</summary>
+    public IReadOnlyList<Feature> QueryFeatures { get; }
+
+    /// <summary>Gets the retrieved past reasoning paths, most similar first.</summary>
+    public IReadOnlyList<RetrievedExample> Examples { get; }
+
+    /// <summary>Gets what the model calls of this response cost.</summary>
+    public ModelUsage Usage { get; }
+}

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Tokenizers;
+
+namespace Rpm;
+
+/// <summary>Options of the RPM pipeline and its default stages.</summary>
+public sealed class RpmOptions
+{
+    /// <summary>Gets or sets K, the number of past reasoning paths retrieved for a query. Default 3, as in the paper.</summary>
+    public int RetrievalCount { get; set; } = 3;
+
+    /// <summary>Gets or sets how many independent model calls of a build run at once. Default 4.</summary>
+    public int MaxConcurrency { get; set; } = 4;
+
+    /// <summary>
+    /// Gets or sets how many times an answer that is not valid JSON, breaks the schema or fails validation is
+    /// requested again, with the error told to the model. Default 1.
+    /// </summary>
+    public int MaxOutputRetries { get; set; } = 1;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether structured outputs are requested with a JSON schema in
+    /// <see cref="ChatOptions.ResponseFormat"/> (default). When <see langword="false"/>, JSON mode is requested and the
+    /// schema is written into the prompt instead, for endpoints that reject schemas.
+    /// </summary>
+    public bool UseJsonSchemaResponseFormat { get; set; } = true;
+
+    /// <summary>Gets or sets chat options applied to every call (e.g. model id, temperature); cloned per call, never mutated.</summary>
+    public ChatOptions? ChatOptions { get; set; }
+
+    /// <summary>Gets or sets the most features the model may return for one input. Default 8.</summary>
+    public int MaxFeaturesPerItem { get; set; } = 8;
+
+    /// <summary>Gets or sets the fewest factors factor construction should produce. Default 3.</summary>
+    public int MinFactors { get; set; } = 3;
+
+    /// <summary>Gets or sets the most factors factor construction may produce. Default 10.</summary>
+    public int MaxFactors { get; set; } = 10;
+
+    /// <summary>
+    /// Gets or sets the longest input, in tokens, placed in a prompt; longer inputs are cut (head kept) and the
+    /// prompt says so. Default 1,024.
+    /// </summary>
+    public int MaxInputTokens { get; set; } = 1024;
+
+    /// <summary>
+    /// Gets or sets the tokenizer used to count and cut prompt text. When <see langword="null"/>, a
+    /// character heuristic (about four characters a token) is used.
+    /// </summary>
+    public Tokenizer? Tokenizer { get; set; }
+
+    /// <summary>Gets or sets the most texts sent to the embedding generator in one request. Default 64.</summary>
+    public int EmbeddingBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// Gets or sets the share of new history features that may fit none of the existing factors before an
+    /// incremental update rebuilds the factors from all features. Default 0.3.
+    /// </summary>
+    public double FactorRebuildThreshold { get; set; } = 0.3;
+
+    /// <summary>Gets or sets the clock used for model timestamps. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Checks every option and throws one exception that names each invalid option.</summary>
+    /// <exception cref="ArgumentException">One or more options are invalid.</exception>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        Check(RetrievalCount is >= 1 and <= 100, $"{nameof(RetrievalCount)} must be between 1 and 100 (was {RetrievalCount}).");
+        Check(MaxConcurrency is >= 1 and <= 256, $"{nameof(MaxConcurrency)} must be between 1 and 256 (was {MaxConcurrency}).");
+        Check(MaxOutputRetries is >= 0 and <= 5, $"{nameof(MaxOutputRetries)} must be between 0 and 5 (was {MaxOutputRetries}).");
+        Check(MaxFeaturesPerItem is >= 1 and <= 50, $"{nameof(MaxFeaturesPerItem)} must be between 1 and 50 (was {MaxFeaturesPerItem}).");
+        Check(MinFactors >= 1, $"{nameof(MinFactors)} must be at least 1 (was {MinFactors}).");
+        Check(MaxFactors >= MinFactors && MaxFactors <= 100, $"{nameof(MaxFactors)} must be between {nameof(MinFactors)} ({MinFactors}) and 100 (was {MaxFactors}).");
+        Check(MaxInputTokens is >= 16 and <= 1_000_000, $"{nameof(MaxInputTokens)} must be between 16 and 1,000,000 (was {MaxInputTokens}).");
+        Check(EmbeddingBatchSize is >= 1 and <= 4096, $"{nameof(EmbeddingBatchSize)} must be between 1 and 4,096 (was {EmbeddingBatchSize}).");
+        Check(FactorRebuildThreshold is >= 0 and <= 1, $"{nameof(FactorRebuildThreshold)} must be between 0 and 1 (was {FactorRebuildThreshold}).");
+        Check(TimeProvider is not null, $"{nameof(TimeProvider)} must not be null.");
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid RpmOptions: " + string.Join(" ", errors));
+        }
+
+        void Check(bool condition, string error)
+        {
+            if (!condition)
+            {
+                errors.Add(error);
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+
+namespace Rpm;
+
+/// <summary>The prompts of every stage of the method. Instructions live in the system message; all user text travels as data.</summary>
+internal static class RpmPrompts
+{
+    /// <summary>Changes whenever a prompt changes, so that checkpoints and caches of older prompts are not reused.</summary>
+    public const string Version = "rpm-prompts-v1";
+
+    public const string Unassigned = "unassigned";
+
+    public static IReadOnlyList<ChatMessage> FeatureExtraction(FeatureExtractionRequest request, RpmOptions options, TextBudget budget)
+    {
+        RpmTask task = request.Task;
+        bool factorAware = request.Factors is not null;
+        bool judgeInfluence = task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null;
+
+        var system = new List<string>
+        {
+            "You analyse one input for a system that learns how a particular user reasons.",
+            TaskLine(task),
+            $"List the features of the input that could influence how a person answers it: between 1 and {options.MaxFeaturesPerItem} features. " +
+            "Leave out everything that does not matter for the answer.",
+            "Each feature has a \"name\" (two to four words, general enough to recur in other inputs, e.g. \"Taste\"), " +
+            "a \"context\" (what the feature is in this input, one short phrase, e.g. \"the flavour of the product\") and a \"factor\".",
+        };
+
+        if (factorAware)
+        {
+            system.Add(
+                "The user's existing factors are listed under \"factors\" in the data. Set \"factor\" to the exact name of the factor the feature belongs to, " +
+                $"or to null when it fits none of them (it is then kept as {Unassigned}). Never invent a new factor name.");
+        }
+        else
+        {
+            system.Add("Set \"factor\" to a broader category the feature belongs to (e.g. \"Product quality\", \"Narrative darkness\").");
+        }
+
+        if (judgeInfluence)
+        {
+            system.Add(
+                "The data also holds the text the user actually wrote for this input (\"userOutput\"). For each feature set \"influential\" to true when it visibly shaped that text, " +
+                "and then \"polarity\" to \"positive\" (the text leans toward the feature), \"neutral\" or \"negative\" (the text leans away from it); otherwise influential false and polarity null.");
+        }
+
+        system.Add(PromptData.DataRule);
+        system.Add("Reply with one JSON object: {\"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}.");
+
+        var data = new JsonObject
+        {
+            ["itemId"] = request.ItemId,
+            ["input"] = budget.Fit(request.Input),
+        };
+        AddOptions(data, task, request.Options);
+        if (judgeInfluence)
+        {
+            data["userOutput"] = budget.Fit(request.KnownOutput!);
+        }
+
+        if (factorAware)
+        {
+            data["factors"] = StatisticsNode(task, request.Factors!);
+        }
+
+        return Messages(system, data);
+    }
+
+    public static IReadOnlyList<ChatMessage> FactorConstruction(RpmTask task, IReadOnlyList<DistinctFeature> features, RpmOptions options)
+    {
+        var system = new List<string>
+        {
+            "You build the model of one user for a system that learns how this user reasons.",
+            TaskLine(task),
+            "The data lists every feature found in the inputs of the user's history: its name, how many items it appeared in, example contexts, and the categories suggested for it.",
+            $"Group these features into between {options.MinFactors} and {options.MaxFactors} user-level factors: each factor a named theme that could drive this user's answers " +
+            "(e.g. \"Product quality\", \"Narrative darkness\"). Give each factor a one-sentence description.",
+            "Assign every feature, by its exact name, to exactly one factor under \"features\". Use only feature names from the data. Factor names must be distinct.",
+            PromptData.DataRule,
+            "Reply with one JSON object: {\"factors\": [{\"name\": ..., \"description\": ..., \"features\": [feature names]}]}.",
+        };
+
+        var list = new JsonArray();
+        foreach (DistinctFeature feature in features)
+        {
+            list.Add(new JsonObject
+            {
+                ["name"] = feature.Name,
+                ["items"] = feature.Count,
+                ["contexts"] = PromptData.Strings(feature.Contexts),
+                ["suggestedFactors"] = PromptData.Strings(feature.SuggestedFactors),
+            });
+        }
+
+        return Messages(system, new JsonObject { ["features"] = list });
+    }
+
+    public static IReadOnlyList<ChatMessage> ReasoningPath(ReasoningPathRequest request, TextBudget budget)
+    {
+        RpmTask task = request.Task;
+        var system = new List<string>
+        {
+            "You explain how one particular user reasons.",
+            TaskLine(task),
+            "The data holds one past input of this user, its features (each tagged with one of the user's factors), the statistics of the user's factors over the whole history, " +
+            "and the answer the user actually gave (\"userAnswer\").",
+            "Write the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
+            "Cite the relevant statistics by number. Use only the features and statistics given: do not invent facts about the input.",
+            PromptData.DataRule,
+            "Reply with one JSON object: {\"reasoning\": \"...\"}.",
+        };
+
+        var data = new JsonObject
+        {
+            ["itemId"] = request.Item.Id,
+            ["input"] = budget.Fit(request.Item.Input),
+        };
+        AddOptions(data, task, request.Item.Options);
+        data["features"] = FeaturesNode(request.Features);
+        data["factors"] = StatisticsNode(task, request.Statistics);
+        data["userAnswer"] = budget.Fit(request.Item.Output);
+        return Messages(system, data);
+    }
+
+    public static IReadOnlyList<ChatMessage> Generation(
+        UserModel model, RpmQuery query, IReadOnlyList<Feature> features, IReadOnlyList<RetrievedExample> examples, TextBudget budget)
+    {
+        RpmTask task = model.Task;
+        var system = new List<string>
+        {
+            "You predict how one particular user answers a new input, by reasoning the way this user reasons.",
+            TaskLine(task),
+            "The data holds the new input (\"query\"), its features tagged with the user's factors, the statistics of the user's factors over the user's history, " +
+            $"and the user's most similar past inputs (\"examples\", most similar first), each with its features, the reasoning that explains the user's answer, and that answer.",
+            $"Features tagged \"{Unassigned}\" fit none of the user's factors: no statistics exist for them, so do not assume any.",
+            "First write a rationale, in three to six sentences, that applies this user's reasoning patterns and factor statistics to the new input. Then give the final answer.",
+            AnswerRule(task),
+            PromptData.DataRule,
+            "Reply with one JSON object: {\"rationale\": \"...\", \"answer\": \"...\"}.",
+        };
+
+        var data = new JsonObject { ["query"] = budget.Fit(query.Input) };
+        AddOptions(data, task, query.Options);
+        data["queryFeatures"] = FeaturesNode(features);
+        data["factors"] = StatisticsNode(task, model.Statistics);
+        var list = new JsonArray();
+        foreach (RetrievedExample example in examples)
+        {
+            var node = new JsonObject
+            {
+                ["input"] = budget.Fit(example.Path.Item.Input),
+            };
+            AddOptions(node, task, example.Path.Item.Options);
+            node["similarity"] = Math.Round(example.Similarity, 3);
+            node["features"] = FeaturesNode(example.Path.Features);
+            node["reasoning"] = example.Path.Reasoning;
+            node["userAnswer"] = budget.Fit(example.Path.Item.Output);
+            list.Add(node);
+        }
+
+        data["examples"] = list;
+        return Messages(system, data);
+    }
+
+    public static string AnswerRule(RpmTask task) => task.Kind switch
+    {
+        RpmTaskKind.Classification => $"The answer must be exactly one of these labels: {string.Join(", ", task.Labels)}.",
+        RpmTaskKind.Rating => string.Create(
+            CultureInfo.InvariantCulture,
+            $"The answer must be a number from {task.Scale!.Format(task.Scale.Minimum)} to {task.Scale.Format(task.Scale.Maximum)} in steps of {task.Scale.Step}, written as a number only."),
+        RpmTaskKind.MultipleChoice => "The answer must be exactly the text of one of the options listed under \"options\".",
+        _ => "The answer is the text the user would write, in the user's own style.",
+    };
+
+    public static string TaskLine(RpmTask task) => $"The task: {task.Description}";
+
+    public static JsonArray FeaturesNode(IEnumerable<Feature> features)
+    {
+        var array = new JsonArray();
+        foreach (Feature feature in features)
+        {
+            array.Add(new JsonObject
+            {
+                ["name"] = feature.Name,
+                ["context"] = feature.Context,
+                ["factor"] = feature.Factor ?? Unassigned,
+            });
+        }
+
+        return array;
+    }
+
+    public static JsonArray StatisticsNode(RpmTask task, IEnumerable<FactorStatistics> statistics)
+    {
+        var array = new JsonArray();
+        foreach (FactorStatistics s in statistics)
+        {
+            var node = new JsonObject
+            {
+                ["factor"] = s.Factor.Name,
+                ["description"] = s.Factor.Description,
+                ["coverage"] = s.Coverage,
+            };
+
+            if (task.Kind == RpmTaskKind.Generation)
+            {
+                node["influence"] = s.Influence ?? 0;
+                node["polarity"] = new JsonObject
+                {
+                    ["positive"] = Math.Round(s.PositiveShare ?? 0, 3),
+                    ["neutral"] = Math.Round(s.NeutralShare ?? 0, 3),
+                    ["negative"] = Math.Round(s.NegativeShare ?? 0, 3),
+                };
+            }
+            else
+            {
+                // Only answers the user gave under this factor; an absent answer has propensity 0.
+                var propensity = new JsonObject();
+                foreach (var (label, value) in s.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    propensity[label] = Math.Round(value, 3);
+                }
+
+                node["propensity"] = propensity;
+                if (s.MeanRating is double mean)
+                {
+                    node["meanAnswer"] = Math.Round(mean, 3);
+                }
+            }
+
+            array.Add(node);
+        }
+
+        return array;
+    }
+
+    private static void AddOptions(JsonObject data, RpmTask task, IReadOnlyList<string>? options)
+    {
+        if (task.Kind == RpmTaskKind.MultipleChoice)
+        {
+            data["options"] = PromptData.Strings(options is { Count: > 0 } ? options : task.Labels);
+        }
+    }
+
+    private static ChatMessage[] Messages(List<string> system, JsonObject data) =>
+    [
+        new ChatMessage(ChatRole.System, string.Join("\n", system)),
+        new ChatMessage(ChatRole.User, PromptData.Wrap(data)),
+    ];
+}
+
+/// <summary>A feature name as seen across a user's history, for factor construction.</summary>
+internal sealed record DistinctFeature(string Name, int Count, IReadOnlyList<string> Contexts, IReadOnlyList<string> SuggestedFactors);

@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+
+namespace Rpm;
+
+/// <summary>Source-generated JSON metadata for everything Rpm.Core stores or asks the model for.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
+    AllowTrailingCommas = true,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
+[JsonSerializable(typeof(UserModel))]
+[JsonSerializable(typeof(FeatureListOutput))]
+[JsonSerializable(typeof(FactorListOutput))]
+[JsonSerializable(typeof(ReasoningOutput))]
+[JsonSerializable(typeof(AnswerOutput))]
+[JsonSerializable(typeof(FeatureCheckpoint))]
+[JsonSerializable(typeof(FactorCheckpoint))]
+[JsonSerializable(typeof(ReasoningCheckpoint))]
+internal sealed partial class RpmJsonContext : JsonSerializerContext;

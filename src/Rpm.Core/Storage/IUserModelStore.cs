@@ -1,0 +1,33 @@
+namespace Rpm;
+
+/// <summary>Keeps built user models. Saves are atomic and versioned (optimistic concurrency).</summary>
+public interface IUserModelStore
+{
+    /// <summary>Gets the saved model of a user.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The model, or <see langword="null"/> when none is saved.</returns>
+    Task<UserModel?> GetAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a user model atomically: either the whole new model is stored or the previous one stays intact.</summary>
+    /// <param name="model">The model to save.</param>
+    /// <param name="expectedVersion">
+    /// The version the caller read before changing the model: the save fails with
+    /// <see cref="UserModelConcurrencyException"/> when the stored version differs. 0 means "no model may be stored yet";
+    /// <see langword="null"/> skips the check (last writer wins).
+    /// </param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The saved model, whose <see cref="UserModel.Version"/> is the new stored version.</returns>
+    Task<UserModel> SaveAsync(UserModel model, long? expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the saved model of a user.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when a model was deleted.</returns>
+    Task<bool> DeleteAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the users that have a saved model.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The user ids, in ordinal order.</returns>
+    Task<IReadOnlyList<string>> ListUserIdsAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,46 @@
+namespace Rpm;
+
+/// <summary>Thrown when a stage of the RPM method fails, naming the stage and the item it was working on.</summary>
+public class RpmStageException : Exception
+{
+    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
+    public RpmStageException()
+        : this("An RPM stage failed.")
+    {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
+    /// <param name="message">The message.</param>
+    public RpmStageException(string message)
+        : base(message)
+    {
+        ItemId = string.Empty;
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public RpmStageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        ItemId = string.Empty;
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
+    /// <param name="stage">The stage that failed.</param>
+    /// <param name="itemId">The history item or query (or user, for factor construction) being processed.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public RpmStageException(RpmStage stage, string itemId, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Stage = stage;
+        ItemId = itemId;
+    }
+
+    /// <summary>Gets the stage that failed.</summary>
+    public RpmStage Stage { get; }
+
+    /// <summary>Gets the history item or query (or user, for factor construction) being processed.</summary>
+    public string ItemId { get; }
+}

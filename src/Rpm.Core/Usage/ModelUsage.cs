@@ -1,0 +1,41 @@
+using Microsoft.Extensions.AI;
+
+namespace Rpm;
+
+/// <summary>What model work cost: calls (retries included) and tokens, as reported by the endpoint.</summary>
+/// <param name="Calls">The number of chat requests sent, retries included.</param>
+/// <param name="InputTokens">The input tokens the endpoint reported (0 when it reported none).</param>
+/// <param name="OutputTokens">The output tokens the endpoint reported (0 when it reported none).</param>
+/// <param name="UnreportedCalls">The number of calls for which the endpoint reported no token usage.</param>
+public sealed record ModelUsage(int Calls, long InputTokens, long OutputTokens, int UnreportedCalls = 0)
+{
+    /// <summary>Gets usage of nothing.</summary>
+    public static ModelUsage None { get; } = new(0, 0, 0);
+
+    /// <summary>Gets the total of input and output tokens.</summary>
+    public long TotalTokens => InputTokens + OutputTokens;
+
+    /// <summary>Adds two usages.</summary>
+    /// <param name="left">The first usage.</param>
+    /// <param name="right">The second usage.</param>
+    /// <returns>The sum.</returns>
+    public static ModelUsage operator +(ModelUsage left, ModelUsage right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return new(left.Calls + right.Calls, left.InputTokens + right.InputTokens, left.OutputTokens + right.OutputTokens, left.UnreportedCalls + right.UnreportedCalls);
+    }
+
+    /// <summary>Adds two usages.</summary>
+    /// <param name="other">The usage to add.</param>
+    /// <returns>The sum.</returns>
+    public ModelUsage Add(ModelUsage other) => this + other;
+
+    /// <summary>Creates the usage of one call from what the endpoint reported.</summary>
+    /// <param name="usage">The reported usage, or <see langword="null"/>.</param>
+    /// <returns>The usage of one call.</returns>
+    public static ModelUsage FromCall(UsageDetails? usage) =>
+        usage is null || (usage.InputTokenCount is null && usage.OutputTokenCount is null)
+            ? new(1, 0, 0, 1)
+            : new(1, usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0);
+}
