@@ -1,0 +1,115 @@
+// Rpm quick start: build one MovieLens user's model from the bundled data and answer that user's next query
+// with a real chat model at any OpenAI-compatible endpoint (OpenAI, Ollama /v1, vLLM, llama.cpp server).
+//
+//   RPM_ENDPOINT=http://localhost:11434/v1 RPM_MODEL=llama3.1 dotnet run --project samples/Rpm.QuickStart
+//
+// Settings (environment variables): RPM_ENDPOINT (base URL, default https://api.openai.com/v1 when RPM_API_KEY is
+// set), RPM_MODEL (default gpt-4o-mini), RPM_API_KEY (optional for local servers), RPM_USER (a user index, default 0),
+// RPM_HISTORY (how many of the user's latest ratings to build from, default 20).
+using System.ClientModel;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using OpenAI;
+using Rpm;
+using Rpm.Embeddings.MiniLM;
+
+string? apiKey = Environment.GetEnvironmentVariable("RPM_API_KEY");
+string? endpoint = Environment.GetEnvironmentVariable("RPM_ENDPOINT") ?? (apiKey is null ? null : "https://api.openai.com/v1");
+string model = Environment.GetEnvironmentVariable("RPM_MODEL") ?? "gpt-4o-mini";
+int userIndex = int.Parse(Environment.GetEnvironmentVariable("RPM_USER") ?? "0", CultureInfo.InvariantCulture);
+int historySize = int.Parse(Environment.GetEnvironmentVariable("RPM_HISTORY") ?? "20", CultureInfo.InvariantCulture);
+
+string dataDir = FindData();
+var (userId, history, query, gold) = LoadUser(Path.Combine(dataDir, "movielens-ratings"), userIndex, historySize);
+Console.WriteLine($"User {userId}: {history.Count} past ratings from MovieLens (data: {dataDir}).");
+Console.WriteLine($"Building the user model costs {2 * history.Count + 1} chat calls; answering costs 2.");
+
+if (endpoint is null || !await IsReachableAsync(endpoint, apiKey))
+{
+    Console.WriteLine();
+    Console.WriteLine(endpoint is null
+        ? "No chat endpoint is configured, so nothing was sent to a model."
+        : $"The chat endpoint {endpoint} did not answer, so nothing was sent to a model.");
+    Console.WriteLine("Set RPM_ENDPOINT to an OpenAI-compatible base URL and RPM_MODEL to a model it serves, for example:");
+    Console.WriteLine("  RPM_ENDPOINT=http://localhost:11434/v1 RPM_MODEL=llama3.1 dotnet run --project samples/Rpm.QuickStart   (Ollama)");
+    Console.WriteLine("  RPM_API_KEY=sk-... RPM_MODEL=gpt-4o-mini dotnet run --project samples/Rpm.QuickStart                    (OpenAI)");
+    return 0;
+}
+
+// The ten lines a host app needs: a chat client, an embedding generator, AddRpm.
+var services = new ServiceCollection();
+services.AddChatClient(new OpenAIClient(new ApiKeyCredential(apiKey ?? "unused"), new OpenAIClientOptions { Endpoint = new Uri(endpoint) })
+    .GetChatClient(model).AsIChatClient());
+services.AddMiniLmEmbeddingGenerator();
+services.AddRpm(o => o.ChatOptions = new ChatOptions { Temperature = 0 });
+await using ServiceProvider provider = services.BuildServiceProvider();
+RpmPipeline rpm = provider.GetRequiredService<RpmPipeline>();
+
+RpmTask task = RpmTask.Rating(
+    "movielens-rating",
+    "Predict the rating, from 0.5 to 5 stars in steps of 0.5, that the user gives a movie, from the movie's title and genres.",
+    new RatingScale(0.5, 5, 0.5));
+UserModel user = await rpm.BuildUserModelAsync(userId, task, history);
+Console.WriteLine($"Built: {user.Statistics.Count} factors ({string.Join(", ", user.Factors)}), {user.BuildUsage.Calls} calls, {user.BuildUsage.TotalTokens} tokens.");
+
+RpmResponse response = await rpm.RespondAsync(user, new RpmQuery(query, id: userId));
+Console.WriteLine();
+Console.WriteLine($"Query: {query}");
+Console.WriteLine($"Answer: {response.Answer}   (the user's real rating: {gold})");
+Console.WriteLine($"Why: {response.Rationale}");
+Console.WriteLine("Most similar past reasoning:");
+foreach (RetrievedExample example in response.Examples)
+{
+    Console.WriteLine($"  {example.Similarity:F3}  {example.Path.Item.Input} -> {example.Path.Item.Output}");
+}
+
+return 0;
+
+static async Task<bool> IsReachableAsync(string endpoint, string? apiKey)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+    using var request = new HttpRequestMessage(HttpMethod.Get, endpoint.TrimEnd('/') + "/models");
+    if (apiKey is not null)
+    {
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+    }
+
+    try
+    {
+        using HttpResponseMessage response = await http.SendAsync(request);
+        return true; // any HTTP answer means a server is there; a bad key shows up as a clear error later
+    }
+    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+    {
+        return false;
+    }
+}
+
+static string FindData()
+{
+    for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+    {
+        string candidate = Path.Combine(dir, "samples", "data");
+        if (Directory.Exists(candidate))
+        {
+            return candidate;
+        }
+    }
+
+    throw new DirectoryNotFoundException("samples/data (the bundled MovieLens sets) was not found above the program's folder.");
+}
+
+static (string UserId, List<HistoryItem> History, string Query, string Gold) LoadUser(string dir, int index, int historySize)
+{
+    using JsonDocument questions = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "questions.json")));
+    using JsonDocument outputs = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "outputs.json")));
+    JsonElement question = questions.RootElement[index];
+    string id = question.GetProperty("id").GetString()!;
+    string gold = outputs.RootElement.GetProperty("golds").EnumerateArray().First(g => g.GetProperty("id").GetString() == id).GetProperty("output").GetString()!;
+    var history = question.GetProperty("profile").EnumerateArray().TakeLast(historySize)
+        .Select(p => new HistoryItem(p.GetProperty("id").GetString()!, p.GetProperty("text").GetString()!, p.GetProperty("score").GetString()!))
+        .ToList();
+    return (id, history, question.GetProperty("input").GetString()!, gold);
+}
