@@ -38,9 +38,91 @@ public sealed class FeatureExtractor : IFeatureExtractor
         return new FeatureExtractionResult(features, usage);
     }
 
-    private Validated<IReadOnlyList<Feature>> Validate(FeatureListOutput output, FeatureExtractionRequest request)
+    /// <summary>
+    /// Extracts several inputs in one model call when there is more than one (the batch size is the caller's:
+    /// <see cref="RpmPipeline"/> uses <see cref="RpmOptions.FeatureExtractionBatchSize"/>).
+    /// </summary>
+    /// <param name="requests">The inputs; all for the same task, the same factors (or none) and all with or without known outputs.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>One result per request, in order; the call's cost is on the first result.</returns>
+    /// <exception cref="ArgumentException">The requests do not share a task and factors, or two share an item id.</exception>
+    public async Task<IReadOnlyList<FeatureExtractionResult>> ExtractBatchAsync(IReadOnlyList<FeatureExtractionRequest> requests, CancellationToken cancellationToken = default)
     {
-        if (output.Features is null || output.Features.Count == 0)
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        if (requests.Count == 1)
+        {
+            return [await ExtractAsync(requests[0], cancellationToken).ConfigureAwait(false)];
+        }
+
+        FeatureExtractionRequest first = requests[0];
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (FeatureExtractionRequest request in requests)
+        {
+            ArgumentNullException.ThrowIfNull(request, nameof(requests));
+            if (request.Task != first.Task || request.Factors != first.Factors || (request.KnownOutput is null) != (first.KnownOutput is null))
+            {
+                throw new ArgumentException("A batch must share one task, one set of factors (or none), and give known outputs for all items or none.", nameof(requests));
+            }
+
+            if (!ids.Add(request.ItemId))
+            {
+                throw new ArgumentException($"The item id '{request.ItemId}' appears twice in the batch.", nameof(requests));
+            }
+        }
+
+        RpmStage stage = first.Factors is null ? RpmStage.FeatureExtraction : RpmStage.QueryFeatureExtraction;
+        var (features, usage) = await _chat.GetAsync(
+            stage,
+            string.Join(",", requests.Select(r => r.ItemId)),
+            RpmPrompts.FeatureExtraction(requests, _options, _budget),
+            RpmJsonContext.Default.FeatureBatchOutput,
+            output => ValidateBatch(output, requests),
+            cancellationToken).ConfigureAwait(false);
+        return [.. features.Select((f, i) => new FeatureExtractionResult(f, i == 0 ? usage : ModelUsage.None))];
+    }
+
+    private Validated<IReadOnlyList<IReadOnlyList<Feature>>> ValidateBatch(FeatureBatchOutput output, IReadOnlyList<FeatureExtractionRequest> requests)
+    {
+        var byId = new Dictionary<string, FeatureBatchItemOutput>(StringComparer.Ordinal);
+        foreach (FeatureBatchItemOutput item in output.Items ?? [])
+        {
+            if (item?.ItemId is not null)
+            {
+                byId.TryAdd(item.ItemId.Trim(), item);
+            }
+        }
+
+        var missing = requests.Where(r => !byId.ContainsKey(r.ItemId)).Select(r => r.ItemId).ToList();
+        if (missing.Count > 0)
+        {
+            return Validated<IReadOnlyList<IReadOnlyList<Feature>>>.Fail($"\"items\" must have one entry for every item; missing: {string.Join(", ", missing.Take(5))}.");
+        }
+
+        var results = new List<IReadOnlyList<Feature>>(requests.Count);
+        foreach (FeatureExtractionRequest request in requests)
+        {
+            Validated<IReadOnlyList<Feature>> one = Validate(byId[request.ItemId].Features, request);
+            if (!one.IsValid)
+            {
+                return Validated<IReadOnlyList<IReadOnlyList<Feature>>>.Fail($"Item '{request.ItemId}': {one.Error}");
+            }
+
+            results.Add(one.Value!);
+        }
+
+        return Validated<IReadOnlyList<IReadOnlyList<Feature>>>.Ok(results);
+    }
+
+    private Validated<IReadOnlyList<Feature>> Validate(FeatureListOutput output, FeatureExtractionRequest request) => Validate(output.Features, request);
+
+    private Validated<IReadOnlyList<Feature>> Validate(List<FeatureOutput>? outputFeatures, FeatureExtractionRequest request)
+    {
+        if (outputFeatures is null || outputFeatures.Count == 0)
         {
             return Validated<IReadOnlyList<Feature>>.Fail("\"features\" must list at least one feature.");
         }
@@ -49,7 +131,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
         bool judgeInfluence = request.Task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null;
         var features = new List<Feature>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (FeatureOutput item in output.Features.Take(_options.MaxFeaturesPerItem))
+        foreach (FeatureOutput item in outputFeatures.Take(_options.MaxFeaturesPerItem))
         {
             if (item is null || string.IsNullOrWhiteSpace(item.Name) || string.IsNullOrWhiteSpace(item.Context))
             {

@@ -28,6 +28,19 @@ public sealed class RpmOptions
     /// <summary>Gets or sets chat options applied to every call (e.g. model id, temperature); cloned per call, never mutated.</summary>
     public ChatOptions? ChatOptions { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many history items share one feature-extraction call during a build. Default 1, as in the paper
+    /// (one call per item). Larger values cut the calls of stage 1 from N to N / size and repeat the instructions once
+    /// per batch; every item is still extracted on its own and validated, and checkpointed when its batch finishes.
+    /// </summary>
+    public int FeatureExtractionBatchSize { get; set; } = 1;
+
+    /// <summary>
+    /// Gets or sets how many history items share one reasoning-path call. Default 1, as in the paper. Larger values
+    /// send the user's factor statistics once per batch instead of once per item.
+    /// </summary>
+    public int ReasoningBatchSize { get; set; } = 1;
+
     /// <summary>Gets or sets the most features the model may return for one input. Default 8.</summary>
     public int MaxFeaturesPerItem { get; set; } = 8;
 
@@ -69,6 +82,8 @@ public sealed class RpmOptions
         Check(RetrievalCount is >= 1 and <= 100, $"{nameof(RetrievalCount)} must be between 1 and 100 (was {RetrievalCount}).");
         Check(MaxConcurrency is >= 1 and <= 256, $"{nameof(MaxConcurrency)} must be between 1 and 256 (was {MaxConcurrency}).");
         Check(MaxOutputRetries is >= 0 and <= 5, $"{nameof(MaxOutputRetries)} must be between 0 and 5 (was {MaxOutputRetries}).");
+        Check(FeatureExtractionBatchSize is >= 1 and <= 50, $"{nameof(FeatureExtractionBatchSize)} must be between 1 and 50 (was {FeatureExtractionBatchSize}).");
+        Check(ReasoningBatchSize is >= 1 and <= 50, $"{nameof(ReasoningBatchSize)} must be between 1 and 50 (was {ReasoningBatchSize}).");
         Check(MaxFeaturesPerItem is >= 1 and <= 50, $"{nameof(MaxFeaturesPerItem)} must be between 1 and 50 (was {MaxFeaturesPerItem}).");
         Check(MinFactors >= 1, $"{nameof(MinFactors)} must be at least 1 (was {MinFactors}).");
         Check(MaxFactors >= MinFactors && MaxFactors <= 100, $"{nameof(MaxFactors)} must be between {nameof(MinFactors)} ({MinFactors}) and 100 (was {MaxFactors}).");

@@ -350,25 +350,36 @@ public sealed class RpmPipeline
         IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
     {
         var results = new FeatureCheckpoint[items.Count];
-        await ForEachAsync(items.Count, async (i, ct) =>
+        var pending = new List<int>();
+        for (int i = 0; i < items.Count; i++)
         {
-            HistoryItem item = items[i];
-            string key = "features/" + ItemKey(item);
-            if (saved.TryGetValue(key, out string? json))
+            if (saved.TryGetValue(FeatureKey(items[i]), out string? json))
             {
-                results[i] = Read(json, RpmJsonContext.Default.FeatureCheckpoint, key);
-                return;
+                results[i] = Read(json, RpmJsonContext.Default.FeatureCheckpoint, FeatureKey(items[i]));
             }
-
-            var request = new FeatureExtractionRequest(task, item.Id, item.Input)
+            else
             {
-                Options = item.Options,
-                KnownOutput = task.Kind == RpmTaskKind.Generation ? item.Output : null,
+                pending.Add(i);
+            }
+        }
+
+        await ForEachBatchAsync(pending, _options.FeatureExtractionBatchSize, async (batch, ct) =>
+        {
+            FeatureExtractionRequest[] requests = [.. batch.Select(i => new FeatureExtractionRequest(task, items[i].Id, items[i].Input)
+            {
+                Options = items[i].Options,
+                KnownOutput = task.Kind == RpmTaskKind.Generation ? items[i].Output : null,
                 Factors = factors,
-            };
-            FeatureExtractionResult extracted = await _featureExtractor.ExtractAsync(request, ct).ConfigureAwait(false);
-            results[i] = new FeatureCheckpoint { Features = [.. extracted.Features], Usage = extracted.Usage };
-            await SaveCheckpointAsync(userId, buildKey, key, JsonSerializer.Serialize(results[i], RpmJsonContext.Default.FeatureCheckpoint), ct).ConfigureAwait(false);
+            })];
+            IReadOnlyList<FeatureExtractionResult> extracted = batch.Count == 1
+                ? [await _featureExtractor.ExtractAsync(requests[0], ct).ConfigureAwait(false)]
+                : await _featureExtractor.ExtractBatchAsync(requests, ct).ConfigureAwait(false);
+            for (int j = 0; j < batch.Count; j++)
+            {
+                int i = batch[j];
+                results[i] = new FeatureCheckpoint { Features = [.. extracted[j].Features], Usage = extracted[j].Usage };
+                await SaveCheckpointAsync(userId, buildKey, FeatureKey(items[i]), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.FeatureCheckpoint), ct).ConfigureAwait(false);
+            }
         }, cancellationToken).ConfigureAwait(false);
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
@@ -380,19 +391,31 @@ public sealed class RpmPipeline
         IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
     {
         var results = new ReasoningCheckpoint[items.Count];
-        await ForEachAsync(items.Count, async (i, ct) =>
+        var pending = new List<int>();
+        for (int i = 0; i < items.Count; i++)
         {
-            ItemFeatures item = items[i];
-            string key = "reasoning/" + ItemKey(item.Item);
-            if (saved.TryGetValue(key, out string? json))
+            if (saved.TryGetValue(ReasoningKey(items[i].Item), out string? json))
             {
-                results[i] = Read(json, RpmJsonContext.Default.ReasoningCheckpoint, key);
-                return;
+                results[i] = Read(json, RpmJsonContext.Default.ReasoningCheckpoint, ReasoningKey(items[i].Item));
             }
+            else
+            {
+                pending.Add(i);
+            }
+        }
 
-            ReasoningPathResult built = await _reasoningPathBuilder.BuildAsync(new ReasoningPathRequest(task, item.Item, item.Features, statistics), ct).ConfigureAwait(false);
-            results[i] = new ReasoningCheckpoint { Reasoning = built.Reasoning, Usage = built.Usage };
-            await SaveCheckpointAsync(userId, buildKey, key, JsonSerializer.Serialize(results[i], RpmJsonContext.Default.ReasoningCheckpoint), ct).ConfigureAwait(false);
+        await ForEachBatchAsync(pending, _options.ReasoningBatchSize, async (batch, ct) =>
+        {
+            ReasoningPathRequest[] requests = [.. batch.Select(i => new ReasoningPathRequest(task, items[i].Item, items[i].Features, statistics))];
+            IReadOnlyList<ReasoningPathResult> built = batch.Count == 1
+                ? [await _reasoningPathBuilder.BuildAsync(requests[0], ct).ConfigureAwait(false)]
+                : await _reasoningPathBuilder.BuildBatchAsync(requests, ct).ConfigureAwait(false);
+            for (int j = 0; j < batch.Count; j++)
+            {
+                int i = batch[j];
+                results[i] = new ReasoningCheckpoint { Reasoning = built[j].Reasoning, Usage = built[j].Usage };
+                await SaveCheckpointAsync(userId, buildKey, ReasoningKey(items[i].Item), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.ReasoningCheckpoint), ct).ConfigureAwait(false);
+            }
         }, cancellationToken).ConfigureAwait(false);
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
@@ -435,9 +458,10 @@ public sealed class RpmPipeline
         return ([.. paths.Select((p, i) => p.WithEmbedding(embeddings.Vectors[i]))], embeddings.ModelId);
     }
 
-    private Task ForEachAsync(int count, Func<int, CancellationToken, ValueTask> body, CancellationToken cancellationToken) =>
+    // Independent model calls of a build run concurrently, up to MaxConcurrency at a time, in batches of batchSize items.
+    private Task ForEachBatchAsync(List<int> indices, int batchSize, Func<List<int>, CancellationToken, ValueTask> body, CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(
-            Enumerable.Range(0, count),
+            indices.Chunk(batchSize).Select(chunk => chunk.ToList()),
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
             body);
 
@@ -509,6 +533,10 @@ public sealed class RpmPipeline
             _options.MaxFactors,
             _options.MaxInputTokens));
     }
+
+    private static string FeatureKey(HistoryItem item) => "features/" + ItemKey(item);
+
+    private static string ReasoningKey(HistoryItem item) => "reasoning/" + ItemKey(item);
 
     private static string ItemKey(HistoryItem item) =>
         item.Id + "/" + Hash(item.Input + "\u0001" + item.Output + "\u0001" + string.Join("\u0002", item.Options ?? []));

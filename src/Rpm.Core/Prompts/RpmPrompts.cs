@@ -12,17 +12,28 @@ internal static class RpmPrompts
 
     public const string Unassigned = "unassigned";
 
-    public static IReadOnlyList<ChatMessage> FeatureExtraction(FeatureExtractionRequest request, RpmOptions options, TextBudget budget)
+    public static IReadOnlyList<ChatMessage> FeatureExtraction(FeatureExtractionRequest request, RpmOptions options, TextBudget budget) =>
+        FeatureExtraction([request], options, budget);
+
+    /// <summary>
+    /// Stage 1 and 5 prompt. One request gives the paper's one-item prompt; several (options.FeatureExtractionBatchSize)
+    /// share one call, which repeats the instructions and the user's factors once instead of once per item.
+    /// </summary>
+    public static IReadOnlyList<ChatMessage> FeatureExtraction(IReadOnlyList<FeatureExtractionRequest> requests, RpmOptions options, TextBudget budget)
     {
-        RpmTask task = request.Task;
-        bool factorAware = request.Factors is not null;
-        bool judgeInfluence = task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null;
+        FeatureExtractionRequest first = requests[0];
+        RpmTask task = first.Task;
+        bool batch = requests.Count > 1;
+        bool factorAware = first.Factors is not null;
+        bool judgeInfluence = task.Kind == RpmTaskKind.Generation && first.KnownOutput is not null;
 
         var system = new List<string>
         {
-            "You analyse one input for a system that learns how a particular user reasons.",
+            batch
+                ? "You analyse several inputs, each on its own, for a system that learns how a particular user reasons."
+                : "You analyse one input for a system that learns how a particular user reasons.",
             TaskLine(task),
-            $"List the features of the input that could influence how a person answers it: between 1 and {options.MaxFeaturesPerItem} features. " +
+            $"List the features of {(batch ? "each" : "the")} input that could influence how a person answers it: between 1 and {options.MaxFeaturesPerItem} features. " +
             "Leave out everything that does not matter for the answer.",
             "Each feature has a \"name\" (two to four words, general enough to recur in other inputs, e.g. \"Taste\"), " +
             "a \"context\" (what the feature is in this input, one short phrase, e.g. \"the flavour of the product\") and a \"factor\".",
@@ -42,27 +53,35 @@ internal static class RpmPrompts
         if (judgeInfluence)
         {
             system.Add(
-                "The data also holds the text the user actually wrote for this input (\"userOutput\"). For each feature set \"influential\" to true when it visibly shaped that text, " +
+                $"The data also holds the text the user actually wrote for {(batch ? "each" : "this")} input (\"userOutput\"). For each feature set \"influential\" to true when it visibly shaped that text, " +
                 "and then \"polarity\" to \"positive\" (the text leans toward the feature), \"neutral\" or \"negative\" (the text leans away from it); otherwise influential false and polarity null.");
         }
 
         system.Add(PromptData.DataRule);
-        system.Add("Reply with one JSON object: {\"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}.");
+        system.Add(batch
+            ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}]}."
+            : "Reply with one JSON object: {\"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}.");
 
-        var data = new JsonObject
+        JsonObject Item(FeatureExtractionRequest request)
         {
-            ["itemId"] = request.ItemId,
-            ["input"] = budget.Fit(request.Input),
-        };
-        AddOptions(data, task, request.Options);
-        if (judgeInfluence)
-        {
-            data["userOutput"] = budget.Fit(request.KnownOutput!);
+            var item = new JsonObject
+            {
+                ["itemId"] = request.ItemId,
+                ["input"] = budget.Fit(request.Input),
+            };
+            AddOptions(item, task, request.Options);
+            if (judgeInfluence)
+            {
+                item["userOutput"] = budget.Fit(request.KnownOutput!);
+            }
+
+            return item;
         }
 
+        JsonObject data = batch ? new JsonObject { ["items"] = new JsonArray([.. requests.Select(Item)]) } : Item(first);
         if (factorAware)
         {
-            data["factors"] = StatisticsNode(task, request.Factors!);
+            data["factors"] = StatisticsNode(task, first.Factors!);
         }
 
         return Messages(system, data);
@@ -97,30 +116,52 @@ internal static class RpmPrompts
         return Messages(system, new JsonObject { ["features"] = list });
     }
 
-    public static IReadOnlyList<ChatMessage> ReasoningPath(ReasoningPathRequest request, TextBudget budget)
+    public static IReadOnlyList<ChatMessage> ReasoningPath(ReasoningPathRequest request, TextBudget budget) => ReasoningPath([request], budget);
+
+    /// <summary>Stage 4 prompt: one item as in the paper, or several sharing one copy of the user's statistics.</summary>
+    public static IReadOnlyList<ChatMessage> ReasoningPath(IReadOnlyList<ReasoningPathRequest> requests, TextBudget budget)
     {
-        RpmTask task = request.Task;
+        ReasoningPathRequest first = requests[0];
+        RpmTask task = first.Task;
+        bool batch = requests.Count > 1;
         var system = new List<string>
         {
             "You explain how one particular user reasons.",
             TaskLine(task),
-            "The data holds one past input of this user, its features (each tagged with one of the user's factors), the statistics of the user's factors over the whole history, " +
-            "and the answer the user actually gave (\"userAnswer\").",
-            "Write the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
+            batch
+                ? "The data holds several past inputs of this user (\"items\"), each with its features (tagged with the user's factors) and the answer the user actually gave (\"userAnswer\"), " +
+                  "and the statistics of the user's factors over the whole history (\"factors\")."
+                : "The data holds one past input of this user, its features (each tagged with one of the user's factors), the statistics of the user's factors over the whole history, " +
+                  "and the answer the user actually gave (\"userAnswer\").",
+            $"Write{(batch ? ", for each item on its own," : string.Empty)} the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
             "Cite the relevant statistics by number. Use only the features and statistics given: do not invent facts about the input.",
             PromptData.DataRule,
-            "Reply with one JSON object: {\"reasoning\": \"...\"}.",
+            batch
+                ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"reasoning\": \"...\"}]}."
+                : "Reply with one JSON object: {\"reasoning\": \"...\"}.",
         };
 
-        var data = new JsonObject
+        JsonObject Item(ReasoningPathRequest request)
         {
-            ["itemId"] = request.Item.Id,
-            ["input"] = budget.Fit(request.Item.Input),
-        };
-        AddOptions(data, task, request.Item.Options);
-        data["features"] = FeaturesNode(request.Features);
-        data["factors"] = StatisticsNode(task, request.Statistics);
-        data["userAnswer"] = budget.Fit(request.Item.Output);
+            var item = new JsonObject
+            {
+                ["itemId"] = request.Item.Id,
+                ["input"] = budget.Fit(request.Item.Input),
+            };
+            AddOptions(item, task, request.Item.Options);
+            item["features"] = FeaturesNode(request.Features);
+            if (!batch)
+            {
+                item["factors"] = StatisticsNode(task, request.Statistics);
+            }
+
+            item["userAnswer"] = budget.Fit(request.Item.Output);
+            return item;
+        }
+
+        JsonObject data = batch
+            ? new JsonObject { ["items"] = new JsonArray([.. requests.Select(Item)]), ["factors"] = StatisticsNode(task, first.Statistics) }
+            : Item(first);
         return Messages(system, data);
     }
 

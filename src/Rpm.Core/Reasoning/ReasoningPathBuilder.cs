@@ -35,4 +35,66 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
             cancellationToken).ConfigureAwait(false);
         return new ReasoningPathResult(reasoning, usage);
     }
+
+    /// <summary>
+    /// Writes several reasoning paths in one model call when there is more than one (the batch size is the caller's:
+    /// <see cref="RpmPipeline"/> uses <see cref="RpmOptions.ReasoningBatchSize"/>). The user's statistics are sent once.
+    /// </summary>
+    /// <param name="requests">The items; all for the same task and the same statistics.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>One result per request, in order; the call's cost is on the first result.</returns>
+    /// <exception cref="ArgumentException">The requests do not share a task and statistics, or two share an item id.</exception>
+    public async Task<IReadOnlyList<ReasoningPathResult>> BuildBatchAsync(IReadOnlyList<ReasoningPathRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        if (requests.Count == 1)
+        {
+            return [await BuildAsync(requests[0], cancellationToken).ConfigureAwait(false)];
+        }
+
+        ReasoningPathRequest first = requests[0];
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ReasoningPathRequest request in requests)
+        {
+            ArgumentNullException.ThrowIfNull(request, nameof(requests));
+            if (request.Task != first.Task || request.Statistics != first.Statistics)
+            {
+                throw new ArgumentException("A batch must share one task and one set of statistics.", nameof(requests));
+            }
+
+            if (!ids.Add(request.Item.Id))
+            {
+                throw new ArgumentException($"The item id '{request.Item.Id}' appears twice in the batch.", nameof(requests));
+            }
+        }
+
+        var (texts, usage) = await _chat.GetAsync(
+            RpmStage.ReasoningPath,
+            string.Join(",", requests.Select(r => r.Item.Id)),
+            RpmPrompts.ReasoningPath(requests, _budget),
+            RpmJsonContext.Default.ReasoningBatchOutput,
+            output =>
+            {
+                var byId = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (ReasoningBatchItemOutput item in output.Items ?? [])
+                {
+                    if (item?.ItemId is not null && !string.IsNullOrWhiteSpace(item.Reasoning))
+                    {
+                        byId.TryAdd(item.ItemId.Trim(), item.Reasoning.Trim());
+                    }
+                }
+
+                var missing = requests.Where(r => !byId.ContainsKey(r.Item.Id)).Select(r => r.Item.Id).ToList();
+                return missing.Count > 0
+                    ? Validated<string[]>.Fail($"\"items\" must have a non-empty reasoning for every item; missing: {string.Join(", ", missing.Take(5))}.")
+                    : Validated<string[]>.Ok([.. requests.Select(r => byId[r.Item.Id])]);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return [.. texts.Select((t, i) => new ReasoningPathResult(t, i == 0 ? usage : ModelUsage.None))];
+    }
 }

@@ -14,6 +14,8 @@ namespace Rpm;
 [JsonSerializable(typeof(FactorListOutput))]
 [JsonSerializable(typeof(ReasoningOutput))]
 [JsonSerializable(typeof(AnswerOutput))]
+[JsonSerializable(typeof(FeatureBatchOutput))]
+[JsonSerializable(typeof(ReasoningBatchOutput))]
 [JsonSerializable(typeof(FeatureCheckpoint))]
 [JsonSerializable(typeof(FactorCheckpoint))]
 [JsonSerializable(typeof(ReasoningCheckpoint))]

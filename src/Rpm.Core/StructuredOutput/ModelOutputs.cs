@@ -67,3 +67,37 @@ internal sealed class AnswerOutput
     [JsonPropertyName("answer")]
     public required string Answer { get; set; }
 }
+
+/// <summary>Batched stage 1 and 5 output: one entry per item.</summary>
+internal sealed class FeatureBatchOutput
+{
+    [JsonPropertyName("items")]
+    public required List<FeatureBatchItemOutput> Items { get; set; }
+}
+
+/// <summary>The features of one item of a batch.</summary>
+internal sealed class FeatureBatchItemOutput
+{
+    [JsonPropertyName("itemId")]
+    public required string ItemId { get; set; }
+
+    [JsonPropertyName("features")]
+    public required List<FeatureOutput> Features { get; set; }
+}
+
+/// <summary>Batched stage 4 output: one entry per item.</summary>
+internal sealed class ReasoningBatchOutput
+{
+    [JsonPropertyName("items")]
+    public required List<ReasoningBatchItemOutput> Items { get; set; }
+}
+
+/// <summary>The reasoning of one item of a batch.</summary>
+internal sealed class ReasoningBatchItemOutput
+{
+    [JsonPropertyName("itemId")]
+    public required string ItemId { get; set; }
+
+    [JsonPropertyName("reasoning")]
+    public required string Reasoning { get; set; }
+}

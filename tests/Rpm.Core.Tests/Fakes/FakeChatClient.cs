@@ -98,7 +98,7 @@ public sealed partial class FakeChatClient : IChatClient
     }
 
     /// <summary>The answer a reasonable model would give for the request.</summary>
-    public static string Answer(FakeRequest request) => request.Stage switch
+    public static string Answer(FakeRequest request) => request.IsBatch ? BatchAnswer(request) : request.Stage switch
     {
         RpmStage.FeatureExtraction or RpmStage.QueryFeatureExtraction => Features(request),
         RpmStage.FactorConstruction => Factors(request),
@@ -151,13 +151,35 @@ public sealed partial class FakeChatClient : IChatClient
         return result;
     }
 
-    private static string Features(FakeRequest request)
+    // A batched request is answered item by item, as the single-item prompt would be.
+    private static string BatchAnswer(FakeRequest request)
     {
-        string input = request.Data["input"]?.GetValue<string>() ?? string.Empty;
-        HashSet<string>? factors = request.Data["factors"] is JsonArray list
+        var items = new JsonArray();
+        foreach (JsonNode? item in request.Data["items"]!.AsArray())
+        {
+            JsonObject one = item!.AsObject().DeepClone().AsObject();
+            if (request.Data["factors"] is JsonNode factors)
+            {
+                one["factors"] = factors.DeepClone();
+            }
+
+            JsonObject answer = JsonNode.Parse(request.Stage == RpmStage.ReasoningPath ? Reasoning(one) : Features(one))!.AsObject();
+            answer["itemId"] = one["itemId"]!.GetValue<string>();
+            items.Add(answer);
+        }
+
+        return new JsonObject { ["items"] = items }.ToJsonString();
+    }
+
+    private static string Features(FakeRequest request) => Features(request.Data);
+
+    private static string Features(JsonObject data)
+    {
+        string input = data["input"]?.GetValue<string>() ?? string.Empty;
+        HashSet<string>? factors = data["factors"] is JsonArray list
             ? [.. list.Select(f => f!["factor"]!.GetValue<string>())]
             : null;
-        string? output = request.Data["userOutput"]?.GetValue<string>();
+        string? output = data["userOutput"]?.GetValue<string>();
         var features = new JsonArray();
         foreach (var (name, context, category) in FeaturesOf(input))
         {
@@ -209,12 +231,14 @@ public sealed partial class FakeChatClient : IChatClient
         return new JsonObject { ["factors"] = factors }.ToJsonString();
     }
 
-    private static string Reasoning(FakeRequest request)
+    private static string Reasoning(FakeRequest request) => Reasoning(request.Data);
+
+    private static string Reasoning(JsonObject data)
     {
-        string answer = request.Data["userAnswer"]!.GetValue<string>();
-        JsonObject? firstFeature = request.Data["features"]!.AsArray().FirstOrDefault()?.AsObject();
+        string answer = data["userAnswer"]!.GetValue<string>();
+        JsonObject? firstFeature = data["features"]!.AsArray().FirstOrDefault()?.AsObject();
         string factor = firstFeature?["factor"]?.GetValue<string>() ?? "unassigned";
-        JsonObject? statistics = request.Data["factors"]!.AsArray().Select(f => f!.AsObject()).FirstOrDefault(f => f["factor"]!.GetValue<string>() == factor);
+        JsonObject? statistics = data["factors"]!.AsArray().Select(f => f!.AsObject()).FirstOrDefault(f => f["factor"]!.GetValue<string>() == factor);
         string evidence = statistics is null ? "no statistics" : $"coverage {statistics["coverage"]}";
         return JsonSerializer.Serialize(new Dictionary<string, string>
         {

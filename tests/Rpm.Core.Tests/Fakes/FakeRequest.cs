@@ -20,9 +20,9 @@ public sealed class FakeRequest
         Data = start >= 0 && end > start ? JsonNode.Parse(DataText)!.AsObject() : [];
         Stage = SchemaName switch
         {
-            "rpm_featurelist" => Data.ContainsKey("factors") ? RpmStage.QueryFeatureExtraction : RpmStage.FeatureExtraction,
+            "rpm_featurelist" or "rpm_featurebatch" => Data.ContainsKey("factors") ? RpmStage.QueryFeatureExtraction : RpmStage.FeatureExtraction,
             "rpm_factorlist" => RpmStage.FactorConstruction,
-            "rpm_reasoning" => RpmStage.ReasoningPath,
+            "rpm_reasoning" or "rpm_reasoningbatch" => RpmStage.ReasoningPath,
             "rpm_answer" => RpmStage.Generation,
             _ => GuessStage(),
         };
@@ -50,6 +50,14 @@ public sealed class FakeRequest
     public string AllText => string.Join("\n", Messages.Select(m => m.Text));
 
     public string? ItemId => Data["itemId"]?.GetValue<string>();
+
+    /// <summary>True for a request that carries several items ("items" in the data).</summary>
+    public bool IsBatch => Data.ContainsKey("items") && Stage is RpmStage.FeatureExtraction or RpmStage.QueryFeatureExtraction or RpmStage.ReasoningPath;
+
+    /// <summary>The item ids of a batched request, or the single item id.</summary>
+    public IReadOnlyList<string> ItemIds => IsBatch
+        ? [.. Data["items"]!.AsArray().Select(i => i!["itemId"]!.GetValue<string>())]
+        : ItemId is null ? [] : [ItemId];
 
     private RpmStage GuessStage()
     {
