@@ -133,24 +133,7 @@ public sealed class RpmPipeline
         var (withFeatures, usage) = await ExtractHistoryFeaturesAsync(userId, task, buildKey, saved, items, factors: null, cancellationToken).ConfigureAwait(false);
 
         // Stage 2: factors over all of the user's features.
-        string factorKey = "factors/" + Hash(string.Join("\n", items.Select(ItemKey)));
-        FactorCheckpoint factors;
-        if (saved.TryGetValue(factorKey, out string? factorJson))
-        {
-            factors = Read(factorJson, RpmJsonContext.Default.FactorCheckpoint, factorKey);
-        }
-        else
-        {
-            FactorConstruction construction = await _statisticsBuilder.ConstructFactorsAsync(userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
-            factors = new FactorCheckpoint
-            {
-                Factors = [.. construction.Factors],
-                Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
-                Usage = construction.Usage,
-            };
-            await SaveCheckpointAsync(userId, buildKey, factorKey, JsonSerializer.Serialize(factors, RpmJsonContext.Default.FactorCheckpoint), cancellationToken).ConfigureAwait(false);
-        }
-
+        FactorCheckpoint factors = await ConstructFactorsAsync(userId, task, buildKey, saved, withFeatures, cancellationToken).ConfigureAwait(false);
         usage += factors.Usage;
         IReadOnlyList<ItemFeatures> assigned = [.. items.Select(item => new ItemFeatures(item, factors.Items.TryGetValue(item.Id, out var f) ? f : []))];
 
@@ -223,24 +206,7 @@ public sealed class RpmPipeline
         activity?.SetTag("rpm.factors_rebuilt", rebuild);
         if (rebuild)
         {
-            string factorKey = "factors/" + Hash(string.Join("\n", all.Select(i => ItemKey(i.Item))));
-            FactorCheckpoint rebuilt;
-            if (saved.TryGetValue(factorKey, out string? json))
-            {
-                rebuilt = Read(json, RpmJsonContext.Default.FactorCheckpoint, factorKey);
-            }
-            else
-            {
-                FactorConstruction construction = await _statisticsBuilder.ConstructFactorsAsync(userId, task, all, cancellationToken).ConfigureAwait(false);
-                rebuilt = new FactorCheckpoint
-                {
-                    Factors = [.. construction.Factors],
-                    Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
-                    Usage = construction.Usage,
-                };
-                await SaveCheckpointAsync(userId, buildKey, factorKey, JsonSerializer.Serialize(rebuilt, RpmJsonContext.Default.FactorCheckpoint), cancellationToken).ConfigureAwait(false);
-            }
-
+            FactorCheckpoint rebuilt = await ConstructFactorsAsync(userId, task, buildKey, saved, all, cancellationToken).ConfigureAwait(false);
             usage += rebuilt.Usage;
             factors = rebuilt.Factors;
             all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
@@ -384,6 +350,26 @@ public sealed class RpmPipeline
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
         return ([.. items.Select((item, i) => new ItemFeatures(item, results[i].Features))], usage);
+    }
+
+    private async Task<FactorCheckpoint> ConstructFactorsAsync(
+        string userId, RpmTask task, string buildKey, IReadOnlyDictionary<string, string> saved, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken)
+    {
+        string key = "factors/" + Hash(string.Join("\n", items.Select(i => ItemKey(i.Item))));
+        if (saved.TryGetValue(key, out string? json))
+        {
+            return Read(json, RpmJsonContext.Default.FactorCheckpoint, key);
+        }
+
+        FactorConstruction construction = await _statisticsBuilder.ConstructFactorsAsync(userId, task, items, cancellationToken).ConfigureAwait(false);
+        var result = new FactorCheckpoint
+        {
+            Factors = [.. construction.Factors],
+            Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
+            Usage = construction.Usage,
+        };
+        await SaveCheckpointAsync(userId, buildKey, key, JsonSerializer.Serialize(result, RpmJsonContext.Default.FactorCheckpoint), cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private async Task<(List<ReasoningPath> Paths, ModelUsage Usage)> BuildPathsAsync(
