@@ -90,6 +90,12 @@ public sealed class UserModel
     /// <returns>The copy.</returns>
     public UserModel WithVersion(long version) => Copy(Statistics, Paths, version);
 
+    /// <summary>Returns a copy of this model with other reasoning paths and everything else unchanged.</summary>
+    /// <param name="paths">The paths, e.g. the same paths with their embeddings detached or restored by a store.</param>
+    /// <returns>The copy.</returns>
+    /// <exception cref="ArgumentException">Two paths share an item id.</exception>
+    public UserModel WithPaths(IReadOnlyList<ReasoningPath> paths) => Copy(Statistics, paths);
+
     internal UserModel Copy(IReadOnlyList<FactorStatistics> statistics, IReadOnlyList<ReasoningPath> paths, long? version = null) =>
         new(UserId, Task, statistics, paths)
         {

@@ -12,6 +12,9 @@ public static class RpmJson
     /// <summary>Gets the type metadata of <see cref="UserModel"/>.</summary>
     public static JsonTypeInfo<UserModel> UserModel => RpmJsonContext.Default.UserModel;
 
+    /// <summary>Gets the type metadata of <see cref="Rpm.RpmTask"/>, for stores that keep a task apart from a model (e.g. a build queue).</summary>
+    public static JsonTypeInfo<Rpm.RpmTask> RpmTask => RpmJsonContext.Default.RpmTask;
+
     /// <summary>Writes a user model as UTF-8 JSON.</summary>
     /// <param name="model">The model.</param>
     /// <returns>The JSON bytes.</returns>
