@@ -1,0 +1,159 @@
+using Microsoft.Data.Sqlite;
+
+namespace Rpm.Evaluation;
+
+/// <summary>
+/// A local SQLite file that keeps every model answer of an evaluation, keyed by method scope, model and prompt, so that
+/// an interrupted or repeated run pays for nothing twice. Each answer is committed as soon as it arrives. Thread-safe.
+/// </summary>
+public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _disposed;
+
+    private SqliteResponseStore(SqliteConnection connection, string path)
+    {
+        _connection = connection;
+        Path = path;
+    }
+
+    /// <summary>Gets the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating when missing) the cache file.</summary>
+    /// <param name="path">The file; its folder is created when missing.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The store.</returns>
+    public static async Task<SqliteResponseStore> OpenAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using SqliteCommand command = connection.CreateCommand();
+            command.CommandText =
+                """
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                CREATE TABLE IF NOT EXISTS responses (
+                    key TEXT PRIMARY KEY,
+                    scope TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                """;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new IOException($"Cannot open the answer cache '{full}': {ex.Message}. Delete the file to start afresh, or pass another --cache path.", ex);
+        }
+
+        return new SqliteResponseStore(connection, full);
+    }
+
+    /// <summary>Reads a stored answer.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The stored JSON, or <see langword="null"/>.</returns>
+    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "SELECT response FROM responses WHERE key = $key";
+            command.Parameters.AddWithValue("$key", key);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stores an answer (replacing any with the same key) and commits it.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="scope">The method scope, kept for inspection.</param>
+    /// <param name="model">The model, kept for inspection.</param>
+    /// <param name="response">The answer as JSON.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the answer is committed.</returns>
+    public async Task SetAsync(string key, string scope, string model, string response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(response);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "INSERT OR REPLACE INTO responses (key, scope, model, response, created_at) VALUES ($key, $scope, $model, $response, $created)";
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$scope", scope ?? string.Empty);
+            command.Parameters.AddWithValue("$model", model ?? string.Empty);
+            command.Parameters.AddWithValue("$response", response);
+            command.Parameters.AddWithValue("$created", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Counts the stored answers.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The count.</returns>
+    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM responses";
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _gate.Wait();
+        _disposed = true;
+        _connection.Dispose();
+        _gate.Release();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync().ConfigureAwait(false);
+        _disposed = true;
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _gate.Release();
+    }
+}

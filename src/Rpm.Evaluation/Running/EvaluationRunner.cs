@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.AI;
+
+namespace Rpm.Evaluation;
+
+/// <summary>
+/// Runs methods over the users of a data set with a concurrency limit and reports progress. Every model call goes
+/// through three layers: a meter per method, user and phase (build or query); the answer cache
+/// (<see cref="SqliteCachingChatClient"/>, keyed by method scope, model and prompt); and a meter of what is actually
+/// sent to the endpoint, which counts tokens with the tokenizer when the endpoint reports none. A repeated or
+/// resumed run therefore answers from the cache and pays only for what is missing.
+/// </summary>
+public sealed class EvaluationRunner
+{
+    private readonly EvaluationRunnerOptions _options;
+
+    /// <summary>Initializes a new instance of the <see cref="EvaluationRunner"/> class.</summary>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults; validated here.</param>
+    public EvaluationRunner(EvaluationRunnerOptions? options = null)
+    {
+        _options = options ?? new EvaluationRunnerOptions();
+        _options.Validate();
+    }
+
+    /// <summary>Runs the methods over every user of the data set.</summary>
+    /// <param name="dataset">The data set.</param>
+    /// <param name="methods">The methods, in report order; names must be distinct.</param>
+    /// <param name="chatClient">The chat model, or <see langword="null"/> when none is reachable (model methods are then skipped).</param>
+    /// <param name="embeddingGenerator">The embedding generator shared by every method, or <see langword="null"/>.</param>
+    /// <param name="progress">Receives progress after every (user, method) step; may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests; answers received so far stay in the cache.</param>
+    /// <returns>The result.</returns>
+    public async Task<EvaluationResult> RunAsync(
+        EvaluationDataset dataset,
+        IReadOnlyList<IEvaluationMethod> methods,
+        IChatClient? chatClient,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator,
+        IProgress<EvaluationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(methods);
+        if (methods.Select(m => m.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != methods.Count)
+        {
+            throw new ArgumentException("Method names must be distinct.", nameof(methods));
+        }
+
+        var skipped = new List<SkippedMethod>();
+        var runnable = new List<IEvaluationMethod>();
+        foreach (IEvaluationMethod method in methods)
+        {
+            string? reason = method.RequiresChatModel && chatClient is null ? _options.ChatModelUnavailableReason : method.CheckApplicable(dataset);
+            if (reason is not null)
+            {
+                skipped.Add(new SkippedMethod(method.Name, reason));
+            }
+            else
+            {
+                runnable.Add(method);
+            }
+        }
+
+        long start = _options.TimeProvider.GetTimestamp();
+        var endpointMeter = new UsageMeter();
+        await using SqliteResponseStore? store = _options.CachePath is null || chatClient is null
+            ? null
+            : await SqliteResponseStore.OpenAsync(_options.CachePath, cancellationToken).ConfigureAwait(false);
+        IChatClient? endpoint = chatClient is null ? null : new MeteringChatClient(chatClient, _options.Tokenizer, endpointMeter);
+        var scoped = new ConcurrentDictionary<string, IChatClient>(StringComparer.Ordinal);
+        IChatClient? ScopeClient(string scope) => endpoint is null ? null
+            : store is null ? endpoint
+            : scoped.GetOrAdd(scope, s => new SqliteCachingChatClient(endpoint, store, s, _options.ModelId));
+
+        var states = runnable.ToDictionary(m => m.Name, _ => new MethodState(), StringComparer.Ordinal);
+        var allMeter = new UsageMeter();
+        int usersDone = 0, stepsDone = 0;
+        int stepsTotal = dataset.Users.Count * runnable.Count;
+        var queryOrder = dataset.Users.SelectMany(u => u.Queries).Select((q, i) => (q.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+
+        void Report()
+        {
+            if (progress is null)
+            {
+                return;
+            }
+
+            TimeSpan elapsed = _options.TimeProvider.GetElapsedTime(start);
+            int done = Volatile.Read(ref stepsDone);
+            TimeSpan? remaining = done == 0 ? null : TimeSpan.FromTicks((long)(elapsed.Ticks * (double)(stepsTotal - done) / done));
+            progress.Report(new EvaluationProgress(Volatile.Read(ref usersDone), dataset.Users.Count, done, stepsTotal, allMeter.Snapshot(), endpointMeter.Snapshot().Calls, elapsed, remaining));
+        }
+
+        Report();
+        await Parallel.ForEachAsync(
+            dataset.Users,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+            async (user, ct) =>
+            {
+                foreach (IEvaluationMethod method in runnable)
+                {
+                    await RunUserAsync(dataset, method, user, ScopeClient(method.CacheScope), embeddingGenerator, states[method.Name], allMeter, queryOrder, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref stepsDone);
+                    Report();
+                }
+
+                Interlocked.Increment(ref usersDone);
+                Report();
+            }).ConfigureAwait(false);
+
+        var golds = new LampOutputs(dataset.Name, [.. dataset.Users.SelectMany(u => u.Queries).Select(q => new KeyValuePair<string, string>(q.Id, q.Gold))]);
+        var results = new List<MethodResult>();
+        foreach (IEvaluationMethod method in runnable)
+        {
+            MethodState state = states[method.Name];
+            var predictions = new LampOutputs(dataset.Name, [.. golds.Items.Select(g => new KeyValuePair<string, string>(g.Key, state.Answers.GetValueOrDefault(g.Key, string.Empty)))]);
+            results.Add(new MethodResult
+            {
+                Name = method.Name,
+                Description = method.Description,
+                UsesChatModel = method.RequiresChatModel,
+                Predictions = predictions,
+                Metrics = LampMetrics.Score(dataset.Task, golds, predictions),
+                BuildUsage = state.Build.Snapshot(),
+                QueryUsage = state.Query.Snapshot(),
+                Users = dataset.Users.Count,
+                Queries = golds.Items.Count,
+                FailedQueries = state.FailedQueries,
+                Failures = [.. state.Failures.OrderBy(f => f.UserId, StringComparer.Ordinal).ThenBy(f => f.QueryId, StringComparer.Ordinal)],
+                Explanations = [.. state.Explanations.OrderBy(e => queryOrder[e.QueryId]).Take(_options.ExplainedQueries)],
+            });
+        }
+
+        return new EvaluationResult
+        {
+            Dataset = dataset.Name,
+            Task = dataset.Task,
+            ModelId = chatClient is null ? "(none)" : _options.ModelId,
+            Users = dataset.Users.Count,
+            People = dataset.PersonCount,
+            Queries = golds.Items.Count,
+            Golds = golds,
+            Methods = results,
+            Skipped = skipped,
+            Spent = endpointMeter.Snapshot(),
+            Prices = _options.Prices,
+            Elapsed = _options.TimeProvider.GetElapsedTime(start),
+            RetrievalCount = _options.RetrievalCount,
+        };
+    }
+
+    private async Task RunUserAsync(
+        EvaluationDataset dataset, IEvaluationMethod method, EvaluationUser user, IChatClient? scopeClient,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator, MethodState state, UsageMeter allMeter,
+        Dictionary<string, int> queryOrder, CancellationToken cancellationToken)
+    {
+        MethodContext Context(UsageMeter meter) => new()
+        {
+            Task = dataset.Task,
+            ChatClient = scopeClient is null ? null : new MeteringChatClient(scopeClient, null, meter, allMeter),
+            EmbeddingGenerator = embeddingGenerator,
+            RetrievalCount = _options.RetrievalCount,
+            ChatOptions = _options.ChatOptions,
+            Tokenizer = _options.Tokenizer,
+            MaxConcurrency = _options.MaxConcurrency,
+        };
+
+        object? prepared;
+        try
+        {
+            prepared = await method.PrepareUserAsync(Context(state.Build), user, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            state.Failures.Add(new MethodFailure(user.Id, null, Describe(ex)));
+            foreach (EvaluationQuery query in user.Queries)
+            {
+                state.Answers[query.Id] = string.Empty;
+                Interlocked.Increment(ref state.FailedQueries);
+            }
+
+            return;
+        }
+
+        foreach (EvaluationQuery query in user.Queries)
+        {
+            MethodAnswer answer;
+            try
+            {
+                answer = await method.AnswerAsync(Context(state.Query), user, prepared, query, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                state.Failures.Add(new MethodFailure(user.Id, query.Id, Describe(ex)));
+                state.Answers[query.Id] = string.Empty;
+                Interlocked.Increment(ref state.FailedQueries);
+                continue;
+            }
+
+            state.Answers[query.Id] = answer.Answer;
+            if (queryOrder[query.Id] < _options.ExplainedQueries * 4 || state.Explanations.Count < _options.ExplainedQueries)
+            {
+                state.Explanations.Add(new QueryExplanation(user.Id, query.Id, query.Input, query.Gold, answer.Answer, answer.IsValid, answer.Rationale ?? answer.Error, answer.QueryFeatures, answer.Examples));
+            }
+        }
+    }
+
+    private static string Describe(Exception ex) => ex.InnerException is null || ex.Message.Contains(ex.InnerException.Message, StringComparison.Ordinal)
+        ? ex.Message
+        : $"{ex.Message} ({ex.InnerException.Message})";
+
+    private sealed class MethodState
+    {
+#pragma warning disable SA1401, CA1051 // A counter updated with Interlocked needs a field.
+        public int FailedQueries;
+#pragma warning restore SA1401, CA1051
+
+        public UsageMeter Build { get; } = new();
+
+        public UsageMeter Query { get; } = new();
+
+        public ConcurrentDictionary<string, string> Answers { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentBag<MethodFailure> Failures { get; } = [];
+
+        public ConcurrentBag<QueryExplanation> Explanations { get; } = [];
+    }
+}

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Tokenizers;
+
+namespace Rpm.Evaluation;
+
+/// <summary>Options of the <see cref="EvaluationRunner"/>.</summary>
+public sealed class EvaluationRunnerOptions
+{
+    /// <summary>Gets or sets how many users are evaluated at once (each runs its methods in turn). Default 4.</summary>
+    public int MaxConcurrency { get; set; } = 4;
+
+    /// <summary>Gets or sets K for every retrieving method. Default 3, as in the paper.</summary>
+    public int RetrievalCount { get; set; } = 3;
+
+    /// <summary>Gets or sets the model's name: part of every cache key, and shown in reports.</summary>
+    public string ModelId { get; set; } = "unknown-model";
+
+    /// <summary>Gets or sets the answer cache file; <see langword="null"/> for no cache (every run pays again).</summary>
+    public string? CachePath { get; set; }
+
+    /// <summary>Gets or sets the prices used for costs. Default GPT-4o-mini's, the paper's backbone.</summary>
+    public TokenPrices Prices { get; set; } = TokenPrices.Gpt4oMini;
+
+    /// <summary>
+    /// Gets or sets the tokenizer that counts tokens the endpoint does not report, and cuts long inputs. Default:
+    /// o200k_base (GPT-4o's), whose counts are estimates for other models.
+    /// </summary>
+    public Tokenizer? Tokenizer { get; set; } = EvaluationTokenizer.O200kBase;
+
+    /// <summary>Gets or sets chat options for every call (e.g. temperature 0); the model id is set from <see cref="ModelId"/> by the caller.</summary>
+    public ChatOptions? ChatOptions { get; set; }
+
+    /// <summary>Gets or sets how many queries per method keep their rationale and examples for the report. Default 5.</summary>
+    public int ExplainedQueries { get; set; } = 5;
+
+    /// <summary>Gets or sets the reason given for skipping model methods when no chat client is passed.</summary>
+    public string ChatModelUnavailableReason { get; set; } = "no chat model endpoint was given.";
+
+    /// <summary>Gets or sets the clock for elapsed time. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Checks every option.</summary>
+    /// <exception cref="ArgumentException">An option is invalid (each is named).</exception>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (MaxConcurrency is < 1 or > 256)
+        {
+            errors.Add($"{nameof(MaxConcurrency)} must be between 1 and 256 (was {MaxConcurrency}).");
+        }
+
+        if (RetrievalCount is < 1 or > 100)
+        {
+            errors.Add($"{nameof(RetrievalCount)} must be between 1 and 100 (was {RetrievalCount}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(ModelId))
+        {
+            errors.Add($"{nameof(ModelId)} must not be blank.");
+        }
+
+        if (Prices is null || Prices.InputPerMillion < 0 || Prices.OutputPerMillion < 0)
+        {
+            errors.Add($"{nameof(Prices)} must be set and not negative.");
+        }
+
+        if (ExplainedQueries < 0)
+        {
+            errors.Add($"{nameof(ExplainedQueries)} must not be negative.");
+        }
+
+        if (TimeProvider is null)
+        {
+            errors.Add($"{nameof(TimeProvider)} must not be null.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid EvaluationRunnerOptions: " + string.Join(" ", errors));
+        }
+    }
+}

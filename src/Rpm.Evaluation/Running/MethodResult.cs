@@ -1,0 +1,63 @@
+namespace Rpm.Evaluation;
+
+/// <summary>What one method did on a data set: its predictions and metrics, what it cost, and what failed.</summary>
+public sealed class MethodResult
+{
+    /// <summary>Gets the method's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets what the method does.</summary>
+    public required string Description { get; init; }
+
+    /// <summary>Gets a value indicating whether the method used the chat model.</summary>
+    public required bool UsesChatModel { get; init; }
+
+    /// <summary>Gets the predictions, one per query, in LaMP's outputs format (a failed query has an empty answer).</summary>
+    public required LampOutputs Predictions { get; init; }
+
+    /// <summary>Gets the metrics of the predictions.</summary>
+    public required MetricSet Metrics { get; init; }
+
+    /// <summary>Gets the cost of preparing every user (RPM's build, PAG's summary).</summary>
+    public required UsageTotals BuildUsage { get; init; }
+
+    /// <summary>Gets the cost of answering every query.</summary>
+    public required UsageTotals QueryUsage { get; init; }
+
+    /// <summary>Gets the number of users prepared.</summary>
+    public required int Users { get; init; }
+
+    /// <summary>Gets the number of queries answered (failed ones included).</summary>
+    public required int Queries { get; init; }
+
+    /// <summary>Gets the number of queries without an answer because a call failed (their answer is empty and scored as wrong).</summary>
+    public required int FailedQueries { get; init; }
+
+    /// <summary>Gets the builds and queries that failed.</summary>
+    public required IReadOnlyList<MethodFailure> Failures { get; init; }
+
+    /// <summary>Gets the first queries with their rationale and examples.</summary>
+    public required IReadOnlyList<QueryExplanation> Explanations { get; init; }
+
+    /// <summary>Gets the total usage (build and queries).</summary>
+    public UsageTotals TotalUsage => BuildUsage + QueryUsage;
+
+    /// <summary>Gets the mean build usage per user, as (calls, input tokens, output tokens).</summary>
+    public (double Calls, double InputTokens, double OutputTokens) BuildPerUser => Per(BuildUsage, Users);
+
+    /// <summary>Gets the mean usage per query.</summary>
+    public (double Calls, double InputTokens, double OutputTokens) PerQuery => Per(QueryUsage, Queries);
+
+    /// <summary>Computes the mean build cost per user.</summary>
+    /// <param name="prices">The prices.</param>
+    /// <returns>The cost.</returns>
+    public decimal BuildCostPerUser(TokenPrices prices) => Users == 0 ? 0 : BuildUsage.Cost(prices) / Users;
+
+    /// <summary>Computes the mean cost per query.</summary>
+    /// <param name="prices">The prices.</param>
+    /// <returns>The cost.</returns>
+    public decimal CostPerQuery(TokenPrices prices) => Queries == 0 ? 0 : QueryUsage.Cost(prices) / Queries;
+
+    private static (double, double, double) Per(UsageTotals usage, int count) =>
+        count == 0 ? (0, 0, 0) : ((double)usage.Calls / count, (double)usage.InputTokens / count, (double)usage.OutputTokens / count);
+}
