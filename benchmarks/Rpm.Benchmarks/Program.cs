@@ -1,0 +1,17 @@
+using BenchmarkDotNet.Running;
+
+namespace Rpm.Benchmarks;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "recall")
+        {
+            return await RecallReport.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
