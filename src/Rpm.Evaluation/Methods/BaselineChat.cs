@@ -12,12 +12,14 @@ internal static class BaselineChat
     {
         IChatClient client = context.RequireChatClient();
         var conversation = new List<ChatMessage>(messages);
+        ChatResponseFormatJson format = chainOfThought ? BaselinePrompts.CotAnswerFormat : BaselinePrompts.AnswerFormat;
+        AddSchemaToPrompt(context, conversation, format);
         string raw = string.Empty, answer = string.Empty, error = string.Empty;
         string? reasoning = null;
         for (int attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             ChatOptions options = context.ChatOptions?.Clone() ?? new ChatOptions();
-            options.ResponseFormat = chainOfThought ? BaselinePrompts.CotAnswerFormat : BaselinePrompts.AnswerFormat;
+            options.ResponseFormat = context.UseJsonSchemaResponseFormat ? format : ChatResponseFormat.Json;
             ChatResponse response = await client.GetResponseAsync(conversation, options, cancellationToken).ConfigureAwait(false);
             raw = response.Messages.Count > 0 ? response.Messages[^1].Text : response.Text;
             if (TryRead(raw, "answer", out string? read, out error))
@@ -47,12 +49,22 @@ internal static class BaselineChat
     {
         IChatClient client = context.RequireChatClient();
         ChatOptions options = context.ChatOptions?.Clone() ?? new ChatOptions();
-        options.ResponseFormat = BaselinePrompts.SummaryFormat;
-        ChatResponse response = await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        options.ResponseFormat = context.UseJsonSchemaResponseFormat ? BaselinePrompts.SummaryFormat : ChatResponseFormat.Json;
+        var conversation = new List<ChatMessage>(messages);
+        AddSchemaToPrompt(context, conversation, BaselinePrompts.SummaryFormat);
+        ChatResponse response = await client.GetResponseAsync(conversation, options, cancellationToken).ConfigureAwait(false);
         string raw = response.Messages.Count > 0 ? response.Messages[^1].Text : response.Text;
 
         // A summary that is not JSON is still a summary: keep the text rather than fail the user.
         return TryRead(raw, "summary", out string? summary, out _) ? summary : raw.Trim();
+    }
+
+    private static void AddSchemaToPrompt(MethodContext context, List<ChatMessage> conversation, ChatResponseFormatJson format)
+    {
+        if (!context.UseJsonSchemaResponseFormat)
+        {
+            conversation.Add(new ChatMessage(ChatRole.User, $"Respond with a JSON value conforming to the following schema:\n{format.Schema}"));
+        }
     }
 
     /// <summary>Reads a string property of the JSON object in a model answer, tolerating code fences and text around it.</summary>

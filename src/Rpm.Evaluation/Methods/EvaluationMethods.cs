@@ -6,7 +6,7 @@ public static class EvaluationMethods
     /// <summary>Gets the names of the built-in methods, in report order.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "zero-shot", "zero-shot-cot", "rag-bm25", "rag-bm25-cot", "rag-dense", "rag-dense-cot", "pag", "pag-cot", "rpm", "rpm-fallback", "history-vote",
+        "zero-shot", "zero-shot-cot", "rag-bm25", "rag-bm25-cot", "rag-dense", "rag-dense-cot", "pag", "pag-cot", "rpm", "rpm-fallback", "history-vote", "user-prior",
     ];
 
     /// <summary>Creates every built-in method.</summary>
@@ -30,6 +30,7 @@ public static class EvaluationMethods
         "rpm" => new RpmMethod(),
         "rpm-fallback" => new RpmFallbackMethod(),
         "history-vote" => new HistoryVoteMethod(),
+        "user-prior" => new UserPriorMethod(),
         _ => throw new ArgumentException($"'{name}' is not a method; choose from {string.Join(", ", Names)}."),
     };
 }

@@ -27,6 +27,12 @@ public sealed class MethodContext
     /// <summary>Gets the longest input, in tokens, placed in a prompt (longer ones are cut). Default 1,024, as RPM's.</summary>
     public int MaxInputTokens { get; init; } = 1024;
 
+    /// <summary>
+    /// Gets a value indicating whether structured answers are requested with a JSON schema (default). When
+    /// <see langword="false"/>, JSON mode is requested and the schema is written into the prompt, for servers that reject schemas.
+    /// </summary>
+    public bool UseJsonSchemaResponseFormat { get; init; } = true;
+
     /// <summary>Gets how many model calls of one user's build may run at once. Default 4.</summary>
     public int MaxConcurrency { get; init; } = 4;
 
@@ -51,5 +57,6 @@ public sealed class MethodContext
         Tokenizer = Tokenizer,
         ChatOptions = ChatOptions,
         MaxInputTokens = MaxInputTokens,
+        UseJsonSchemaResponseFormat = UseJsonSchemaResponseFormat,
     };
 }

@@ -103,7 +103,7 @@ public static class EvaluationReportWriter
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {result.Users} users ({result.People} people), {result.Queries} queries, K = {result.RetrievalCount}. ");
         md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {Money(result.Prices.InputPerMillion)} / {Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");
-        md.AppendLine(CultureInfo.InvariantCulture, $"This run sent {result.Spent.Calls} calls to the endpoint ({result.Spent.InputTokens} + {result.Spent.OutputTokens} tokens, {Money(result.Spent.Cost(result.Prices))}); the rest came from the cache. Elapsed {result.Elapsed.TotalSeconds:0.0} s.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{Spent(result)} Elapsed {result.Elapsed.TotalSeconds:0.0} s.");
         md.AppendLine();
         md.Append("| method |");
         foreach (string metric in metrics)
@@ -133,9 +133,9 @@ public static class EvaluationReportWriter
             md.AppendLine();
             md.AppendLine("Not run:");
             md.AppendLine();
-            foreach (SkippedMethod s in result.Skipped)
+            foreach (var group in result.Skipped.GroupBy(s => s.Reason, StringComparer.Ordinal))
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"- **{s.Name}**: {s.Reason}");
+                md.AppendLine(CultureInfo.InvariantCulture, $"- {string.Join(", ", group.Select(s => $"**{s.Name}**"))}: {group.Key}");
             }
         }
 
@@ -167,11 +167,11 @@ public static class EvaluationReportWriter
         html.AppendLine("</style></head><body><main>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<h1>{E(result.Dataset)}</h1>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(result.Task.ToString())} · model <b>{E(result.ModelId)}</b> · {result.Users} users ({result.People} people) · {result.Queries} queries · K = {result.RetrievalCount} · {result.Elapsed.TotalSeconds:0.0} s</p>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"note\">{E(QualityNote)} This run sent <b>{result.Spent.Calls}</b> calls to the endpoint ({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {Money(result.Spent.Cost(result.Prices))}); everything else came from the answer cache.</p>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"note\">{E(QualityNote)} {E(Spent(result))}</p>");
         if (result.Skipped.Count > 0)
         {
             html.AppendLine("<p class=\"note\"><b>Not run:</b> ");
-            html.AppendLine(string.Join("; ", result.Skipped.Select(s => $"<code>{E(s.Name)}</code>: {E(s.Reason)}")));
+            html.AppendLine(string.Join("; ", result.Skipped.GroupBy(s => s.Reason, StringComparer.Ordinal).Select(g => string.Join(", ", g.Select(s => $"<code>{E(s.Name)}</code>")) + ": " + E(g.Key))));
             html.AppendLine("</p>");
         }
 
@@ -305,6 +305,14 @@ public static class EvaluationReportWriter
 
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    private static string Spent(EvaluationResult result)
+    {
+        long all = result.Methods.Sum(m => m.TotalUsage.Calls);
+        return all == 0 && result.Spent.Calls == 0
+            ? "No model calls were made."
+            : string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; this run sent {result.Spent.Calls:N0} of them to the endpoint ({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {Money(result.Spent.Cost(result.Prices))}) and answered the rest from the cache.");
     }
 
     private static MeanUsageReport Mean((double Calls, double InputTokens, double OutputTokens) mean, decimal cost) => new()

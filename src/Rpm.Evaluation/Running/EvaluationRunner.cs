@@ -162,6 +162,7 @@ public sealed class EvaluationRunner
             ChatOptions = _options.ChatOptions,
             Tokenizer = _options.Tokenizer,
             MaxConcurrency = _options.MaxConcurrency,
+            UseJsonSchemaResponseFormat = _options.UseJsonSchemaResponseFormat,
         };
 
         object? prepared;

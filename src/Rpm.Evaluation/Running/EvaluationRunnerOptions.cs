@@ -30,6 +30,9 @@ public sealed class EvaluationRunnerOptions
     /// <summary>Gets or sets chat options for every call (e.g. temperature 0); the model id is set from <see cref="ModelId"/> by the caller.</summary>
     public ChatOptions? ChatOptions { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether structured answers are requested with a JSON schema (default) rather than JSON mode with the schema in the prompt.</summary>
+    public bool UseJsonSchemaResponseFormat { get; set; } = true;
+
     /// <summary>Gets or sets how many queries per method keep their rationale and examples for the report. Default 5.</summary>
     public int ExplainedQueries { get; set; } = 5;
 

@@ -1,0 +1,28 @@
+using System.ClientModel;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using Rpm.Embeddings.MiniLM;
+
+namespace Rpm.Cli;
+
+/// <summary>What the commands use from the outside world; tests replace parts of it (a fake model, a fixed environment).</summary>
+public sealed class CliServices
+{
+    /// <summary>Gets the environment variable reader.</summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>Gets the check that an endpoint answers: null when it does, else why not.</summary>
+    public Func<EndpointSettings, CancellationToken, Task<string?>> Probe { get; init; } = EndpointProbe.CheckAsync;
+
+    /// <summary>Gets the chat client factory.</summary>
+    public Func<EndpointSettings, IChatClient> CreateChatClient { get; init; } = settings =>
+        new OpenAI.Chat.ChatClient(settings.Model, new ApiKeyCredential(settings.ApiKey ?? "unused"), new OpenAIClientOptions { Endpoint = settings.Endpoint, NetworkTimeout = TimeSpan.FromMinutes(3) })
+            .AsIChatClient();
+
+    /// <summary>Gets the embedding generator factory (MiniLM locally unless an embedding endpoint is set).</summary>
+    public Func<EndpointSettings, IEmbeddingGenerator<string, Embedding<float>>> CreateEmbeddingGenerator { get; init; } = settings =>
+        settings.EmbeddingEndpoint is null
+            ? new MiniLmEmbeddingGenerator()
+            : new OpenAI.Embeddings.EmbeddingClient(settings.EmbeddingModel, new ApiKeyCredential(settings.ApiKey ?? "unused"), new OpenAIClientOptions { Endpoint = settings.EmbeddingEndpoint })
+                .AsIEmbeddingGenerator();
+}

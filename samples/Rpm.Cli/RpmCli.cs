@@ -1,0 +1,532 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rpm.Evaluation;
+
+namespace Rpm.Cli;
+
+/// <summary>The <c>rpm</c> command: <c>eval</c>, <c>score</c>, <c>estimate</c>, <c>build</c> and <c>ask</c>.</summary>
+public static class RpmCli
+{
+    private const int DataError = 2;
+    private const int NoModel = 3;
+    private const int Interrupted = 130;
+
+    // Data and task.
+    private static readonly Option<string?> DataOption = new("--data") { Description = "A folder with a LaMP questions/outputs pair (and optionally task.json), or an opinions file (rpm-opinions/1)." };
+    private static readonly Option<string?> QuestionsOption = new("--questions") { Description = "A LaMP *_questions.json file (with --golds), instead of --data." };
+    private static readonly Option<string?> GoldsOption = new("--golds") { Description = "A LaMP *_outputs.json file: the golds." };
+    private static readonly Option<string?> TaskOption = new("--task") { Description = "A LaMP task (LaMP-1 ... LaMP-7) or a task.json file; default: the folder's task.json, else the task named in the outputs file." };
+    private static readonly Option<string?> KindOption = new("--kind") { Description = "Describe a task instead: classification, rating, generation or multiple-choice." };
+    private static readonly Option<string?> LabelsOption = new("--labels") { Description = "Classification labels, comma-separated." };
+    private static readonly Option<string?> ScaleOption = new("--scale") { Description = "Rating scale min:max:step, e.g. 0.5:5:0.5." };
+    private static readonly Option<string[]> InputFieldOption = new("--input-field") { Description = "Profile field(s) that make a history item's input.", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<string?> OutputFieldOption = new("--output-field") { Description = "Profile field that holds the user's answer." };
+    private static readonly Option<string?> DescriptionOption = new("--description") { Description = "What the user does, for the model's prompts." };
+    private static readonly Option<int?> UsersOption = new("--users") { Description = "Evaluate only the first N users (people) of the data." };
+
+    // Model.
+    private static readonly Option<string?> EndpointOption = new("--endpoint") { Description = "OpenAI-compatible base URL (env RPM_ENDPOINT), e.g. http://localhost:11434/v1." };
+    private static readonly Option<string?> ModelOption = new("--model") { Description = "Chat model name (env RPM_MODEL); default gpt-4o-mini." };
+    private static readonly Option<string?> ApiKeyOption = new("--api-key") { Description = "API key (env RPM_API_KEY)." };
+    private static readonly Option<string?> EmbeddingEndpointOption = new("--embedding-endpoint") { Description = "OpenAI-compatible embeddings URL (env RPM_EMBEDDING_ENDPOINT); default: the local MiniLM model." };
+    private static readonly Option<string?> EmbeddingModelOption = new("--embedding-model") { Description = "Embedding model name at that endpoint (env RPM_EMBEDDING_MODEL)." };
+    private static readonly Option<double> TemperatureOption = new("--temperature") { Description = "Sampling temperature of every call.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> JsonModeOption = new("--json-mode") { Description = "Ask for JSON mode with the schema in the prompt, for servers that reject JSON schemas." };
+
+    // Run and cost.
+    private static readonly Option<string?> MethodsOption = new("--methods") { Description = "Comma-separated methods; default all: " + string.Join(",", EvaluationMethods.Names) + "." };
+    private static readonly Option<string?> OutOption = new("--out") { Description = "Output folder (eval) or file (score, build)." };
+    private static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file; default <out>/answers.sqlite." };
+    private static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4 };
+    private static readonly Option<int> KOption = new("--k") { Description = "K, examples retrieved per query.", DefaultValueFactory = _ => 3 };
+    private static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion };
+    private static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion };
+
+    // Score, build, ask.
+    private static readonly Option<string> PredictionsOption = new("--predictions") { Description = "A predictions file in LaMP's outputs format.", Required = true };
+    private static readonly Option<string?> UserOption = new("--user") { Description = "The user (id as in the data, or the user_id); default the first." };
+    private static readonly Option<string?> UserModelOption = new("--user-model") { Description = "A user model written by rpm build." };
+    private static readonly Option<string?> QuestionOption = new("--question") { Description = "The question to answer (default: the user's first query in the data)." };
+    private static readonly Option<string[]> OptionsOption = new("--option") { Description = "An option of a multiple-choice question (repeat).", AllowMultipleArgumentsPerToken = true };
+
+    /// <summary>Runs the command line.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Where results go (standard output).</param>
+    /// <param name="error">Where progress and messages go (standard error).</param>
+    /// <param name="services">The outside world; <see langword="null"/> for the real one.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The exit code: 0 success, 1 usage error, 2 data error, 3 no model for a command that needs one, 130 interrupted.</returns>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CliServices? services = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        services ??= new CliServices();
+        var root = new RootCommand("rpm: reasoning-level personalization (RPM) against the paper's baselines, on your model and data.");
+        root.Subcommands.Add(EvalCommand(output, error, services));
+        root.Subcommands.Add(ScoreCommand(output, error));
+        root.Subcommands.Add(EstimateCommand(output, error));
+        root.Subcommands.Add(BuildCommand(output, error, services));
+        root.Subcommands.Add(AskCommand(output, error, services));
+        ParseResult parsed = root.Parse(args);
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Command EvalCommand(TextWriter output, TextWriter error, CliServices services)
+    {
+        var command = new Command("eval", "Run methods over the users of a data set and write predictions, metrics.json, report.md and report.html.");
+        AddDataOptions(command);
+        AddModelOptions(command);
+        foreach (Option option in new Option[] { MethodsOption, OutOption, CacheOption, ConcurrencyOption, KOption, PriceInOption, PriceOutOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
+            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
+            EndpointSettings settings = ResolveEndpoint(parse, services);
+            string outFolder = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", Slug(dataset.Name));
+            string cache = parse.GetValue(CacheOption) ?? Path.Combine(outFolder, "answers.sqlite");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data: {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users ({dataset.PersonCount} people), {dataset.QueryCount} queries."));
+
+            IChatClient? chat = null;
+            string? unavailable = null;
+            if (methods.Any(m => m.RequiresChatModel))
+            {
+                unavailable = await services.Probe(settings, ct).ConfigureAwait(false);
+                if (unavailable is null)
+                {
+                    chat = services.CreateChatClient(settings);
+                    output.WriteLine($"Model: {settings.Model} at {settings.Endpoint}; answers cached in {cache}.");
+                }
+                else
+                {
+                    output.WriteLine($"No chat model: {unavailable}");
+                    output.WriteLine("Skipping the methods that need one (" + string.Join(", ", methods.Where(m => m.RequiresChatModel).Select(m => m.Name)) + "); running the model-free ones.");
+                    output.WriteLine(EndpointSettings.HowToEnable);
+                }
+            }
+
+            using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
+            var runner = new EvaluationRunner(new EvaluationRunnerOptions
+            {
+                MaxConcurrency = parse.GetValue(ConcurrencyOption),
+                RetrievalCount = parse.GetValue(KOption),
+                ModelId = settings.Model,
+                CachePath = cache,
+                Prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption)),
+                ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
+                UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
+                ChatModelUnavailableReason = unavailable ?? "no chat model endpoint was given.",
+            });
+
+            EvaluationResult result;
+            try
+            {
+                result = await runner.RunAsync(dataset, methods, chat, embeddings, new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected), ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                error.WriteLine();
+                error.WriteLine($"Interrupted. Every answer received so far is in {cache}: run the same command again to resume without paying for them twice.");
+                return Interrupted;
+            }
+            finally
+            {
+                chat?.Dispose();
+            }
+
+            ReportFiles files = await EvaluationReportWriter.WriteAsync(result, outFolder, ct).ConfigureAwait(false);
+            await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
+            output.WriteLine();
+            output.Write(EvaluationReportWriter.RenderMarkdown(result));
+            foreach (MethodResult m in result.Methods.Where(m => m.FailedQueries > 0))
+            {
+                output.WriteLine($"Warning: {m.Name} has {m.FailedQueries} failed queries (scored as wrong); e.g. {m.Failures[0].Message}");
+            }
+
+            output.WriteLine();
+            output.WriteLine($"Report: {files.Html}");
+            output.WriteLine($"Also: {files.Markdown}, {files.Metrics}, predictions in {Path.Combine(files.Folder, "predictions")}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ScoreCommand(TextWriter output, TextWriter error)
+    {
+        var command = new Command("score", "Score a LaMP-format predictions file against a golds file, exactly as LaMP does; print the metrics and write them as JSON.");
+        command.Options.Add(PredictionsOption);
+        command.Options.Add(GoldsOption);
+        foreach (Option option in new Option[] { TaskOption, KindOption, LabelsOption, ScaleOption, DescriptionOption, OutOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            string predictionsPath = parse.GetValue(PredictionsOption)!;
+            string goldsPath = parse.GetValue(GoldsOption) ?? throw new ArgumentException("--golds is required: the LaMP outputs file with the gold answers.");
+            LampOutputs golds = await LampOutputs.ReadAsync(goldsPath, ct).ConfigureAwait(false);
+            LampOutputs predictions = await LampOutputs.ReadAsync(predictionsPath, ct).ConfigureAwait(false);
+            LampTaskSpec spec = await ResolveSpecAsync(parse, ct).ConfigureAwait(false)
+                ?? await EvaluationDataLoader.ResolveSpecAsync(Path.GetDirectoryName(Path.GetFullPath(goldsPath))!, goldsPath, ct).ConfigureAwait(false);
+            MetricSet metrics = LampMetrics.Score(spec.Task, golds, predictions);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Task}: {metrics.Count} answers, {metrics.InvalidAnswers} not valid for the task"));
+            foreach (var (name, value) in metrics.Values)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-9} {value:0.0000}{(MetricSet.LowerIsBetter(name) ? "  (lower is better)" : string.Empty)}"));
+            }
+
+            string outPath = parse.GetValue(OutOption) ?? Path.ChangeExtension(predictionsPath, ".metrics.json");
+            await File.WriteAllTextAsync(outPath, JsonSerializer.Serialize(metrics, CliJsonContext.Default.MetricSet), ct).ConfigureAwait(false);
+            output.WriteLine($"Metrics: {Path.GetFullPath(outPath)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command EstimateCommand(TextWriter output, TextWriter error)
+    {
+        var command = new Command("estimate", "Estimate the calls, tokens and cost of building and answering for a data set, offline, before spending anything.");
+        AddDataOptions(command);
+        foreach (Option option in new Option[] { MethodsOption, KOption, PriceInOption, PriceOutOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
+            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
+            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
+            IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), ct).ConfigureAwait(false);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users, {dataset.QueryCount} queries, at ${prices.InputPerMillion} / ${prices.OutputPerMillion} per million input / output tokens."));
+            output.WriteLine("Nothing was sent anywhere: prompts were counted with the o200k_base tokenizer, output lengths are assumptions.");
+            output.WriteLine();
+            output.WriteLine("| method | build calls | build tokens (in / out) | build cost | per user | query calls | query tokens (in / out) | query cost | per query | total |");
+            output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (MethodEstimate e in estimates)
+            {
+                decimal build = e.Build.Cost(prices), query = e.Query.Cost(prices);
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"| {e.Method} | {e.Build.Calls:N0} | {e.Build.InputTokens:N0} / {e.Build.OutputTokens:N0} | {Money(build)} | {Money(e.Users == 0 ? 0 : build / e.Users)} | {e.Query.Calls:N0} | {e.Query.InputTokens:N0} / {e.Query.OutputTokens:N0} | {Money(query)} | {Money(e.Queries == 0 ? 0 : query / e.Queries)} | {Money(build + query)} |"));
+            }
+
+            output.WriteLine();
+            foreach (MethodEstimate e in estimates)
+            {
+                output.WriteLine($"- {e.Method}: {e.Note}");
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total: {Money(estimates.Sum(e => e.Total.Cost(prices)))} for {estimates.Sum(e => e.Total.Calls):N0} calls (retries of invalid answers not included)."));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command BuildCommand(TextWriter output, TextWriter error, CliServices services)
+    {
+        var command = new Command("build", "Build one user's RPM model (2N + 1 calls, cached) and save it as JSON.");
+        AddDataOptions(command);
+        AddModelOptions(command);
+        foreach (Option option in new Option[] { UserOption, OutOption, CacheOption, KOption, PriceInOption, PriceOutOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
+            EvaluationUser user = FindUser(dataset, parse.GetValue(UserOption));
+            EndpointSettings settings = ResolveEndpoint(parse, services);
+            if (await services.Probe(settings, ct).ConfigureAwait(false) is string reason)
+            {
+                output.WriteLine($"No chat model: {reason}");
+                output.WriteLine("rpm build needs a chat model to extract features, factors and reasoning paths.");
+                output.WriteLine(EndpointSettings.HowToEnable);
+                return NoModel;
+            }
+
+            string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
+            string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
+            var meter = new UsageMeter();
+            await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+            using IChatClient chat = new MeteringChatClient(new SqliteCachingChatClient(new MeteringChatClient(services.CreateChatClient(settings), Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model), null, meter);
+            using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
+            var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
+            output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({2 * user.History.Count + 1} calls, cached in {cache})...");
+            UserModel model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+            PrintModel(output, model);
+            UsageTotals usage = meter.Snapshot();
+            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost: {usage.Calls} calls ({usage.CachedCalls} from the cache), {usage.InputTokens:N0} input + {usage.OutputTokens:N0} output tokens = {Money(usage.Cost(prices))}."));
+            output.WriteLine($"User model: {Path.GetFullPath(outPath)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command AskCommand(TextWriter output, TextWriter error, CliServices services)
+    {
+        var command = new Command("ask", "Answer a question as one user would, with RPM's rationale and retrieved examples (without a model: the model-free predictor).");
+        AddDataOptions(command);
+        AddModelOptions(command);
+        foreach (Option option in new Option[] { UserOption, UserModelOption, QuestionOption, OptionsOption, CacheOption, KOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            string? modelPath = parse.GetValue(UserModelOption);
+            UserModel? model = modelPath is null ? null : RpmJson.DeserializeUserModel(await File.ReadAllBytesAsync(modelPath, ct).ConfigureAwait(false));
+            EvaluationDataset? dataset = parse.GetValue(DataOption) is null && parse.GetValue(QuestionsOption) is null ? null : await LoadDataAsync(parse, ct).ConfigureAwait(false);
+            if (model is null && dataset is null)
+            {
+                throw new ArgumentException("Give --user-model (from rpm build) or --data (and --user).");
+            }
+
+            EvaluationUser? user = dataset is null ? null : FindUser(dataset, parse.GetValue(UserOption) ?? model?.UserId);
+            RpmTask task = model?.Task ?? dataset!.Task;
+            EvaluationQuery? fromData = user?.Queries.FirstOrDefault();
+            string question = parse.GetValue(QuestionOption) ?? fromData?.Input ?? throw new ArgumentException("Give --question.");
+            string[] options = parse.GetValue(OptionsOption) ?? [];
+            var query = new RpmQuery(question, fromData is not null && parse.GetValue(QuestionOption) is null ? fromData.Id : "question", options.Length > 0 ? options : (parse.GetValue(QuestionOption) is null ? fromData?.Options : null));
+            EndpointSettings settings = ResolveEndpoint(parse, services);
+            using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
+            output.WriteLine($"Question: {question}");
+
+            string? reason = await services.Probe(settings, ct).ConfigureAwait(false);
+            if (reason is not null)
+            {
+                output.WriteLine($"No chat model ({reason}): answering with the model-free predictor instead of RPM.");
+                var predictor = new ModelFreePredictor(embeddings, new ModelFreePredictorOptions { RetrievalCount = parse.GetValue(KOption) });
+                if (!ModelFreePredictor.Supports(task))
+                {
+                    output.WriteLine("The model-free predictor cannot write text for a generation task.");
+                    output.WriteLine(EndpointSettings.HowToEnable);
+                    return NoModel;
+                }
+
+                ModelFreePrediction prediction = model is not null
+                    ? await predictor.PredictAsync(model, query, null, ct).ConfigureAwait(false)
+                    : await predictor.PredictAsync(task, user!.History, query, ct).ConfigureAwait(false);
+                output.WriteLine($"Answer: {prediction.Answer}");
+                output.WriteLine($"Why: {prediction.Explanation}");
+                foreach (HistoryNeighbour n in prediction.Neighbours)
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  - similarity {n.Similarity:0.000}, answered {n.Item.Output}: {Shorten(n.Item.Input, 120)}"));
+                }
+            }
+            else
+            {
+                string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
+                await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+                using IChatClient chat = new SqliteCachingChatClient(new MeteringChatClient(services.CreateChatClient(settings), Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model);
+                var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
+                if (model is null)
+                {
+                    output.WriteLine($"Building the model of user {user!.Id} first ({2 * user.History.Count + 1} calls, cached in {cache})...");
+                    model = await pipeline.BuildUserModelAsync(user.Id, task, user.History, ct).ConfigureAwait(false);
+                }
+
+                RpmResponse response = await pipeline.RespondAsync(model, query, ct).ConfigureAwait(false);
+                output.WriteLine($"Answer: {response.Answer}");
+                output.WriteLine($"Rationale: {response.Rationale}");
+                output.WriteLine("Query features: " + string.Join("; ", response.QueryFeatures.Select(f => f.ToString())));
+                output.WriteLine($"Retrieved examples (K = {response.Examples.Count}):");
+                foreach (RetrievedExample example in response.Examples)
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  - similarity {example.Similarity:0.000}, answered {example.Path.Item.Output}: {Shorten(example.Path.Item.Input, 120)}"));
+                    output.WriteLine($"    reasoning: {example.Path.Reasoning}");
+                }
+
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost: {response.Usage.Calls} calls, {response.Usage.InputTokens:N0} + {response.Usage.OutputTokens:N0} tokens."));
+            }
+
+            if (fromData is not null && parse.GetValue(QuestionOption) is null)
+            {
+                output.WriteLine($"The user's real answer: {fromData.Gold}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void AddDataOptions(Command command)
+    {
+        foreach (Option option in new Option[] { DataOption, QuestionsOption, GoldsOption, TaskOption, KindOption, LabelsOption, ScaleOption, InputFieldOption, OutputFieldOption, DescriptionOption, UsersOption })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    private static void AddModelOptions(Command command)
+    {
+        foreach (Option option in new Option[] { EndpointOption, ModelOption, ApiKeyOption, EmbeddingEndpointOption, EmbeddingModelOption, TemperatureOption, JsonModeOption })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    private static async Task<int> Guard(TextWriter error, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (EvaluationDataException ex)
+        {
+            error.WriteLine($"Data error: {ex.Message}");
+            return DataError;
+        }
+        catch (InvalidDataException ex)
+        {
+            error.WriteLine($"Data error: {ex.Message}");
+            return DataError;
+        }
+        catch (ArgumentException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return 1;
+        }
+        catch (IOException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return DataError;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("Interrupted.");
+            return Interrupted;
+        }
+    }
+
+    private static async Task<EvaluationDataset> LoadDataAsync(ParseResult parse, CancellationToken ct)
+    {
+        LampTaskSpec? spec = await ResolveSpecAsync(parse, ct).ConfigureAwait(false);
+        string? data = parse.GetValue(DataOption);
+        string? questions = parse.GetValue(QuestionsOption);
+        EvaluationDataset dataset = questions is not null
+            ? await EvaluationDataLoader.LoadPairAsync(questions, parse.GetValue(GoldsOption) ?? throw new ArgumentException("--questions needs --golds (the outputs file)."), spec, ct).ConfigureAwait(false)
+            : await EvaluationDataLoader.LoadAsync(data ?? throw new ArgumentException("Give --data (a LaMP folder or an opinions file), or --questions and --golds."), spec, ct).ConfigureAwait(false);
+        return parse.GetValue(UsersOption) is int users ? dataset.TakePeople(users) : dataset;
+    }
+
+    private static async Task<LampTaskSpec?> ResolveSpecAsync(ParseResult parse, CancellationToken ct)
+    {
+        string? task = parse.GetValue(TaskOption);
+        string? kind = parse.GetValue(KindOption);
+        if (kind is not null)
+        {
+            RpmTaskKind parsedKind = LampTaskSpec.ParseKind(kind);
+            string name = task ?? (parse.GetValue(DataOption) is string d ? Path.GetFileName(Path.TrimEndingDirectorySeparator(d)) : "custom-task");
+            string[] inputs = parse.GetValue(InputFieldOption) is { Length: > 0 } fields ? [.. fields.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] : ["text"];
+            return new LampTaskSpec(
+                name,
+                parsedKind,
+                parse.GetValue(DescriptionOption) ?? $"Predict this user's answer ({kind}).",
+                inputs,
+                parse.GetValue(OutputFieldOption) ?? (parsedKind == RpmTaskKind.Rating ? "score" : parsedKind == RpmTaskKind.Classification ? "tag" : "title"),
+                labels: parse.GetValue(LabelsOption)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                scale: parse.GetValue(ScaleOption) is string scale ? LampTaskSpec.ParseScale(scale) : null);
+        }
+
+        if (task is null)
+        {
+            return null;
+        }
+
+        return LampTaskSpec.TryGetPreset(task, out LampTaskSpec? preset) ? preset
+            : File.Exists(task) ? await LampTaskSpec.LoadAsync(task, ct).ConfigureAwait(false)
+            : throw new ArgumentException($"--task '{task}' is neither a LaMP task (LaMP-1 ... LaMP-7) nor a task.json file.");
+    }
+
+    private static IReadOnlyList<IEvaluationMethod> ParseMethods(string? list) =>
+        list is null ? EvaluationMethods.CreateAll() : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).Select(EvaluationMethods.Create)];
+
+    private static EndpointSettings ResolveEndpoint(ParseResult parse, CliServices services) => EndpointSettings.Resolve(
+        parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment);
+
+    private static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()
+    {
+        RetrievalCount = parse.GetValue(KOption),
+        Tokenizer = Evaluation.EvaluationTokenizer.O200kBase,
+        ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
+        UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
+    };
+
+    private static EvaluationUser FindUser(EvaluationDataset dataset, string? id) =>
+        id is null ? dataset.Users[0]
+        : dataset.Users.FirstOrDefault(u => u.Id == id) ?? dataset.Users.FirstOrDefault(u => u.PersonId == id)
+        ?? throw new ArgumentException($"No user '{id}' in {dataset.Name}; e.g. {string.Join(", ", dataset.Users.Take(5).Select(u => u.Id))}.");
+
+    private static void PrintModel(TextWriter output, UserModel model)
+    {
+        output.WriteLine($"Factors of {model.UserId} ({model.Paths.Count} reasoning paths, {model.UnassignedFeatureCount} unassigned features):");
+        foreach (FactorStatistics s in model.Statistics)
+        {
+            string top = model.Task.Kind == RpmTaskKind.Generation
+                ? string.Create(CultureInfo.InvariantCulture, $"influence {s.Influence}, +{s.PositiveShare:0.00} / ={s.NeutralShare:0.00} / -{s.NegativeShare:0.00}")
+                : string.Join(", ", s.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).Take(3).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:0.00}")))
+                  + (s.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"; mean {mean:0.00}") : string.Empty);
+            output.WriteLine($"  - {s.Factor.Name} (coverage {s.Coverage}): {top}");
+        }
+    }
+
+    private static async Task WriteTaskFileAsync(RpmTask task, string path, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", task.Name);
+            writer.WriteString("kind", task.Kind switch { RpmTaskKind.MultipleChoice => "multiple-choice", _ => task.Kind.ToString().ToLowerInvariant() });
+            writer.WriteString("description", task.Description);
+            if (task.Labels.Count > 0)
+            {
+                writer.WriteStartArray("labels");
+                foreach (string label in task.Labels)
+                {
+                    writer.WriteStringValue(label);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            if (task.Scale is RatingScale scale)
+            {
+                writer.WriteStartObject("scale");
+                writer.WriteNumber("minimum", scale.Minimum);
+                writer.WriteNumber("maximum", scale.Maximum);
+                writer.WriteNumber("step", scale.Step);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteStartArray("profileInput");
+            writer.WriteStringValue("input");
+            writer.WriteEndArray();
+            writer.WriteString("profileOutput", "output");
+            writer.WriteString("note", "Written by rpm eval so that rpm score can read golds.json and predictions/*.json of this folder.");
+            writer.WriteEndObject();
+        }
+
+        await File.WriteAllBytesAsync(path, buffer.ToArray(), ct).ConfigureAwait(false);
+    }
+
+    private static string Slug(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')]);
+
+    private static string Money(decimal value) => value == 0 ? "$0" : value < 0.01m ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture) : "$" + value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 3), "...");
+}

@@ -1,0 +1,146 @@
+using Microsoft.ML.Tokenizers;
+
+namespace Rpm.Evaluation;
+
+/// <summary>
+/// Estimates the calls, tokens and cost of running methods on a data set without calling any model (offline, in
+/// seconds). Baseline prompts are rendered exactly as they will be sent and counted with the tokenizer (dense RAG's
+/// examples are approximated by BM25's); RPM's prompts contain the model's own earlier answers, so they are sized from
+/// the data's token counts and <see cref="EstimateAssumptions"/>. Output tokens are assumptions. Retries of invalid
+/// answers are not included.
+/// </summary>
+public sealed class CostEstimator
+{
+    private readonly Tokenizer _tokenizer;
+    private readonly EstimateAssumptions _assumptions;
+
+    /// <summary>Initializes a new instance of the <see cref="CostEstimator"/> class.</summary>
+    /// <param name="tokenizer">The tokenizer; <see langword="null"/> for o200k_base.</param>
+    /// <param name="assumptions">The assumptions; <see langword="null"/> for the defaults.</param>
+    public CostEstimator(Tokenizer? tokenizer = null, EstimateAssumptions? assumptions = null)
+    {
+        _tokenizer = tokenizer ?? EvaluationTokenizer.O200kBase;
+        _assumptions = assumptions ?? new EstimateAssumptions();
+    }
+
+    /// <summary>Estimates each method's calls and tokens.</summary>
+    /// <param name="dataset">The data set.</param>
+    /// <param name="methods">The methods (built-in names are estimated; others are reported as unknown).</param>
+    /// <param name="retrievalCount">K.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>One estimate per method, in order.</returns>
+    public Task<IReadOnlyList<MethodEstimate>> EstimateAsync(EvaluationDataset dataset, IReadOnlyList<IEvaluationMethod> methods, int retrievalCount = 3, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(methods);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retrievalCount);
+        var context = new MethodContext { Task = dataset.Task, RetrievalCount = retrievalCount, Tokenizer = _tokenizer };
+        var results = new List<MethodEstimate>();
+        foreach (IEvaluationMethod method in methods)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            results.Add(Estimate(dataset, method, context));
+        }
+
+        return Task.FromResult<IReadOnlyList<MethodEstimate>>(results);
+    }
+
+    private MethodEstimate Estimate(EvaluationDataset dataset, IEvaluationMethod method, MethodContext context)
+    {
+        int users = dataset.Users.Count, queries = dataset.QueryCount;
+        long answerOut = _assumptions.AnswerTokens + (dataset.Task.Kind == RpmTaskKind.Generation ? MeanGoldTokens(dataset) : 0);
+        UsageTotals build = UsageTotals.Zero, query = UsageTotals.Zero;
+        string note;
+        switch (method)
+        {
+            case ZeroShotMethod z:
+                query = Sum(dataset, (u, q) => Call(BaselinePrompts.Answer(context, q, z.ChainOfThought, null, null), answerOut + (z.ChainOfThought ? _assumptions.ReasoningTokens : 0)));
+                note = "prompts rendered and counted; output assumed";
+                break;
+            case RagMethod r:
+                var indexes = dataset.Users.ToDictionary(u => u, u => new Bm25Index(u.History.Select(h => h.Input)));
+                query = Sum(dataset, (u, q) =>
+                {
+                    HistoryItem[] examples = [.. indexes[u].Search(q.Input, context.RetrievalCount).Select(x => u.History[x.Index])];
+                    return Call(BaselinePrompts.Answer(context, q, r.ChainOfThought, examples, null), answerOut + (r.ChainOfThought ? _assumptions.ReasoningTokens : 0));
+                });
+                note = r.Retriever == RagRetriever.Bm25 ? "prompts rendered and counted; output assumed" : "prompts rendered with BM25's examples in place of dense ones; output assumed";
+                break;
+            case PagMethod p:
+                build = dataset.Users.Select(u => Call(BaselinePrompts.Summary(context, u.History, p.MaxHistoryTokens), _assumptions.SummaryTokens)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+                string summary = string.Join(' ', Enumerable.Repeat("word", _assumptions.SummaryTokens));
+                query = Sum(dataset, (u, q) => Call(BaselinePrompts.Answer(context, q, p.ChainOfThought, null, summary), answerOut + (p.ChainOfThought ? _assumptions.ReasoningTokens : 0)));
+                note = "summary and answer prompts rendered (summary length assumed); output assumed";
+                break;
+            case RpmMethod or RpmFallbackMethod when method.CheckApplicable(dataset) is null:
+                build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+                query = method is RpmMethod ? Sum(dataset, (u, q) => RpmQuery(u, q, context.RetrievalCount)) : UsageTotals.Zero;
+                note = "2N + 1 build calls and 2 per query; sized from the data's tokens and the assumptions";
+                break;
+            case HistoryVoteMethod:
+            case RpmFallbackMethod:
+            case RpmMethod:
+                note = method.CheckApplicable(dataset) ?? "no model calls";
+                break;
+            default:
+                note = "not a built-in method: not estimated";
+                break;
+        }
+
+        if (method.CheckApplicable(dataset) is string reason)
+        {
+            note = "not applicable: " + reason;
+            build = query = UsageTotals.Zero;
+        }
+
+        return new MethodEstimate(method.Name, build, query, users, queries, note);
+    }
+
+    private UsageTotals RpmBuild(EvaluationUser user)
+    {
+        EstimateAssumptions a = _assumptions;
+        int n = user.History.Count;
+        long featureOut = 10 + (a.FeaturesPerItem * a.TokensPerFeature);
+        long statistics = a.FactorsPerUser * (long)a.TokensPerFactorStatistics;
+        long input = 0, output = 0;
+        foreach (HistoryItem item in user.History)
+        {
+            long itemTokens = Count(item.Input) + Count(item.Output);
+            input += a.RpmInstructionTokens + itemTokens + 20;                                          // stage 1
+            input += a.RpmInstructionTokens + itemTokens + featureOut + statistics + 20;                // stage 4
+            output += featureOut + a.ReasoningPathTokens + 15;
+        }
+
+        long distinct = (long)Math.Ceiling(n * a.FeaturesPerItem * a.DistinctFeatureShare);
+        input += a.RpmInstructionTokens + (distinct * (a.TokensPerFeature + 15));                       // stage 2
+        output += (a.FactorsPerUser * 30) + (distinct * 6);
+        return new UsageTotals((2 * n) + 1, 0, input, output, 0);
+    }
+
+    private UsageTotals RpmQuery(EvaluationUser user, EvaluationQuery query, int k)
+    {
+        EstimateAssumptions a = _assumptions;
+        long featureOut = 10 + (a.FeaturesPerItem * a.TokensPerFeature);
+        long statistics = a.FactorsPerUser * (long)a.TokensPerFactorStatistics;
+        double meanItem = user.History.Count == 0 ? 0 : user.History.Average(h => Count(h.Input) + Count(h.Output));
+        long queryTokens = Count(query.Input);
+        long examples = (long)(Math.Min(k, user.History.Count) * (meanItem + featureOut + a.ReasoningPathTokens + 15));
+        long input = (a.RpmInstructionTokens + queryTokens + statistics + 20) + (a.RpmInstructionTokens + queryTokens + featureOut + statistics + examples + 20);
+        long output = featureOut + a.RationaleTokens + _assumptions.AnswerTokens;
+        return new UsageTotals(2, 0, input, output, 0);
+    }
+
+    private UsageTotals Call(IEnumerable<Microsoft.Extensions.AI.ChatMessage> prompt, long outputTokens) =>
+        new(1, 0, MeteringChatClient.CountInputTokens(_tokenizer, prompt), outputTokens, 0);
+
+    private static UsageTotals Sum(EvaluationDataset dataset, Func<EvaluationUser, EvaluationQuery, UsageTotals> perQuery) =>
+        dataset.Users.SelectMany(u => u.Queries.Select(q => perQuery(u, q))).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+
+    private long MeanGoldTokens(EvaluationDataset dataset)
+    {
+        var golds = dataset.Users.SelectMany(u => u.Queries).Select(q => Count(q.Gold)).ToList();
+        return golds.Count == 0 ? 0 : (long)Math.Round(golds.Average());
+    }
+
+    private int Count(string text) => _tokenizer.CountTokens(text, considerNormalization: false);
+}
