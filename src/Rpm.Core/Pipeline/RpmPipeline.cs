@@ -344,7 +344,7 @@ public sealed class RpmPipeline
             {
                 int i = batch[j];
                 results[i] = new FeatureCheckpoint { Features = [.. extracted[j].Features], Usage = extracted[j].Usage };
-                await SaveCheckpointAsync(userId, buildKey, FeatureKey(items[i]), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.FeatureCheckpoint), ct).ConfigureAwait(false);
+                await SaveCheckpointAsync(userId, buildKey, FeatureKey(items[i]), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.FeatureCheckpoint)).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
 
@@ -368,7 +368,7 @@ public sealed class RpmPipeline
             Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
             Usage = construction.Usage,
         };
-        await SaveCheckpointAsync(userId, buildKey, key, JsonSerializer.Serialize(result, RpmJsonContext.Default.FactorCheckpoint), cancellationToken).ConfigureAwait(false);
+        await SaveCheckpointAsync(userId, buildKey, key, JsonSerializer.Serialize(result, RpmJsonContext.Default.FactorCheckpoint)).ConfigureAwait(false);
         return result;
     }
 
@@ -400,7 +400,7 @@ public sealed class RpmPipeline
             {
                 int i = batch[j];
                 results[i] = new ReasoningCheckpoint { Reasoning = built[j].Reasoning, Usage = built[j].Usage };
-                await SaveCheckpointAsync(userId, buildKey, ReasoningKey(items[i].Item), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.ReasoningCheckpoint), ct).ConfigureAwait(false);
+                await SaveCheckpointAsync(userId, buildKey, ReasoningKey(items[i].Item), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.ReasoningCheckpoint)).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
 
@@ -451,8 +451,10 @@ public sealed class RpmPipeline
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
             body);
 
-    private Task SaveCheckpointAsync(string userId, string buildKey, string entryKey, string value, CancellationToken cancellationToken) =>
-        _checkpoints.SaveAsync(userId, buildKey, entryKey, value, cancellationToken);
+    // A call that succeeded is paid for: its result is kept even when the build is being cancelled (by the caller, or
+    // by Parallel.ForEachAsync because a sibling call failed), so the next run does not pay for it again.
+    private Task SaveCheckpointAsync(string userId, string buildKey, string entryKey, string value) =>
+        _checkpoints.SaveAsync(userId, buildKey, entryKey, value, CancellationToken.None);
 
     private static IReadOnlyList<HistoryItem> NormalizeHistory(RpmTask task, IEnumerable<HistoryItem> history, UserModel? existing, string parameterName)
     {
