@@ -1,0 +1,84 @@
+using Microsoft.Data.Sqlite;
+
+namespace Rpm;
+
+/// <summary>
+/// The schema of the SQLite stores: its version, recorded in the table <c>rpm_schema_version</c>, and the forward
+/// migrations that bring an older file up to date. The stores migrate on first use; call <see cref="MigrateAsync(string, CancellationToken)"/>
+/// to do it at start-up instead.
+/// </summary>
+/// <remarks>
+/// Version 1: <c>rpm_user_models</c> (one row per user: the model as JSON without embeddings, the embeddings as one
+/// little-endian float32 blob, a SHA-256 checksum, and the store version), and <c>rpm_build_checkpoints</c> (one row
+/// per finished model call of a build in progress). Migrations run in one transaction: a failed migration leaves the
+/// file at its previous version.
+/// </remarks>
+public static class SqliteRpmSchema
+{
+    /// <summary>The schema version this library writes and reads.</summary>
+    public const int CurrentVersion = 1;
+
+    internal const string PackageName = "Rpm.Storage.Sqlite";
+
+    internal static IReadOnlyList<SqliteMigration> Migrations { get; } =
+    [
+        SqliteMigration.Sql(1, "User models and build checkpoints.", """
+            CREATE TABLE rpm_user_models (
+                user_id TEXT NOT NULL PRIMARY KEY,
+                version INTEGER NOT NULL CHECK (version > 0),
+                format_version INTEGER NOT NULL,
+                task_name TEXT NOT NULL,
+                path_count INTEGER NOT NULL,
+                model_json TEXT NOT NULL,
+                embeddings BLOB NOT NULL,
+                checksum BLOB NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE TABLE rpm_build_checkpoints (
+                user_id TEXT NOT NULL,
+                build_key TEXT NOT NULL,
+                entry_key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                saved_at TEXT NOT NULL,
+                PRIMARY KEY (user_id, build_key, entry_key)
+            );
+            """),
+    ];
+
+    /// <summary>Creates the schema in a new file, or migrates an older one to <see cref="CurrentVersion"/>.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The schema version of the file afterwards.</returns>
+    /// <exception cref="RpmStoreException">The file cannot be opened or is not a SQLite database.</exception>
+    /// <exception cref="RpmStoreSchemaException">The file's schema is newer than this library.</exception>
+    public static Task<int> MigrateAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return MigrateAsync(new SqliteStoreOptions { Path = path }, cancellationToken);
+    }
+
+    /// <summary>Creates the schema in a new file, or migrates an older one to <see cref="CurrentVersion"/>.</summary>
+    /// <param name="options">The options naming the file.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The schema version of the file afterwards.</returns>
+    /// <exception cref="RpmStoreException">The file cannot be opened or is not a SQLite database.</exception>
+    /// <exception cref="RpmStoreSchemaException">The file's schema is newer than this library.</exception>
+    public static Task<int> MigrateAsync(SqliteStoreOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new SqliteDatabase(options).MigrateAsync(Migrations, cancellationToken);
+    }
+
+    /// <summary>Reads the schema version of a file without changing it.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The version; 0 when the file has no RPM schema yet.</returns>
+    /// <exception cref="RpmStoreException">The file cannot be opened or is not a SQLite database.</exception>
+    public static async Task<int> GetVersionAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var database = new SqliteDatabase(new SqliteStoreOptions { Path = path });
+        await using SqliteConnection connection = await database.OpenRawAsync(cancellationToken).ConfigureAwait(false);
+        return await database.GuardAsync(() => SqliteDatabase.ReadVersionAsync(connection, null, cancellationToken)).ConfigureAwait(false);
+    }
+}
