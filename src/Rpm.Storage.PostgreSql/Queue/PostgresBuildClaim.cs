@@ -1,0 +1,129 @@
+using Npgsql;
+
+namespace Rpm;
+
+/// <summary>
+/// A user's build job claimed by this worker: while the claim is held (until it is disposed), no other worker can
+/// claim the user. The claim is a session advisory lock on a connection of its own, so a worker that dies releases it
+/// when the server sees its connection close.
+/// </summary>
+/// <remarks>
+/// Finish with <see cref="CompleteAsync"/> or <see cref="FailAsync"/>, then dispose. Disposing without either leaves
+/// the job pending for the next worker (what a crash does).
+/// </remarks>
+public sealed class PostgresBuildClaim : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly PostgresBuildQueue _queue;
+    private bool _disposed;
+
+    internal PostgresBuildClaim(PostgresBuildQueue queue, NpgsqlConnection connection, string userId, long generation, int attempts, RpmTask task, IReadOnlyList<HistoryItem> history)
+    {
+        _queue = queue;
+        _connection = connection;
+        UserId = userId;
+        Generation = generation;
+        PreviousAttempts = attempts;
+        Task = task;
+        History = history;
+    }
+
+    /// <summary>Gets the user to build.</summary>
+    public string UserId { get; }
+
+    /// <summary>Gets the generation of the job (see <see cref="PostgresBuildJob.Generation"/>).</summary>
+    public long Generation { get; }
+
+    /// <summary>Gets the number of failed builds of this job before this claim.</summary>
+    public int PreviousAttempts { get; }
+
+    /// <summary>Gets the task of the build.</summary>
+    public RpmTask Task { get; }
+
+    /// <summary>Gets the history to build from (outputs in canonical form).</summary>
+    public IReadOnlyList<HistoryItem> History { get; }
+
+    /// <summary>Marks the job done. When the user was enqueued again meanwhile, the newer job stays pending.</summary>
+    /// <param name="modelVersion">The store version of the saved model.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when this generation was marked done; <see langword="false"/> when a newer one replaced it.</returns>
+    public async Task<bool> CompleteAsync(long modelVersion, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE rpm_build_jobs SET status = 'done', finished_at = now(), worker = @worker, model_version = @version, last_error = NULL
+            WHERE user_id = @user AND generation = @generation;
+            """,
+            _connection);
+        command.Parameters.AddWithValue("worker", _queue.Options.WorkerName);
+        command.Parameters.AddWithValue("version", modelVersion);
+        command.Parameters.AddWithValue("user", UserId);
+        command.Parameters.AddWithValue("generation", Generation);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>
+    /// Records a failed build: the job waits <see cref="PostgresBuildQueueOptions.RetryDelay"/> and is claimed again,
+    /// until <see cref="PostgresBuildQueueOptions.MaxAttempts"/> failures (or at once, when <paramref name="permanent"/>)
+    /// make it <see cref="PostgresBuildJobStatus.Failed"/>.
+    /// </summary>
+    /// <param name="error">The error.</param>
+    /// <param name="permanent">Whether a retry cannot help (e.g. the history is invalid).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The job's status afterwards.</returns>
+    public async Task<PostgresBuildJobStatus> FailAsync(Exception error, bool permanent = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE rpm_build_jobs SET
+                attempts = attempts + 1,
+                status = CASE WHEN @permanent OR attempts + 1 >= @max THEN 'failed' ELSE 'pending' END,
+                finished_at = CASE WHEN @permanent OR attempts + 1 >= @max THEN now() ELSE NULL END,
+                not_before = now() + @delay,
+                worker = @worker,
+                last_error = @error
+            WHERE user_id = @user AND generation = @generation
+            RETURNING status;
+            """,
+            _connection);
+        command.Parameters.AddWithValue("permanent", permanent);
+        command.Parameters.AddWithValue("max", _queue.Options.MaxAttempts);
+        command.Parameters.AddWithValue("delay", _queue.Options.RetryDelay);
+        command.Parameters.AddWithValue("worker", _queue.Options.WorkerName);
+        command.Parameters.AddWithValue("error", $"{error.GetType().Name}: {error.Message}");
+        command.Parameters.AddWithValue("user", UserId);
+        command.Parameters.AddWithValue("generation", Generation);
+        object? status = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return status is "failed" ? PostgresBuildJobStatus.Failed : PostgresBuildJobStatus.Pending;
+    }
+
+    /// <summary>Releases the claim (the advisory lock) and its connection.</summary>
+    /// <returns>A task that completes when the claim is released.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@class, hashtext(@user));", _connection);
+            unlock.Parameters.AddWithValue("class", PostgresBuildQueue.LockClass);
+            unlock.Parameters.AddWithValue("user", UserId);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // The connection is broken: the server released the lock when it dropped the session.
+        }
+        finally
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+namespace Rpm;
+
+/// <summary>Options of <see cref="PostgresBuildQueue"/>.</summary>
+public sealed class PostgresBuildQueueOptions
+{
+    /// <summary>Gets or sets the name this worker records on the jobs it builds. Default: machine name and process id.</summary>
+    public string WorkerName { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    /// <summary>
+    /// Gets or sets how long an idle worker waits for a new job notification before looking at the queue again (jobs
+    /// that wait for a retry become due without a notification). Default 5 seconds.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets how many failed builds make a job <see cref="PostgresBuildJobStatus.Failed"/>. Default 5.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Gets or sets how long a job waits after a failed build before a worker may claim it again. Default 30 seconds.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Checks the options.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(WorkerName))
+        {
+            errors.Add($"{nameof(WorkerName)} must not be blank.");
+        }
+
+        if (PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{nameof(PollInterval)} must be between 0 (excluded) and 1 hour (was {PollInterval}).");
+        }
+
+        if (MaxAttempts is < 1 or > 1000)
+        {
+            errors.Add($"{nameof(MaxAttempts)} must be between 1 and 1,000 (was {MaxAttempts}).");
+        }
+
+        if (RetryDelay < TimeSpan.Zero || RetryDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{nameof(RetryDelay)} must be between 0 and 1 day (was {RetryDelay}).");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid PostgresBuildQueueOptions: " + string.Join(" ", errors));
+        }
+    }
+}
