@@ -1,0 +1,203 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rpm.Cli;
+using Rpm.Embeddings.MiniLM;
+using Rpm.Evaluation.Tests.Fakes;
+
+namespace Rpm.Evaluation.Tests.Cli;
+
+public sealed class RpmCliTests
+{
+    private static CliServices Offline() => new() { Environment = _ => null };
+
+    private static CliServices WithFake(EvalChatClient chat) => new()
+    {
+        Environment = _ => null,
+        Probe = (_, _) => Task.FromResult<string?>(null),
+        CreateChatClient = _ => new NonDisposingChatClient(chat),
+        CreateEmbeddingGenerator = _ => new HashingEmbeddingGenerator(),
+    };
+
+    private static async Task<(int Code, string Output, string Error)> Run(CliServices services, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = await RpmCli.RunAsync(args, output, error, services);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Eval_without_an_endpoint_runs_the_model_free_methods_says_why_and_exits_0_with_a_report()
+    {
+        string outFolder = TestFiles.NewFolder();
+
+        var (code, output, error) = await Run(Offline(), "eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--out", outFolder);
+
+        Assert.Equal(0, code);
+        Assert.Contains("No chat model: no chat model endpoint is set", output, StringComparison.Ordinal);
+        Assert.Contains("RPM_ENDPOINT=http://localhost:11434/v1", output, StringComparison.Ordinal);
+        Assert.Contains("| history-vote |", output, StringComparison.Ordinal);
+        Assert.Contains("| user-prior |", output, StringComparison.Ordinal);
+        Assert.Contains("users 2/2", error, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(outFolder, "report.html")));
+        Assert.Contains("<svg id=\"metric-mae\"", await File.ReadAllTextAsync(Path.Combine(outFolder, "report.html")), StringComparison.Ordinal);
+        LampOutputs predictions = await LampOutputs.ReadAsync(Path.Combine(outFolder, "predictions", "history-vote.json"));
+        Assert.Equal(["5000", "5001"], predictions.Items.Select(p => p.Key));
+    }
+
+    [Fact]
+    public async Task Score_rescores_eval_predictions_with_the_same_numbers_and_writes_JSON()
+    {
+        string outFolder = TestFiles.NewFolder();
+        Assert.Equal(0, (await Run(Offline(), "eval", "--data", TestFiles.MovieLensRatings, "--users", "3", "--methods", "user-prior", "--out", outFolder)).Code);
+        string predictions = Path.Combine(outFolder, "predictions", "user-prior.json");
+
+        var (code, output, _) = await Run(Offline(), "score", "--predictions", predictions, "--golds", Path.Combine(outFolder, "golds.json"));
+
+        Assert.Equal(0, code);
+        using JsonDocument eval = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outFolder, "metrics.json")));
+        double mae = eval.RootElement.GetProperty("methods")[0].GetProperty("metrics").GetProperty("mae").GetDouble();
+        using JsonDocument scored = JsonDocument.Parse(await File.ReadAllTextAsync(Path.ChangeExtension(predictions, ".metrics.json")));
+        Assert.Equal(mae, Math.Round(scored.RootElement.GetProperty("values").GetProperty("mae").GetDouble(), 6));
+        Assert.Contains("mae", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Score_on_official_style_files_with_a_LaMP_task_and_a_missing_prediction()
+    {
+        string folder = TestFiles.NewFolder();
+        string golds = TestFiles.Write(folder, "dev_outputs.json", """{"task": "LaMP_2", "golds": [{"id": "1", "output": "comedy"}, {"id": "2", "output": "classic"}]}""");
+        string good = TestFiles.Write(folder, "preds.json", """{"task": "LaMP_2", "golds": [{"id": "2", "output": "classic"}, {"id": "1", "output": " horror "}]}""");
+        string missing = TestFiles.Write(folder, "missing.json", """{"task": "LaMP_2", "golds": [{"id": "2", "output": "classic"}]}""");
+
+        var (code, output, _) = await Run(Offline(), "score", "--predictions", good, "--golds", golds, "--out", Path.Combine(folder, "m.json"));
+        var (badCode, _, error) = await Run(Offline(), "score", "--predictions", missing, "--golds", golds);
+
+        Assert.Equal(0, code);
+        Assert.Contains("accuracy  0.5000", output, StringComparison.Ordinal);
+        Assert.Contains("1 not valid", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, "m.json")));
+        Assert.Equal(1, badCode);
+        Assert.Contains("'1'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Estimate_works_offline_and_counts_2N_plus_1_build_calls_for_RPM()
+    {
+        var (code, output, _) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "zero-shot,rpm,history-vote");
+
+        Assert.Equal(0, code);
+        EvaluationDataset data = (await EvaluationDataLoader.LoadAsync(TestFiles.MovieLensRatings)).TakePeople(2);
+        int buildCalls = data.Users.Sum(u => (2 * u.History.Count) + 1);
+        Assert.Contains($"| rpm | {buildCalls:N0} |", output, StringComparison.Ordinal);
+        Assert.Contains("| zero-shot | 0 |", output, StringComparison.Ordinal);
+        Assert.Contains("| history-vote | 0 |", output, StringComparison.Ordinal);
+        Assert.Contains("Nothing was sent anywhere", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Eval_with_a_model_runs_every_method_and_a_repeated_run_sends_nothing()
+    {
+        var chat = new EvalChatClient();
+        string outFolder = TestFiles.NewFolder();
+        string[] args = ["eval", "--data", TestFiles.MovieLensTags, "--users", "2", "--methods", "zero-shot,rag-dense,pag-cot,rpm,rpm-fallback,history-vote", "--out", outFolder, "--model", "fake-model"];
+
+        var (code, output, _) = await Run(WithFake(chat), args);
+        int first = chat.CallCount;
+        var (again, output2, _) = await Run(WithFake(chat), args);
+
+        Assert.Equal(0, code);
+        Assert.True(first > 0);
+        Assert.Contains("| rpm |", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("No chat model", output, StringComparison.Ordinal);
+        Assert.Equal(0, again);
+        Assert.Equal(first, chat.CallCount);
+        Assert.Contains("this run sent 0 of them", output2, StringComparison.Ordinal);
+        Assert.Contains("Why it answered: <code>rpm</code>", await File.ReadAllTextAsync(Path.Combine(outFolder, "report.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_then_ask_prints_the_rationale_and_examples_and_ask_without_a_model_uses_the_fallback()
+    {
+        var chat = new EvalChatClient();
+        string folder = TestFiles.NewFolder();
+        string modelFile = Path.Combine(folder, "user.json");
+        string cache = Path.Combine(folder, "answers.sqlite");
+
+        var (buildCode, buildOutput, _) = await Run(WithFake(chat), "build", "--data", TestFiles.MovieLensRatings, "--user", "1", "--out", modelFile, "--cache", cache);
+        var (askCode, askOutput, _) = await Run(WithFake(chat), "ask", "--user-model", modelFile, "--question", "Alien (1979). Genres: Horror, Sci-Fi.", "--cache", cache);
+        var offline = WithFake(chat);
+        offline = new CliServices { Environment = offline.Environment, CreateEmbeddingGenerator = offline.CreateEmbeddingGenerator, Probe = (_, _) => Task.FromResult<string?>("down for the test") };
+        var (fallbackCode, fallbackOutput, _) = await Run(offline, "ask", "--user-model", modelFile, "--question", "Alien (1979). Genres: Horror, Sci-Fi.");
+
+        Assert.Equal(0, buildCode);
+        Assert.Contains("Factors of 1", buildOutput, StringComparison.Ordinal);
+        Assert.Contains("201 calls", buildOutput, StringComparison.Ordinal);
+        Assert.True(File.Exists(modelFile));
+        Assert.Equal(0, askCode);
+        Assert.Contains("Rationale: The most similar past items", askOutput, StringComparison.Ordinal);
+        Assert.Contains("Retrieved examples (K = 3)", askOutput, StringComparison.Ordinal);
+        Assert.Contains("reasoning: The input touches the user's factor", askOutput, StringComparison.Ordinal);
+        Assert.Equal(0, fallbackCode);
+        Assert.Contains("answering with the model-free predictor", fallbackOutput, StringComparison.Ordinal);
+        Assert.Contains("Answer: ", fallbackOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_without_a_model_says_how_to_enable_one()
+    {
+        var (code, output, _) = await Run(Offline(), "build", "--data", TestFiles.MovieLensRatings);
+
+        Assert.Equal(3, code);
+        Assert.Contains("rpm build needs a chat model", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_data_error_exits_2_and_names_the_file()
+    {
+        string folder = TestFiles.NewFolder();
+        TestFiles.Write(folder, "bad_questions.json", """[{"id": "1", "input": "q"}]""");
+        TestFiles.Write(folder, "bad_outputs.json", """{"task": "LaMP_2", "golds": [{"id": "1", "output": "comedy"}]}""");
+
+        var (code, _, error) = await Run(Offline(), "eval", "--data", folder, "--out", TestFiles.NewFolder());
+
+        Assert.Equal(2, code);
+        Assert.Contains("bad_questions.json, item '1': the question has no profile", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Endpoint_settings_come_from_options_then_environment()
+    {
+        var env = new Dictionary<string, string?> { ["RPM_ENDPOINT"] = "http://localhost:11434/v1", ["RPM_MODEL"] = "llama3.1" };
+
+        EndpointSettings fromEnv = EndpointSettings.Resolve(null, null, null, null, null, env.GetValueOrDefault);
+        EndpointSettings fromOptions = EndpointSettings.Resolve("http://h:8000/v1", "m", "k", null, null, env.GetValueOrDefault);
+        EndpointSettings keyOnly = EndpointSettings.Resolve(null, null, "sk-x", null, null, _ => null);
+
+        Assert.Equal(new Uri("http://localhost:11434/v1"), fromEnv.Endpoint);
+        Assert.Equal("llama3.1", fromEnv.Model);
+        Assert.Equal(new Uri("http://h:8000/v1"), fromOptions.Endpoint);
+        Assert.Equal("m", fromOptions.Model);
+        Assert.Equal(EndpointSettings.OpenAIEndpoint, keyOnly.Endpoint);
+        Assert.Equal("gpt-4o-mini", keyOnly.Model);
+        Assert.Throws<ArgumentException>(() => EndpointSettings.Resolve("localhost:11434", null, null, null, null, _ => null));
+    }
+
+    [Fact]
+    public async Task The_probe_reports_an_endpoint_that_does_not_answer()
+    {
+        // Port 9 on loopback: nothing listens there, so the connection is refused at once.
+        string? reason = await EndpointProbe.CheckAsync(new EndpointSettings(new Uri("http://127.0.0.1:9/v1"), "m", null, null, "e"), default);
+
+        Assert.NotNull(reason);
+        Assert.Contains("127.0.0.1:9", reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>The CLI disposes the chat client it creates; the test keeps using the fake afterwards.</summary>
+    private sealed class NonDisposingChatClient(IChatClient inner) : DelegatingChatClient(inner)
+    {
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+}
