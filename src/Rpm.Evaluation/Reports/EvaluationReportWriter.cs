@@ -25,6 +25,7 @@ public static class EvaluationReportWriter
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        folder = Path.GetFullPath(folder);
         Directory.CreateDirectory(folder);
         string predictions = Path.Combine(folder, "predictions");
         Directory.CreateDirectory(predictions);
@@ -44,7 +45,7 @@ public static class EvaluationReportWriter
         await File.WriteAllTextAsync(markdown, RenderMarkdown(result), cancellationToken).ConfigureAwait(false);
         string html = Path.Combine(folder, "report.html");
         await File.WriteAllTextAsync(html, RenderHtml(result), cancellationToken).ConfigureAwait(false);
-        return new ReportFiles(Path.GetFullPath(folder), metrics, markdown, html, golds, predictionFiles);
+        return new ReportFiles(folder, metrics, markdown, html, golds, predictionFiles);
     }
 
     /// <summary>Renders <c>metrics.json</c>.</summary>
@@ -140,7 +141,8 @@ public static class EvaluationReportWriter
         }
 
         md.AppendLine();
-        md.AppendLine(QualityNote + " Token counts marked estimated were counted with the o200k_base tokenizer because the endpoint reported none.");
+        long estimated = result.Methods.Sum(m => m.TotalUsage.EstimatedCalls);
+        md.AppendLine(QualityNote + (estimated == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" The endpoint reported no token usage for {estimated:N0} calls; their tokens were counted with the o200k_base tokenizer.")));
         return md.ToString();
     }
 
