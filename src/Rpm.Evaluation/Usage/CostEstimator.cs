@@ -75,9 +75,12 @@ public sealed class CostEstimator
             case RpmMethod or RpmFallbackMethod when method.CheckApplicable(dataset) is null:
                 build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (a, b) => a + b);
                 query = method is RpmMethod ? Sum(dataset, (u, q) => RpmQuery(u, q, context.RetrievalCount)) : UsageTotals.Zero;
-                note = "2N + 1 build calls and 2 per query; sized from the data's tokens and the assumptions";
+                note = method is RpmMethod
+                    ? "2N + 1 build calls and 2 per query; sized from the data's tokens and the assumptions"
+                    : "2N + 1 build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
                 break;
             case HistoryVoteMethod:
+            case UserPriorMethod:
             case RpmFallbackMethod:
             case RpmMethod:
                 note = method.CheckApplicable(dataset) ?? "no model calls";
