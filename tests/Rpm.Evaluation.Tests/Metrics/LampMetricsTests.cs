@@ -77,6 +77,10 @@ public sealed class LampMetricsTests
     {
         Assert.Equal(5.0, LampMetrics.RatingValue(text, 2, 1, 5));
         Assert.Equal(1.0, LampMetrics.RatingValue(text, 4.5, 1, 5));
+
+        // Equally far (LaMP: abs(1 - y) > abs(5 - y) is false): the top of the scale.
+        Assert.Equal(5.0, LampMetrics.RatingValue(text, 3, 1, 5));
+        Assert.Equal(5.0, LampMetrics.RatingValue(text, 2.75, 0.5, 5));
     }
 
     [Fact]
