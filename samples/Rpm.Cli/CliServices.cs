@@ -14,6 +14,9 @@ public sealed class CliServices
     /// <summary>Gets the check that an endpoint answers: null when it does, else why not.</summary>
     public Func<EndpointSettings, CancellationToken, Task<string?>> Probe { get; init; } = EndpointProbe.CheckAsync;
 
+    /// <summary>Gets the one-line test request sent before a run: null when the model answered, else why not.</summary>
+    public Func<IChatClient, EndpointSettings, bool, CancellationToken, Task<string?>> Preflight { get; init; } = EndpointProbe.PreflightAsync;
+
     /// <summary>Gets the chat client factory.</summary>
     public Func<EndpointSettings, IChatClient> CreateChatClient { get; init; } = settings =>
         new OpenAI.Chat.ChatClient(settings.Model, new ApiKeyCredential(settings.ApiKey ?? "unused"), new OpenAIClientOptions { Endpoint = settings.Endpoint, NetworkTimeout = TimeSpan.FromMinutes(3) })

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
 
 namespace Rpm.Cli;
 
@@ -42,6 +44,49 @@ public static class EndpointProbe
         catch (HttpRequestException ex)
         {
             return $"{settings.Endpoint} is not reachable ({ex.Message}).";
+        }
+    }
+
+    /// <summary>The schema name of the one-line test request, so that fakes and logs can tell it apart.</summary>
+    public const string PreflightSchemaName = "rpm_preflight";
+
+    /// <summary>
+    /// Sends one tiny structured request (about 60 tokens) to check what a listing cannot: that the model name is served,
+    /// the key is accepted for it, and the server accepts the structured-output mode a run will use.
+    /// </summary>
+    /// <param name="client">The chat client.</param>
+    /// <param name="settings">The endpoint settings (for messages).</param>
+    /// <param name="useJsonSchema">Whether the run asks for JSON schemas (else JSON mode).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Null when the model answered; otherwise why it cannot be used and what to try.</returns>
+    public static async Task<string?> PreflightAsync(IChatClient client, EndpointSettings settings, bool useJsonSchema, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(settings);
+        using JsonDocument schema = JsonDocument.Parse("""{"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"],"additionalProperties":false}""");
+        var options = new ChatOptions
+        {
+            ModelId = settings.Model,
+            MaxOutputTokens = 20,
+            Temperature = 0,
+            ResponseFormat = useJsonSchema ? ChatResponseFormat.ForJsonSchema(schema.RootElement.Clone(), PreflightSchemaName, null) : ChatResponseFormat.Json,
+        };
+        ChatMessage[] messages = [new(ChatRole.System, "Reply with the JSON object {\"answer\": \"ok\"}."), new(ChatRole.User, "ping")];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await client.GetResponseAsync(messages, options, timeout.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"the model '{settings.Model}' at {settings.Endpoint} did not answer a one-line test request within 60 s.";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return $"the model '{settings.Model}' at {settings.Endpoint} failed a one-line test request: {ex.Message}" +
+                (useJsonSchema ? " If the server rejects JSON schemas, add --json-mode." : string.Empty);
         }
     }
 }

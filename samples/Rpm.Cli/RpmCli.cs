@@ -102,7 +102,17 @@ public static class RpmCli
                 if (unavailable is null)
                 {
                     chat = services.CreateChatClient(settings);
-                    output.WriteLine($"Model: {settings.Model} at {settings.Endpoint}; answers cached in {cache}.");
+                    unavailable = await services.Preflight(chat, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+                    if (unavailable is not null)
+                    {
+                        chat.Dispose();
+                        chat = null;
+                    }
+                }
+
+                if (unavailable is null)
+                {
+                    output.WriteLine($"Model: {settings.Model} at {settings.Endpoint} (answered a test request); answers cached in {cache}.");
                 }
                 else
                 {
@@ -246,8 +256,12 @@ public static class RpmCli
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
             EvaluationUser user = FindUser(dataset, parse.GetValue(UserOption));
             EndpointSettings settings = ResolveEndpoint(parse, services);
-            if (await services.Probe(settings, ct).ConfigureAwait(false) is string reason)
+            IChatClient endpointClient = services.CreateChatClient(settings);
+            string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
+                ?? await services.Preflight(endpointClient, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+            if (reason is not null)
             {
+                endpointClient.Dispose();
                 output.WriteLine($"No chat model: {reason}");
                 output.WriteLine("rpm build needs a chat model to extract features, factors and reasoning paths.");
                 output.WriteLine(EndpointSettings.HowToEnable);
@@ -258,7 +272,7 @@ public static class RpmCli
             string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
             var meter = new UsageMeter();
             await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
-            using IChatClient chat = new MeteringChatClient(new SqliteCachingChatClient(new MeteringChatClient(services.CreateChatClient(settings), Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model), null, meter);
+            using IChatClient chat = new MeteringChatClient(new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model), null, meter);
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
             output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({2 * user.History.Count + 1} calls, cached in {cache})...");
@@ -305,9 +319,12 @@ public static class RpmCli
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             output.WriteLine($"Question: {question}");
 
-            string? reason = await services.Probe(settings, ct).ConfigureAwait(false);
+            IChatClient endpointClient = services.CreateChatClient(settings);
+            string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
+                ?? await services.Preflight(endpointClient, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
             if (reason is not null)
             {
+                endpointClient.Dispose();
                 output.WriteLine($"No chat model ({reason}): answering with the model-free predictor instead of RPM.");
                 var predictor = new ModelFreePredictor(embeddings, new ModelFreePredictorOptions { RetrievalCount = parse.GetValue(KOption) });
                 if (!ModelFreePredictor.Supports(task))
@@ -331,7 +348,7 @@ public static class RpmCli
             {
                 string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
                 await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
-                using IChatClient chat = new SqliteCachingChatClient(new MeteringChatClient(services.CreateChatClient(settings), Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model);
+                using IChatClient chat = new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model);
                 var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
                 if (model is null)
                 {

@@ -106,12 +106,14 @@ public sealed class RpmCliTests
         int first = chat.CallCount;
         var (again, output2, _) = await Run(WithFake(chat), args);
 
+        // Each run checks the endpoint with one test request; everything else of the second run came from the cache.
+        Assert.Equal(2, chat.WithSchema(EndpointProbe.PreflightSchemaName).Count);
         Assert.Equal(0, code);
-        Assert.True(first > 0);
+        Assert.True(first > 1);
         Assert.Contains("| rpm |", output, StringComparison.Ordinal);
         Assert.DoesNotContain("No chat model", output, StringComparison.Ordinal);
         Assert.Equal(0, again);
-        Assert.Equal(first, chat.CallCount);
+        Assert.Equal(first + 1, chat.CallCount);
         Assert.Contains("this run sent 0 of them", output2, StringComparison.Ordinal);
         Assert.Contains("Why it answered: <code>rpm</code>", await File.ReadAllTextAsync(Path.Combine(outFolder, "report.html")), StringComparison.Ordinal);
     }
@@ -141,6 +143,22 @@ public sealed class RpmCliTests
         Assert.Equal(0, fallbackCode);
         Assert.Contains("answering with the model-free predictor", fallbackOutput, StringComparison.Ordinal);
         Assert.Contains("Answer: ", fallbackOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_model_that_fails_the_test_request_is_skipped_with_the_reason_and_a_hint()
+    {
+        var chat = new EvalChatClient { OnCall = r => throw new InvalidOperationException("HTTP 400 (invalid_request_error: response_format json_schema is not supported)") };
+        string outFolder = TestFiles.NewFolder();
+
+        var (code, output, _) = await Run(WithFake(chat), "eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--out", outFolder);
+
+        Assert.Equal(0, code);
+        Assert.Equal(1, chat.CallCount);
+        Assert.Contains("failed a one-line test request: HTTP 400", output, StringComparison.Ordinal);
+        Assert.Contains("add --json-mode", output, StringComparison.Ordinal);
+        Assert.Contains("| history-vote |", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("| rpm |", output, StringComparison.Ordinal);
     }
 
     [Fact]
