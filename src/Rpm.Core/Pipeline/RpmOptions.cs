@@ -71,6 +71,15 @@ public sealed class RpmOptions
     /// </summary>
     public double FactorRebuildThreshold { get; set; } = 0.3;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether <see cref="RpmPipeline.RespondAsync(UserModel, RpmQuery, CancellationToken)"/>
+    /// answers without the chat model when it fails (unreachable, or invalid answers on every attempt), for
+    /// classification, rating and multiple-choice tasks: the <see cref="ModelFreePredictor"/> combines the user's factor
+    /// statistics with the labels of the most similar past items. Such a response has <see cref="RpmResponse.IsFallback"/>
+    /// set and says why in <see cref="RpmResponse.FallbackReason"/>. Default <see langword="false"/>: failures throw.
+    /// </summary>
+    public bool FallbackToModelFree { get; set; }
+
     /// <summary>Gets or sets the clock used for model timestamps. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

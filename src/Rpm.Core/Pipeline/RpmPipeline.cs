@@ -25,6 +25,7 @@ public sealed class RpmPipeline
     private readonly RpmOptions _options;
     private readonly ResponseGenerator _generator;
     private readonly string? _chatModelId;
+    private readonly ModelFreePredictor? _fallback;
 
     /// <summary>Initializes a new instance of the <see cref="RpmPipeline"/> class with the default stages, in-memory stores and the given models.</summary>
     /// <param name="chatClient">The chat model.</param>
@@ -85,6 +86,7 @@ public sealed class RpmPipeline
         _options = options;
         _generator = new ResponseGenerator(chatClient, options);
         _chatModelId = options.ChatOptions?.ModelId ?? chatClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _fallback = options.FallbackToModelFree ? new ModelFreePredictor(options: new ModelFreePredictorOptions { RetrievalCount = options.RetrievalCount }) : null;
     }
 
     /// <summary>Gets the options.</summary>
@@ -299,16 +301,48 @@ public sealed class RpmPipeline
         activity?.SetTag("rpm.user_id", userModel.UserId);
 
         // Stage 5: factor-aware features of the query.
-        FeatureExtractionResult extraction = await _featureExtractor.ExtractAsync(
-            new FeatureExtractionRequest(userModel.Task, query.Id, query.Input) { Options = query.Options, Factors = userModel.Statistics },
-            cancellationToken).ConfigureAwait(false);
+        FeatureExtractionResult extraction;
+        try
+        {
+            extraction = await _featureExtractor.ExtractAsync(
+                new FeatureExtractionRequest(userModel.Task, query.Id, query.Input) { Options = query.Options, Factors = userModel.Statistics },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpmStageException ex) when (CanFallBack(userModel))
+        {
+            // Without the query's features, the query text itself is the retrieval key.
+            IReadOnlyList<Feature> key = [new Feature("Query", query.Input)];
+            IReadOnlyList<RetrievedExample> nearest = await _retriever.RetrieveAsync(userModel, key, _options.RetrievalCount, cancellationToken).ConfigureAwait(false);
+            return FallBack(userModel, query, [], nearest, ModelUsage.None, ex, activity);
+        }
 
         // Stage 6: the K past reasoning paths whose feature text is most similar.
         IReadOnlyList<RetrievedExample> examples = await _retriever.RetrieveAsync(userModel, extraction.Features, _options.RetrievalCount, cancellationToken).ConfigureAwait(false);
 
         // Stage 7: rationale and answer.
-        var (answer, rationale, usage) = await _generator.GenerateAsync(userModel, query, extraction.Features, examples, cancellationToken).ConfigureAwait(false);
-        return new RpmResponse(answer, rationale, extraction.Features, examples, extraction.Usage + usage);
+        try
+        {
+            var (answer, rationale, usage) = await _generator.GenerateAsync(userModel, query, extraction.Features, examples, cancellationToken).ConfigureAwait(false);
+            return new RpmResponse(answer, rationale, extraction.Features, examples, extraction.Usage + usage);
+        }
+        catch (RpmStageException ex) when (CanFallBack(userModel))
+        {
+            return FallBack(userModel, query, extraction.Features, examples, extraction.Usage, ex, activity);
+        }
+    }
+
+    private bool CanFallBack(UserModel userModel) =>
+        _fallback is not null && ModelFreePredictor.Supports(userModel.Task) && userModel.Paths.Count > 0;
+
+    private RpmResponse FallBack(
+        UserModel userModel, RpmQuery query, IReadOnlyList<Feature> features, IReadOnlyList<RetrievedExample> examples, ModelUsage usage, RpmStageException failure, Activity? activity)
+    {
+        ModelFreePrediction prediction = _fallback!.Predict(userModel, query, examples, features.Count > 0 ? features : null);
+        activity?.SetTag("rpm.fallback", failure.Stage.ToString());
+        return new RpmResponse(prediction.Answer, prediction.Explanation, features, examples, usage)
+        {
+            FallbackReason = $"The chat model failed at stage {failure.Stage}: {failure.Message} The answer comes from the user's statistics and most similar past items, without the model.",
+        };
     }
 
     private async Task<(List<ItemFeatures> Items, ModelUsage Usage)> ExtractHistoryFeaturesAsync(
