@@ -3,20 +3,28 @@ namespace Rpm.Benchmarks;
 /// <summary>Deterministic random data: standard normal components, the hardest case for int8 quantization among simple distributions.</summary>
 public static class BenchmarkData
 {
+    private const int ChunkLength = 1 << 20;
+
+    /// <summary>Standard normal values; chunks are drawn in parallel, each from its own seeded generator, so the result does not depend on the core count.</summary>
     public static float[] Gaussian(int seed, long length)
     {
-        var random = new Random(seed);
         var values = new float[length];
-        for (long i = 0; i < length; i += 2)
+        int chunks = (int)((length + ChunkLength - 1) / ChunkLength);
+        Parallel.For(0, chunks, chunk =>
         {
-            double radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
-            double angle = 2 * Math.PI * random.NextDouble();
-            values[i] = (float)(radius * Math.Cos(angle));
-            if (i + 1 < length)
+            var random = new Random(HashCode.Combine(seed, chunk));
+            long end = Math.Min(length, ((long)chunk + 1) * ChunkLength);
+            for (long i = (long)chunk * ChunkLength; i < end; i += 2)
             {
-                values[i + 1] = (float)(radius * Math.Sin(angle));
+                double radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
+                (double sin, double cos) = Math.SinCos(2 * Math.PI * random.NextDouble());
+                values[i] = (float)(radius * cos);
+                if (i + 1 < end)
+                {
+                    values[i + 1] = (float)(radius * sin);
+                }
             }
-        }
+        });
 
         return values;
     }

@@ -138,8 +138,8 @@ public sealed class QuantizedVectorMatrix
         byte[]? rentedBytes = null;
         try
         {
-            Span<float> normalized = dimensions <= 1024
-                ? stackalloc float[dimensions]
+            Span<float> normalized = dimensions <= 2048
+                ? AlignedArray.AlignStack(stackalloc float[dimensions + (AlignedArray.Alignment / sizeof(float))], dimensions)
                 : (rentedFloats = ArrayPool<float>.Shared.Rent(dimensions)).AsSpan(0, dimensions);
             CosineKernel.Normalize(query, normalized);
             if (k == 0)
@@ -149,8 +149,8 @@ public sealed class QuantizedVectorMatrix
 
             // The prepared query: 16-bit codes, or bytes offset by 128 for VNNI; zero codes past the end, like the rows.
             int preparedLength = _stride * sizeof(short);
-            Span<byte> prepared = preparedLength <= 2048
-                ? stackalloc byte[preparedLength]
+            Span<byte> prepared = preparedLength <= 4096
+                ? AlignedArray.AlignStack(stackalloc byte[preparedLength + AlignedArray.Alignment], preparedLength)
                 : (rentedBytes = ArrayPool<byte>.Shared.Rent(preparedLength)).AsSpan(0, preparedLength);
             QueryBounds bounds = PrepareQuery(normalized, prepared, path);
 

@@ -94,7 +94,10 @@ public sealed class VectorMatrix
             throw new ArgumentException($"The query has {query.Length} dimensions; the matrix has {Dimensions}.", nameof(query));
         }
 
-        Span<float> normalized = Dimensions <= 2048 ? stackalloc float[Dimensions] : new float[Dimensions];
+        // On a cache line, so that no query load of the kernel straddles two.
+        Span<float> normalized = Dimensions <= 2048
+            ? AlignedArray.AlignStack(stackalloc float[Dimensions + (AlignedArray.Alignment / sizeof(float))], Dimensions)
+            : new float[Dimensions];
         CosineKernel.Normalize(query, normalized);
         return CosineKernel.TopK(normalized, Rows, Dimensions, indices, scores, maxWidth);
     }

@@ -28,4 +28,17 @@ internal static class AlignedArray
         offset = (int)(((Alignment - (address & (Alignment - 1))) & (Alignment - 1)) / sizeof(T));
         return array;
     }
+
+    /// <summary>Returns the part of a buffer that starts on a cache line; for stack memory only (it must not move).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="buffer">Stack memory at least <c>length + Alignment / sizeof(T)</c> elements long.</param>
+    /// <param name="length">The number of elements wanted.</param>
+    /// <returns>The aligned slice.</returns>
+    internal static unsafe Span<T> AlignStack<T>(Span<T> buffer, int length)
+        where T : unmanaged
+    {
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(buffer));
+        int offset = (int)(((Alignment - (address & (Alignment - 1))) & (Alignment - 1)) / sizeof(T));
+        return buffer.Slice(offset, length);
+    }
 }
