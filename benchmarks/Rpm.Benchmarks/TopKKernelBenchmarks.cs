@@ -71,6 +71,10 @@ public class TopKKernelBenchmarks
         return sum;
     }
 
+    /// <summary>Not a top-K: only reads the same bytes, to show how close each method is to the cost of reading them.</summary>
+    [Benchmark]
+    public float StreamRows() => TensorPrimitives.Sum(_matrix.Rows);
+
     [Benchmark]
     public int Ours()
     {
