@@ -18,4 +18,7 @@ public sealed class FeatureExtractionResult
 
     /// <summary>Gets the token usage of the model calls, if reported.</summary>
     public ModelUsage Usage { get; }
+
+    /// <summary>Gets the repairs and degradations behind this result, summed into the model's <see cref="UserModel.Diagnostics"/>.</summary>
+    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
 }

@@ -28,14 +28,15 @@ public sealed class FeatureExtractor : IFeatureExtractor
         ArgumentNullException.ThrowIfNull(request);
         RpmStage stage = request.Factors is null ? RpmStage.FeatureExtraction : RpmStage.QueryFeatureExtraction;
         IReadOnlyList<ChatMessage> prompt = RpmPrompts.FeatureExtraction(request, _options, _budget);
-        var (features, usage) = await _chat.GetAsync(
+        ValidatedChatResponse<IReadOnlyList<Feature>> response = await _chat.GetAsync(
             stage,
             request.ItemId,
             prompt,
             RpmJsonContext.Default.FeatureListOutput,
-            output => Validate(output, request),
+            (output, context) => Validate(output.Features, request, context),
+            schema => RefineSchema(schema, request, "features", "[]"),
             cancellationToken).ConfigureAwait(false);
-        return new FeatureExtractionResult(features, usage);
+        return new FeatureExtractionResult(response.Result, response.Usage) { Diagnostics = response.Diagnostics };
     }
 
     /// <summary>
@@ -44,7 +45,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
     /// </summary>
     /// <param name="requests">The inputs; all for the same task, the same factors (or none) and all with or without known outputs.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>One result per request, in order; the call's cost is on the first result.</returns>
+    /// <returns>One result per request, in order; the call's cost and diagnostics are on the first result.</returns>
     /// <exception cref="ArgumentException">The requests do not share a task and factors, or two share an item id.</exception>
     public async Task<IReadOnlyList<FeatureExtractionResult>> ExtractBatchAsync(IReadOnlyList<FeatureExtractionRequest> requests, CancellationToken cancellationToken = default)
     {
@@ -76,17 +77,43 @@ public sealed class FeatureExtractor : IFeatureExtractor
         }
 
         RpmStage stage = first.Factors is null ? RpmStage.FeatureExtraction : RpmStage.QueryFeatureExtraction;
-        var (features, usage) = await _chat.GetAsync(
+        ValidatedChatResponse<IReadOnlyList<IReadOnlyList<Feature>>> response = await _chat.GetAsync(
             stage,
             string.Join(",", requests.Select(r => r.ItemId)),
             RpmPrompts.FeatureExtraction(requests, _options, _budget),
             RpmJsonContext.Default.FeatureBatchOutput,
-            output => ValidateBatch(output, requests),
+            (output, context) => ValidateBatch(output, requests, context),
+            schema =>
+            {
+                RefineSchema(schema, first, "items", "[]", "features", "[]");
+                SchemaEdits.SetEnum(schema, [.. requests.Select(r => r.ItemId)], "items", "[]", "itemId");
+            },
             cancellationToken).ConfigureAwait(false);
-        return [.. features.Select((f, i) => new FeatureExtractionResult(f, i == 0 ? usage : ModelUsage.None))];
+        return [.. response.Result.Select((f, i) => new FeatureExtractionResult(f, i == 0 ? response.Usage : ModelUsage.None) { Diagnostics = i == 0 ? response.Diagnostics : BuildDiagnostics.None })];
     }
 
-    private Validated<IReadOnlyList<IReadOnlyList<Feature>>> ValidateBatch(FeatureBatchOutput output, IReadOnlyList<FeatureExtractionRequest> requests)
+    // The answer space of this call: the user's factors (or null) for factor-aware extraction; the influence judgment
+    // required for generation history items, and absent otherwise.
+    private static void RefineSchema(System.Text.Json.Nodes.JsonObject schema, FeatureExtractionRequest request, params string[] featurePath)
+    {
+        if (request.Factors is { } factors)
+        {
+            SchemaEdits.SetEnum(schema, [.. factors.Select(f => f.Factor.Name), null], [.. featurePath, "factor"]);
+        }
+
+        if (request.Task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null)
+        {
+            SchemaEdits.SetType(schema, "boolean", [.. featurePath, "influential"]);
+            SchemaEdits.SetEnum(schema, ["positive", "neutral", "negative", null], [.. featurePath, "polarity"]);
+        }
+        else
+        {
+            SchemaEdits.Remove(schema, "influential", featurePath);
+            SchemaEdits.Remove(schema, "polarity", featurePath);
+        }
+    }
+
+    private OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>> ValidateBatch(FeatureBatchOutput output, IReadOnlyList<FeatureExtractionRequest> requests, OutputValidationContext context)
     {
         var byId = new Dictionary<string, FeatureBatchItemOutput>(StringComparer.Ordinal);
         foreach (FeatureBatchItemOutput item in output.Items ?? [])
@@ -100,42 +127,43 @@ public sealed class FeatureExtractor : IFeatureExtractor
         var missing = requests.Where(r => !byId.ContainsKey(r.ItemId)).Select(r => r.ItemId).ToList();
         if (missing.Count > 0)
         {
-            return Validated<IReadOnlyList<IReadOnlyList<Feature>>>.Fail($"\"items\" must have one entry for every item; missing: {string.Join(", ", missing.Take(5))}.");
+            return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Invalid($"\"items\" must have one entry for every item; missing: {string.Join(", ", missing.Take(5))}.");
         }
 
         var results = new List<IReadOnlyList<Feature>>(requests.Count);
+        BuildDiagnostics diagnostics = BuildDiagnostics.None;
         foreach (FeatureExtractionRequest request in requests)
         {
-            Validated<IReadOnlyList<Feature>> one = Validate(byId[request.ItemId].Features, request);
+            OutputValidation<IReadOnlyList<Feature>> one = Validate(byId[request.ItemId].Features, request, context);
             if (!one.IsValid)
             {
-                return Validated<IReadOnlyList<IReadOnlyList<Feature>>>.Fail($"Item '{request.ItemId}': {one.Error}");
+                return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Invalid($"Item '{request.ItemId}': {one.Error}");
             }
 
             results.Add(one.Value!);
+            diagnostics += one.Diagnostics;
         }
 
-        return Validated<IReadOnlyList<IReadOnlyList<Feature>>>.Ok(results);
+        return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Valid(results, diagnostics);
     }
 
-    private Validated<IReadOnlyList<Feature>> Validate(FeatureListOutput output, FeatureExtractionRequest request) => Validate(output.Features, request);
-
-    private Validated<IReadOnlyList<Feature>> Validate(List<FeatureOutput>? outputFeatures, FeatureExtractionRequest request)
+    private OutputValidation<IReadOnlyList<Feature>> Validate(List<FeatureOutput>? outputFeatures, FeatureExtractionRequest request, OutputValidationContext context)
     {
         if (outputFeatures is null || outputFeatures.Count == 0)
         {
-            return Validated<IReadOnlyList<Feature>>.Fail("\"features\" must list at least one feature.");
+            return OutputValidation<IReadOnlyList<Feature>>.Invalid("\"features\" must list at least one feature.");
         }
 
         Dictionary<string, string>? factorNames = request.Factors?.ToDictionary(s => s.Factor.Name, s => s.Factor.Name, StringComparer.OrdinalIgnoreCase);
         bool judgeInfluence = request.Task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null;
         var features = new List<Feature>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        int missingJudgments = 0;
         foreach (FeatureOutput item in outputFeatures.Take(_options.MaxFeaturesPerItem))
         {
             if (item is null || string.IsNullOrWhiteSpace(item.Name) || string.IsNullOrWhiteSpace(item.Context))
             {
-                return Validated<IReadOnlyList<Feature>>.Fail("Every feature needs a non-empty \"name\" and \"context\".");
+                return OutputValidation<IReadOnlyList<Feature>>.Invalid("Every feature needs a non-empty \"name\" and \"context\".");
             }
 
             if (!seen.Add(item.Name.Trim()))
@@ -155,21 +183,37 @@ public sealed class FeatureExtractor : IFeatureExtractor
             FeaturePolarity? polarity = null;
             if (judgeInfluence)
             {
-                influential = item.Influential ?? false;
-                if (influential == true)
+                // Both judgments are required: a missing one is repaired, and never read as "not influential".
+                influential = item.Influential;
+                if (influential is null)
                 {
-                    if (!Enum.TryParse(item.Polarity, ignoreCase: true, out FeaturePolarity parsed))
+                    if (!context.IsLastAttempt)
                     {
-                        return Validated<IReadOnlyList<Feature>>.Fail($"The influential feature '{item.Name}' needs \"polarity\": \"positive\", \"neutral\" or \"negative\".");
+                        return OutputValidation<IReadOnlyList<Feature>>.Invalid($"The feature '{item.Name}' needs \"influential\": true or false.");
                     }
 
-                    polarity = parsed;
+                    missingJudgments++;
+                }
+                else if (influential == true)
+                {
+                    if (Enum.TryParse(item.Polarity, ignoreCase: true, out FeaturePolarity parsed) && Enum.IsDefined(parsed))
+                    {
+                        polarity = parsed;
+                    }
+                    else if (!context.IsLastAttempt)
+                    {
+                        return OutputValidation<IReadOnlyList<Feature>>.Invalid($"The influential feature '{item.Name}' needs \"polarity\": \"positive\", \"neutral\" or \"negative\".");
+                    }
+                    else
+                    {
+                        missingJudgments++;
+                    }
                 }
             }
 
             features.Add(new Feature(item.Name, item.Context, factor, influential, polarity));
         }
 
-        return Validated<IReadOnlyList<Feature>>.Ok(features);
+        return OutputValidation<IReadOnlyList<Feature>>.Valid(features, missingJudgments == 0 ? null : new BuildDiagnostics { MissingJudgments = missingJudgments });
     }
 }

@@ -17,23 +17,24 @@ internal sealed class ResponseGenerator
     public async Task<(string Answer, string Rationale, ModelUsage Usage)> GenerateAsync(
         UserModel model, RpmQuery query, IReadOnlyList<Feature> features, IReadOnlyList<RetrievedExample> examples, CancellationToken cancellationToken)
     {
-        var (result, usage) = await _chat.GetAsync(
+        ValidatedChatResponse<(string Answer, string Rationale)> response = await _chat.GetAsync(
             RpmStage.Generation,
             query.Id,
             RpmPrompts.Generation(model, query, features, examples, _budget),
             RpmJsonContext.Default.AnswerOutput,
-            output =>
+            (output, _) =>
             {
                 if (string.IsNullOrWhiteSpace(output.Rationale))
                 {
-                    return Validated<(string, string)>.Fail("\"rationale\" must not be empty.");
+                    return OutputValidation<(string, string)>.Invalid("\"rationale\" must not be empty.");
                 }
 
                 return model.Task.TryNormalizeAnswer(output.Answer, query.Options, out string answer, out string? error)
-                    ? Validated<(string, string)>.Ok((answer, output.Rationale.Trim()))
-                    : Validated<(string, string)>.Fail($"\"answer\" is not valid: {error}");
+                    ? OutputValidation<(string, string)>.Valid((answer, output.Rationale.Trim()))
+                    : OutputValidation<(string, string)>.Invalid($"\"answer\" is not valid: {error}");
             },
+            model.Task.GetAnswerValues(query.Options) is { } values ? schema => SchemaEdits.SetEnum(schema, [.. values], "answer") : null,
             cancellationToken).ConfigureAwait(false);
-        return (result.Item1, result.Item2, usage);
+        return (response.Result.Answer, response.Result.Rationale, response.Usage);
     }
 }

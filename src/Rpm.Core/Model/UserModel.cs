@@ -78,6 +78,9 @@ public sealed class UserModel
     /// <summary>Gets what building (and updating) the model cost so far.</summary>
     public ModelUsage BuildUsage { get; init; } = ModelUsage.None;
 
+    /// <summary>Gets how clean the model is: the answers that needed a repair and the rules that stood in for a model judgment, over the build and every update.</summary>
+    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+
     /// <summary>Gets the number of history features that fit none of the factors (unassigned).</summary>
     [JsonIgnore]
     public int UnassignedFeatureCount => Paths.Sum(p => p.Features.Count(f => f.IsUnassigned));
@@ -106,6 +109,7 @@ public sealed class UserModel
             UpdatedAt = UpdatedAt,
             Version = version ?? Version,
             BuildUsage = BuildUsage,
+            Diagnostics = Diagnostics,
             FormatVersion = FormatVersion,
         };
 }

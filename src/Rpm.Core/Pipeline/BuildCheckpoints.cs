@@ -8,6 +8,8 @@ internal sealed class FeatureCheckpoint
     public required List<Feature> Features { get; init; }
 
     public required ModelUsage Usage { get; init; }
+
+    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
 }
 
 /// <summary>Stage 2 result of a user.</summary>
@@ -18,6 +20,8 @@ internal sealed class FactorCheckpoint
     public required Dictionary<string, List<Feature>> Items { get; init; }
 
     public required ModelUsage Usage { get; init; }
+
+    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
 }
 
 /// <summary>Stage 4 result of one item.</summary>
@@ -26,4 +30,6 @@ internal sealed class ReasoningCheckpoint
     public required string Reasoning { get; init; }
 
     public required ModelUsage Usage { get; init; }
+
+    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
 }

@@ -25,6 +25,13 @@ public sealed class RpmOptions
     /// </summary>
     public bool UseJsonSchemaResponseFormat { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the endpoint is asked to enforce each call's JSON schema strictly (OpenAI's
+    /// strict structured outputs; the schemas carry the task's labels, the query's options and the user's factor names as
+    /// enums). Default <see langword="true"/>; set <see langword="false"/> for servers that reject <c>"strict": true</c>.
+    /// </summary>
+    public bool UseStrictJsonSchema { get; set; } = true;
+
     /// <summary>Gets or sets chat options applied to every call (e.g. model id, temperature); cloned per call, never mutated.</summary>
     public ChatOptions? ChatOptions { get; set; }
 
@@ -49,6 +56,13 @@ public sealed class RpmOptions
 
     /// <summary>Gets or sets the most factors factor construction may produce. Default 10.</summary>
     public int MaxFactors { get; set; } = 10;
+
+    /// <summary>
+    /// Gets or sets the most distinct features listed in the factor-construction prompt, the most frequent first.
+    /// Features beyond the list are assigned to factors by rule (see <see cref="BuildDiagnostics.FeaturesNotShownToFactorConstruction"/>).
+    /// Default 200, which keeps the prompt bounded and the feature names within OpenAI's strict-schema enum limit.
+    /// </summary>
+    public int MaxFactorConstructionFeatures { get; set; } = 200;
 
     /// <summary>
     /// Gets or sets the longest input, in tokens, placed in a prompt; longer inputs are cut (head kept) and the
@@ -96,6 +110,7 @@ public sealed class RpmOptions
         Check(MaxFeaturesPerItem is >= 1 and <= 50, $"{nameof(MaxFeaturesPerItem)} must be between 1 and 50 (was {MaxFeaturesPerItem}).");
         Check(MinFactors >= 1, $"{nameof(MinFactors)} must be at least 1 (was {MinFactors}).");
         Check(MaxFactors >= MinFactors && MaxFactors <= 100, $"{nameof(MaxFactors)} must be between {nameof(MinFactors)} ({MinFactors}) and 100 (was {MaxFactors}).");
+        Check(MaxFactorConstructionFeatures is >= 1 and <= 1000, $"{nameof(MaxFactorConstructionFeatures)} must be between 1 and 1,000 (was {MaxFactorConstructionFeatures}).");
         Check(MaxInputTokens is >= 16 and <= 1_000_000, $"{nameof(MaxInputTokens)} must be between 16 and 1,000,000 (was {MaxInputTokens}).");
         Check(EmbeddingBatchSize is >= 1 and <= 4096, $"{nameof(EmbeddingBatchSize)} must be between 1 and 4,096 (was {EmbeddingBatchSize}).");
         Check(FactorRebuildThreshold is >= 0 and <= 1, $"{nameof(FactorRebuildThreshold)} must be between 0 and 1 (was {FactorRebuildThreshold}).");

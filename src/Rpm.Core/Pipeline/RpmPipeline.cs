@@ -132,19 +132,21 @@ public sealed class RpmPipeline
         IReadOnlyDictionary<string, string> saved = await _checkpoints.LoadAsync(userId, buildKey, cancellationToken).ConfigureAwait(false);
 
         // Stage 1: features of every history item.
-        var (withFeatures, usage) = await ExtractHistoryFeaturesAsync(userId, task, buildKey, saved, items, factors: null, cancellationToken).ConfigureAwait(false);
+        var (withFeatures, usage, diagnostics) = await ExtractHistoryFeaturesAsync(userId, task, buildKey, saved, items, factors: null, cancellationToken).ConfigureAwait(false);
 
         // Stage 2: factors over all of the user's features.
         FactorCheckpoint factors = await ConstructFactorsAsync(userId, task, buildKey, saved, withFeatures, cancellationToken).ConfigureAwait(false);
         usage += factors.Usage;
+        diagnostics += factors.Diagnostics;
         IReadOnlyList<ItemFeatures> assigned = [.. items.Select(item => new ItemFeatures(item, factors.Items.TryGetValue(item.Id, out var f) ? f : []))];
 
         // Stage 3: statistics, counted locally.
         IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken).ConfigureAwait(false);
 
         // Stage 4 and the retrieval keys.
-        var (paths, reasoningUsage) = await BuildPathsAsync(userId, task, buildKey, saved, assigned, statistics, cancellationToken).ConfigureAwait(false);
+        var (paths, reasoningUsage, reasoningDiagnostics) = await BuildPathsAsync(userId, task, buildKey, saved, assigned, statistics, cancellationToken).ConfigureAwait(false);
         usage += reasoningUsage;
+        diagnostics += reasoningDiagnostics;
         var (indexed, embeddingModelId) = await IndexAsync(paths, cancellationToken).ConfigureAwait(false);
 
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
@@ -156,6 +158,7 @@ public sealed class RpmPipeline
             CreatedAt = now,
             UpdatedAt = now,
             BuildUsage = usage,
+            Diagnostics = diagnostics,
         };
 
         UserModel result = await _store.SaveAsync(model, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
@@ -198,7 +201,7 @@ public sealed class RpmPipeline
         IReadOnlyDictionary<string, string> saved = await _checkpoints.LoadAsync(userId, buildKey, cancellationToken).ConfigureAwait(false);
 
         // New items' features, tagged with the existing factors (factor-aware extraction).
-        var (newFeatures, usage) = await ExtractHistoryFeaturesAsync(userId, task, buildKey, saved, items, existing.Statistics, cancellationToken).ConfigureAwait(false);
+        var (newFeatures, usage, diagnostics) = await ExtractHistoryFeaturesAsync(userId, task, buildKey, saved, items, existing.Statistics, cancellationToken).ConfigureAwait(false);
 
         List<ItemFeatures> all = [.. existing.Paths.Select(p => new ItemFeatures(p.Item, p.Features)), .. newFeatures];
         IReadOnlyList<Factor> factors = [.. existing.Factors];
@@ -210,6 +213,7 @@ public sealed class RpmPipeline
         {
             FactorCheckpoint rebuilt = await ConstructFactorsAsync(userId, task, buildKey, saved, all, cancellationToken).ConfigureAwait(false);
             usage += rebuilt.Usage;
+            diagnostics += rebuilt.Diagnostics;
             factors = rebuilt.Factors;
             all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
         }
@@ -219,8 +223,9 @@ public sealed class RpmPipeline
         // Reasoning paths for the new items only; existing paths keep their reasoning and embeddings,
         // with their features re-tagged when the factors were rebuilt.
         var newAssigned = all.Skip(existing.Paths.Count).ToList();
-        var (newPaths, reasoningUsage) = await BuildPathsAsync(userId, task, buildKey, saved, newAssigned, statistics, cancellationToken).ConfigureAwait(false);
+        var (newPaths, reasoningUsage, reasoningDiagnostics) = await BuildPathsAsync(userId, task, buildKey, saved, newAssigned, statistics, cancellationToken).ConfigureAwait(false);
         usage += reasoningUsage;
+        diagnostics += reasoningDiagnostics;
         var (indexedNew, embeddingModelId) = await IndexAsync(newPaths, cancellationToken).ConfigureAwait(false);
         if (existing.EmbeddingModelId is not null && embeddingModelId is not null && existing.EmbeddingModelId != embeddingModelId)
         {
@@ -245,6 +250,7 @@ public sealed class RpmPipeline
             UpdatedAt = _options.TimeProvider.GetUtcNow(),
             Version = existing.Version,
             BuildUsage = existing.BuildUsage + usage,
+            Diagnostics = existing.Diagnostics + diagnostics,
         };
 
         UserModel result = await _store.SaveAsync(updated, existing.Version, cancellationToken).ConfigureAwait(false);
@@ -345,7 +351,7 @@ public sealed class RpmPipeline
         };
     }
 
-    private async Task<(List<ItemFeatures> Items, ModelUsage Usage)> ExtractHistoryFeaturesAsync(
+    private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> ExtractHistoryFeaturesAsync(
         string userId, RpmTask task, string buildKey, IReadOnlyDictionary<string, string> saved, IReadOnlyList<HistoryItem> items,
         IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
     {
@@ -363,7 +369,7 @@ public sealed class RpmPipeline
             }
         }
 
-        await ForEachBatchAsync(pending, _options.FeatureExtractionBatchSize, async (batch, ct) =>
+        await RunCallsAsync(pending, _options.FeatureExtractionBatchSize, async (batch, ct) =>
         {
             FeatureExtractionRequest[] requests = [.. batch.Select(i => new FeatureExtractionRequest(task, items[i].Id, items[i].Input)
             {
@@ -377,13 +383,14 @@ public sealed class RpmPipeline
             for (int j = 0; j < batch.Count; j++)
             {
                 int i = batch[j];
-                results[i] = new FeatureCheckpoint { Features = [.. extracted[j].Features], Usage = extracted[j].Usage };
+                results[i] = new FeatureCheckpoint { Features = [.. extracted[j].Features], Usage = extracted[j].Usage, Diagnostics = extracted[j].Diagnostics };
                 await SaveCheckpointAsync(userId, buildKey, FeatureKey(items[i]), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.FeatureCheckpoint)).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
-        return ([.. items.Select((item, i) => new ItemFeatures(item, results[i].Features))], usage);
+        BuildDiagnostics diagnostics = results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics);
+        return ([.. items.Select((item, i) => new ItemFeatures(item, results[i].Features))], usage, diagnostics);
     }
 
     private async Task<FactorCheckpoint> ConstructFactorsAsync(
@@ -401,12 +408,13 @@ public sealed class RpmPipeline
             Factors = [.. construction.Factors],
             Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
             Usage = construction.Usage,
+            Diagnostics = construction.Diagnostics,
         };
         await SaveCheckpointAsync(userId, buildKey, key, JsonSerializer.Serialize(result, RpmJsonContext.Default.FactorCheckpoint)).ConfigureAwait(false);
         return result;
     }
 
-    private async Task<(List<ReasoningPath> Paths, ModelUsage Usage)> BuildPathsAsync(
+    private async Task<(List<ReasoningPath> Paths, ModelUsage Usage, BuildDiagnostics Diagnostics)> BuildPathsAsync(
         string userId, RpmTask task, string buildKey, IReadOnlyDictionary<string, string> saved, IReadOnlyList<ItemFeatures> items,
         IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
     {
@@ -424,7 +432,7 @@ public sealed class RpmPipeline
             }
         }
 
-        await ForEachBatchAsync(pending, _options.ReasoningBatchSize, async (batch, ct) =>
+        await RunCallsAsync(pending, _options.ReasoningBatchSize, async (batch, ct) =>
         {
             ReasoningPathRequest[] requests = [.. batch.Select(i => new ReasoningPathRequest(task, items[i].Item, items[i].Features, statistics))];
             IReadOnlyList<ReasoningPathResult> built = batch.Count == 1
@@ -433,13 +441,14 @@ public sealed class RpmPipeline
             for (int j = 0; j < batch.Count; j++)
             {
                 int i = batch[j];
-                results[i] = new ReasoningCheckpoint { Reasoning = built[j].Reasoning, Usage = built[j].Usage };
+                results[i] = new ReasoningCheckpoint { Reasoning = built[j].Reasoning, Usage = built[j].Usage, Diagnostics = built[j].Diagnostics };
                 await SaveCheckpointAsync(userId, buildKey, ReasoningKey(items[i].Item), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.ReasoningCheckpoint)).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
-        return ([.. items.Select((item, i) => new ReasoningPath(item.Item, item.Features, results[i].Reasoning))], usage);
+        BuildDiagnostics diagnostics = results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics);
+        return ([.. items.Select((item, i) => new ReasoningPath(item.Item, item.Features, results[i].Reasoning))], usage, diagnostics);
     }
 
     private async Task<(List<ReasoningPath> Paths, string? ModelId)> IndexAsync(List<ReasoningPath> paths, CancellationToken cancellationToken)
@@ -479,11 +488,39 @@ public sealed class RpmPipeline
     }
 
     // Independent model calls of a build run concurrently, up to MaxConcurrency at a time, in batches of batchSize items.
-    private Task ForEachBatchAsync(List<int> indices, int batchSize, Func<List<int>, CancellationToken, ValueTask> body, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(
-            indices.Chunk(batchSize).Select(chunk => chunk.ToList()),
+    // A failed call stops new calls from starting but never cancels its siblings in flight: their answers are paid
+    // for, so they finish and are checkpointed, and the next run pays only for what failed. Only the caller's token
+    // cancels calls in flight.
+    private async Task RunCallsAsync(List<int> indices, int batchSize, Func<List<int>, CancellationToken, ValueTask> body, CancellationToken cancellationToken)
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<(int Order, System.Runtime.ExceptionServices.ExceptionDispatchInfo Failure)>();
+        List<List<int>> batches = [.. indices.Chunk(batchSize).Select(chunk => chunk.ToList())];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, batches.Count),
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
-            body);
+            async (b, _) =>
+            {
+                if (!failures.IsEmpty)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await body(batches[b], cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    failures.Enqueue((b, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex)));
+                }
+            }).ConfigureAwait(false);
+
+        if (!failures.IsEmpty)
+        {
+            // The first failure in history order, so that a re-run reports the same item.
+            failures.OrderBy(f => f.Order).First().Failure.Throw();
+        }
+    }
 
     // A call that succeeded is paid for: its result is kept even when the build is being cancelled (by the caller, or
     // by Parallel.ForEachAsync because a sibling call failed), so the next run does not pay for it again.

@@ -8,7 +8,7 @@ namespace Rpm;
 internal static class RpmPrompts
 {
     /// <summary>Changes whenever a prompt changes, so that checkpoints and caches of older prompts are not reused.</summary>
-    public const string Version = "rpm-prompts-v1";
+    public const string Version = "rpm-prompts-v2";
 
     public const string Unassigned = "unassigned";
 
@@ -87,14 +87,16 @@ internal static class RpmPrompts
         return Messages(system, data);
     }
 
-    public static IReadOnlyList<ChatMessage> FactorConstruction(RpmTask task, IReadOnlyList<DistinctFeature> features, RpmOptions options)
+    /// <summary>Stage 2 prompt over a bounded list of distinct features (most frequent first), asking for between <paramref name="minFactors"/> and <paramref name="maxFactors"/> factors.</summary>
+    public static IReadOnlyList<ChatMessage> FactorConstruction(RpmTask task, IReadOnlyList<DistinctFeature> features, int minFactors, int maxFactors)
     {
         var system = new List<string>
         {
             "You build the model of one user for a system that learns how this user reasons.",
             TaskLine(task),
-            "The data lists every feature found in the inputs of the user's history: its name, how many items it appeared in, example contexts, and the categories suggested for it.",
-            $"Group these features into between {options.MinFactors} and {options.MaxFactors} user-level factors: each factor a named theme that could drive this user's answers " +
+            "The data lists the features found in the inputs of the user's history, the most frequent first: each with its name, how many items it appeared in, example contexts, and the categories suggested for it.",
+            (minFactors == maxFactors ? $"Group these features into {maxFactors} user-level factor{(maxFactors == 1 ? string.Empty : "s")}" : $"Group these features into between {minFactors} and {maxFactors} user-level factors") +
+            ": each factor a named theme that could drive this user's answers " +
             "(e.g. \"Product quality\", \"Narrative darkness\"). Give each factor a one-sentence description.",
             "Assign every feature, by its exact name, to exactly one factor under \"features\". Use only feature names from the data. Factor names must be distinct.",
             PromptData.DataRule,

@@ -24,16 +24,17 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
     public async Task<ReasoningPathResult> BuildAsync(ReasoningPathRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (reasoning, usage) = await _chat.GetAsync(
+        ValidatedChatResponse<string> response = await _chat.GetAsync(
             RpmStage.ReasoningPath,
             request.Item.Id,
             RpmPrompts.ReasoningPath(request, _budget),
             RpmJsonContext.Default.ReasoningOutput,
-            output => string.IsNullOrWhiteSpace(output.Reasoning)
-                ? Validated<string>.Fail("\"reasoning\" must not be empty.")
-                : Validated<string>.Ok(output.Reasoning.Trim()),
+            (output, _) => string.IsNullOrWhiteSpace(output.Reasoning)
+                ? OutputValidation<string>.Invalid("\"reasoning\" must not be empty.")
+                : OutputValidation<string>.Valid(output.Reasoning.Trim()),
+            null,
             cancellationToken).ConfigureAwait(false);
-        return new ReasoningPathResult(reasoning, usage);
+        return new ReasoningPathResult(response.Result, response.Usage) { Diagnostics = response.Diagnostics };
     }
 
     /// <summary>
@@ -73,12 +74,12 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
             }
         }
 
-        var (texts, usage) = await _chat.GetAsync(
+        ValidatedChatResponse<string[]> response = await _chat.GetAsync(
             RpmStage.ReasoningPath,
             string.Join(",", requests.Select(r => r.Item.Id)),
             RpmPrompts.ReasoningPath(requests, _budget),
             RpmJsonContext.Default.ReasoningBatchOutput,
-            output =>
+            (output, _) =>
             {
                 var byId = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (ReasoningBatchItemOutput item in output.Items ?? [])
@@ -91,10 +92,11 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
 
                 var missing = requests.Where(r => !byId.ContainsKey(r.Item.Id)).Select(r => r.Item.Id).ToList();
                 return missing.Count > 0
-                    ? Validated<string[]>.Fail($"\"items\" must have a non-empty reasoning for every item; missing: {string.Join(", ", missing.Take(5))}.")
-                    : Validated<string[]>.Ok([.. requests.Select(r => byId[r.Item.Id])]);
+                    ? OutputValidation<string[]>.Invalid($"\"items\" must have a non-empty reasoning for every item; missing: {string.Join(", ", missing.Take(5))}.")
+                    : OutputValidation<string[]>.Valid([.. requests.Select(r => byId[r.Item.Id])]);
             },
+            schema => SchemaEdits.SetEnum(schema, [.. requests.Select(r => r.Item.Id)], "items", "[]", "itemId"),
             cancellationToken).ConfigureAwait(false);
-        return [.. texts.Select((t, i) => new ReasoningPathResult(t, i == 0 ? usage : ModelUsage.None))];
+        return [.. response.Result.Select((t, i) => new ReasoningPathResult(t, i == 0 ? response.Usage : ModelUsage.None) { Diagnostics = i == 0 ? response.Diagnostics : BuildDiagnostics.None })];
     }
 }

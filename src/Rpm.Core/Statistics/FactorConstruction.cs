@@ -24,4 +24,7 @@ public sealed class FactorConstruction
 
     /// <summary>Gets what the model calls cost.</summary>
     public ModelUsage Usage { get; }
+
+    /// <summary>Gets the repairs and degradations behind this result, summed into the model's <see cref="UserModel.Diagnostics"/>.</summary>
+    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
 }

@@ -27,6 +27,13 @@ public sealed class StatisticsBuilder : IStatisticsBuilder
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The prompt lists at most <see cref="RpmOptions.MaxFactorConstructionFeatures"/> distinct features, the most frequent
+    /// first, and asks for no more factors than it lists. The answer is read leniently and completed by rules
+    /// (<see cref="BuildDiagnostics"/> counts each): names that are not features are ignored or matched to the feature
+    /// they renamed; features left out are assigned by rule. When the answer is unusable even after the repair turn (or
+    /// refused), the factors are formed by rule from the categories suggested in stage 1, so that a paid build completes.
+    /// </remarks>
     public async Task<FactorConstruction> ConstructFactorsAsync(string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
@@ -38,33 +45,52 @@ public sealed class StatisticsBuilder : IStatisticsBuilder
             throw new ArgumentException($"The history of '{userId}' has no features to group into factors.", nameof(items));
         }
 
-        var names = new HashSet<string>(distinct.Select(d => d.Name), StringComparer.OrdinalIgnoreCase);
-        var (result, usage) = await _chat.GetAsync(
-            RpmStage.FactorConstruction,
-            userId,
-            RpmPrompts.FactorConstruction(task, distinct, _options),
-            RpmJsonContext.Default.FactorListOutput,
-            output => Validate(output, names),
-            cancellationToken).ConfigureAwait(false);
+        List<DistinctFeature> shown = [.. distinct.Take(_options.MaxFactorConstructionFeatures)];
+        int maxFactors = Math.Min(_options.MaxFactors, shown.Count);
+        int minFactors = Math.Min(_options.MinFactors, maxFactors);
+        FactorAnswer? answer;
+        ModelUsage usage;
+        var diagnostics = new BuildDiagnostics { FeaturesNotShownToFactorConstruction = distinct.Count - shown.Count };
+        try
+        {
+            ValidatedChatResponse<FactorAnswer> response = await _chat.GetAsync(
+                RpmStage.FactorConstruction,
+                userId,
+                RpmPrompts.FactorConstruction(task, shown, minFactors, maxFactors),
+                RpmJsonContext.Default.FactorListOutput,
+                (output, context) => FactorRules.Read(output, shown, maxFactors, context),
+                schema => SchemaEdits.SetEnum(schema, [.. shown.Select(f => f.Name)], "factors", "[]", "features", "[]"),
+                cancellationToken).ConfigureAwait(false);
+            answer = response.Result;
+            usage = response.Usage;
+            diagnostics += response.Diagnostics;
+        }
+        catch (RpmModelOutputException ex)
+        {
+            // No model judgment aborts a paid build: form the factors by rule instead.
+            answer = FactorRules.FromSuggestions(distinct, maxFactors);
+            if (answer is null)
+            {
+                throw;
+            }
 
-        var (factors, assignment) = result;
-        var byName = factors.ToDictionary(f => f.Name, f => f.Name, StringComparer.OrdinalIgnoreCase);
+            usage = ex.Usage;
+            diagnostics += new BuildDiagnostics
+            {
+                FactorsFromSuggestedCategories = true,
+                FactorFallbackReason = ex.Failure == ModelOutputFailure.Refused ? $"the model refused: {ex.Error}" : ex.Error,
+            };
+        }
+
+        var (assignment, rules) = FactorRules.Complete(distinct, items, answer);
+        diagnostics += rules;
         var assigned = new List<ItemFeatures>(items.Count);
         foreach (ItemFeatures item in items)
         {
-            var features = new List<Feature>(item.Features.Count);
-            foreach (Feature feature in item.Features)
-            {
-                // A feature the model left out keeps its suggested category when that became a factor; otherwise it is unassigned.
-                string? factor = assignment.GetValueOrDefault(feature.Name)
-                    ?? (feature.Factor is not null ? byName.GetValueOrDefault(feature.Factor) : null);
-                features.Add(feature.WithFactor(factor));
-            }
-
-            assigned.Add(new ItemFeatures(item.Item, features));
+            assigned.Add(new ItemFeatures(item.Item, [.. item.Features.Select(f => f.WithFactor(assignment.GetValueOrDefault(f.Name)))]));
         }
 
-        return new FactorConstruction(factors, assigned, usage);
+        return new FactorConstruction(answer.Factors, assigned, usage) { Diagnostics = diagnostics };
     }
 
     /// <inheritdoc />
@@ -114,12 +140,13 @@ public sealed class StatisticsBuilder : IStatisticsBuilder
                     touches = true;
                     if (feature.Influential == true)
                     {
+                        // A polarity the model never gave is unknown: counted in influence, in no polarity share.
                         influence++;
                         switch (feature.Polarity)
                         {
                             case FeaturePolarity.Positive: positive++; break;
                             case FeaturePolarity.Negative: negative++; break;
-                            default: neutral++; break;
+                            case FeaturePolarity.Neutral: neutral++; break;
                         }
                     }
                 }
@@ -147,9 +174,9 @@ public sealed class StatisticsBuilder : IStatisticsBuilder
                     factor,
                     coverage,
                     influence: influence,
-                    positiveShare: Share(positive, influence),
-                    neutralShare: Share(neutral, influence),
-                    negativeShare: Share(negative, influence)));
+                    positiveShare: Share(positive, positive + neutral + negative),
+                    neutralShare: Share(neutral, positive + neutral + negative),
+                    negativeShare: Share(negative, positive + neutral + negative)));
             }
             else
             {
@@ -201,63 +228,5 @@ public sealed class StatisticsBuilder : IStatisticsBuilder
         return [.. order.Select(n => byName[n])
             .OrderByDescending(e => e.Items.Count)
             .Select(e => new DistinctFeature(e.Name, e.Items.Count, e.Contexts, e.Suggestions))];
-    }
-
-    private Validated<(List<Factor> Factors, Dictionary<string, string> Assignment)> Validate(FactorListOutput output, HashSet<string> featureNames)
-    {
-        if (output.Factors is null || output.Factors.Count == 0)
-        {
-            return Fail("\"factors\" must list at least one factor.");
-        }
-
-        if (output.Factors.Count > _options.MaxFactors)
-        {
-            return Fail($"Return at most {_options.MaxFactors} factors; {output.Factors.Count} were returned.");
-        }
-
-        var factors = new List<Factor>();
-        var factorNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var assignment = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var unknown = new List<string>();
-        foreach (FactorOutput item in output.Factors)
-        {
-            if (item is null || string.IsNullOrWhiteSpace(item.Name))
-            {
-                return Fail("Every factor needs a non-empty \"name\".");
-            }
-
-            var factor = new Factor(item.Name, item.Description);
-            if (!factorNames.Add(factor.Name))
-            {
-                return Fail($"The factor name '{factor.Name}' is used twice; factor names must be distinct.");
-            }
-
-            if (string.Equals(factor.Name, RpmPrompts.Unassigned, StringComparison.OrdinalIgnoreCase))
-            {
-                return Fail($"'{RpmPrompts.Unassigned}' is reserved; give the factor a descriptive name.");
-            }
-
-            factors.Add(factor);
-            foreach (string name in item.Features ?? [])
-            {
-                string trimmed = name?.Trim() ?? string.Empty;
-                if (!featureNames.Contains(trimmed))
-                {
-                    unknown.Add(trimmed);
-                    continue;
-                }
-
-                assignment.TryAdd(trimmed, factor.Name);
-            }
-        }
-
-        if (unknown.Count > 0)
-        {
-            return Fail($"These names are not features from the data: {string.Join(", ", unknown.Take(5).Select(u => $"'{u}'"))}. Use the exact feature names.");
-        }
-
-        return Validated<(List<Factor>, Dictionary<string, string>)>.Ok((factors, assignment));
-
-        static Validated<(List<Factor>, Dictionary<string, string>)> Fail(string error) => Validated<(List<Factor>, Dictionary<string, string>)>.Fail(error);
     }
 }

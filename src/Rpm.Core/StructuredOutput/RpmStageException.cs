@@ -43,4 +43,7 @@ public class RpmStageException : Exception
 
     /// <summary>Gets the history item or query (or user, for factor construction) being processed.</summary>
     public string ItemId { get; }
+
+    /// <summary>Gets what the stage's model calls cost before it failed (answers that could not be used were paid for too).</summary>
+    public ModelUsage Usage { get; init; } = ModelUsage.None;
 }

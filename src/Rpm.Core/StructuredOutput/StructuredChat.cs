@@ -1,190 +1,126 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 
 namespace Rpm;
 
-/// <summary>
-/// The one place where Rpm.Core asks a chat model for structured output: a JSON schema in
-/// <see cref="ChatOptions.ResponseFormat"/>, a tolerant parse of the answer, validation, and a retry that tells
-/// the model what was wrong. Every stage goes through here.
-/// </summary>
+/// <summary>The stages' access to <see cref="ValidatedChatClientExtensions.GetValidatedResponseAsync"/>, with the settings of <see cref="RpmOptions"/>.</summary>
 internal sealed class StructuredChat
 {
     private readonly IChatClient _chatClient;
-    private readonly RpmOptions _options;
+    private readonly ValidatedOutputOptions _options;
 
     public StructuredChat(IChatClient chatClient, RpmOptions options)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(options);
         _chatClient = chatClient;
-        _options = options;
+        _options = new ValidatedOutputOptions
+        {
+            UseJsonSchemaResponseFormat = options.UseJsonSchemaResponseFormat,
+            UseStrictJsonSchema = options.UseStrictJsonSchema,
+            MaxRepairs = options.MaxOutputRetries,
+            ChatOptions = options.ChatOptions,
+        };
     }
 
-    /// <summary>Asks for a <typeparamref name="T"/>, validates it and retries once (by default) with the error.</summary>
-    /// <typeparam name="T">The output shape.</typeparam>
-    /// <typeparam name="TResult">What validation turns the output into.</typeparam>
-    /// <param name="stage">The stage, for errors.</param>
-    /// <param name="itemId">The item, for errors.</param>
-    /// <param name="messages">The prompt.</param>
-    /// <param name="typeInfo">The output's JSON metadata.</param>
-    /// <param name="validate">Turns the output into a result, or returns an error phrased for the model.</param>
-    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The validated result and the usage of every call made.</returns>
-    public async Task<(TResult Result, ModelUsage Usage)> GetAsync<T, TResult>(
+    public Task<ValidatedChatResponse<TResult>> GetAsync<T, TResult>(
         RpmStage stage,
         string itemId,
         IReadOnlyList<ChatMessage> messages,
         JsonTypeInfo<T> typeInfo,
-        Func<T, Validated<TResult>> validate,
+        Func<T, OutputValidationContext, OutputValidation<TResult>> validate,
+        Action<JsonObject>? refineSchema,
         CancellationToken cancellationToken)
-        where T : class
-    {
-        var conversation = new List<ChatMessage>(messages);
-        ChatResponseFormatJson format = Schemas.For(typeInfo);
-        if (!_options.UseJsonSchemaResponseFormat)
-        {
-            conversation.Add(new ChatMessage(ChatRole.User, $"Respond with a JSON value conforming to the following schema:\n{format.Schema}"));
-        }
-
-        ModelUsage usage = ModelUsage.None;
-        int attempts = 1 + _options.MaxOutputRetries;
-        string raw = string.Empty;
-        string error = string.Empty;
-        for (int attempt = 1; attempt <= attempts; attempt++)
-        {
-            ChatOptions chatOptions = _options.ChatOptions?.Clone() ?? new ChatOptions();
-            chatOptions.ResponseFormat = _options.UseJsonSchemaResponseFormat ? format : ChatResponseFormat.Json;
-
-            ChatResponse response;
-            try
-            {
-                response = await _chatClient.GetResponseAsync(conversation, chatOptions, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception ex)
-            {
-                throw new RpmStageException(stage, itemId, $"The chat model call for stage {stage} of item '{itemId}' failed: {ex.Message}", ex);
-            }
-
-            usage += ModelUsage.FromCall(response.Usage);
-            raw = response.Messages.Count > 0 ? response.Messages[^1].Text : response.Text;
-            if (TryParse(raw, typeInfo, out T? output, out error))
-            {
-                Validated<TResult> validated;
-                try
-                {
-                    validated = validate(output);
-                }
-                catch (ArgumentException ex)
-                {
-                    // Constructors of the public types reject blank names and the like.
-                    validated = Validated<TResult>.Fail(ex.Message);
-                }
-
-                if (validated.IsValid)
-                {
-                    return (validated.Value!, usage);
-                }
-
-                error = validated.Error!;
-            }
-
-            if (attempt < attempts)
-            {
-                conversation.Add(new ChatMessage(ChatRole.Assistant, raw));
-                conversation.Add(new ChatMessage(ChatRole.User, $"That answer was not valid: {error} Reply again with only the corrected JSON object."));
-            }
-        }
-
-        throw new RpmModelOutputException(stage, itemId, raw, error, attempts);
-    }
-
-    /// <summary>Reads the JSON object in a model answer, tolerating code fences and text around it.</summary>
-    internal static bool TryParse<T>(string? raw, JsonTypeInfo<T> typeInfo, [NotNullWhen(true)] out T? output, out string error)
-        where T : class
-    {
-        output = null;
-        if (string.IsNullOrWhiteSpace(raw))
-        {
-            error = "The answer was empty; a JSON object was expected.";
-            return false;
-        }
-
-        int start = raw.IndexOf('{', StringComparison.Ordinal);
-        int end = raw.LastIndexOf('}');
-        if (start < 0 || end < start)
-        {
-            error = "The answer contained no JSON object.";
-            return false;
-        }
-
-        try
-        {
-            output = JsonSerializer.Deserialize(raw.AsSpan(start, end - start + 1), typeInfo);
-        }
-        catch (JsonException ex)
-        {
-            error = $"The answer was not valid JSON for the schema: {ex.Message}";
-            return false;
-        }
-
-        if (output is null)
-        {
-            error = "The answer was JSON null; a JSON object was expected.";
-            return false;
-        }
-
-        error = string.Empty;
-        return true;
-    }
-
-    /// <summary>Caches the JSON schema of each output type.</summary>
-    private static class Schemas
-    {
-        private static readonly Dictionary<Type, ChatResponseFormatJson> Cache = [];
-        private static readonly Lock Gate = new();
-
-        public static ChatResponseFormatJson For<T>(JsonTypeInfo<T> typeInfo)
-        {
-            lock (Gate)
-            {
-                if (!Cache.TryGetValue(typeof(T), out ChatResponseFormatJson? format))
-                {
-                    JsonElement schema = AIJsonUtilities.CreateJsonSchema(typeof(T), serializerOptions: typeInfo.Options);
-                    string name = "rpm_" + typeof(T).Name.Replace("Output", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-                    format = ChatResponseFormat.ForJsonSchema(schema, name, null);
-                    Cache[typeof(T)] = format;
-                }
-
-                return format;
-            }
-        }
-    }
+        where T : class =>
+        _chatClient.GetValidatedResponseAsync(
+            messages,
+            new ValidatedOutputRequest<T, TResult>(typeInfo, validate) { Stage = stage, ItemId = itemId, RefineSchema = refineSchema },
+            _options,
+            cancellationToken);
 }
 
-/// <summary>The result of validating a model output: a value, or an error phrased for the model.</summary>
-/// <typeparam name="T">The value type.</typeparam>
-internal readonly struct Validated<T>
+/// <summary>Edits of a JSON schema for one call: where the answer space is known, say so.</summary>
+internal static class SchemaEdits
 {
-    private Validated(T? value, string? error)
+    // OpenAI's strict mode accepts up to 1,000 enum values, and a single enum of more than 250 strings only within a
+    // length budget; past 250 the list is left to validation.
+    public const int MaxEnumValues = 250;
+
+    /// <summary>Turns a property path (<c>items[].features[].factor</c>) into the steps of <see cref="At"/>.</summary>
+    public static string[] ParsePath(string path)
     {
-        Value = value;
-        Error = error;
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var steps = new List<string>();
+        foreach (string segment in path.Split('.', StringSplitOptions.TrimEntries))
+        {
+            string name = segment;
+            int arrays = 0;
+            while (name.EndsWith("[]", StringComparison.Ordinal))
+            {
+                name = name[..^2];
+                arrays++;
+            }
+
+            if (name.Length > 0)
+            {
+                steps.Add(name);
+            }
+
+            steps.AddRange(Enumerable.Repeat("[]", arrays));
+        }
+
+        return [.. steps];
     }
 
-    public T? Value { get; }
+    /// <summary>Gets the schema of a property, following <c>properties</c> by name and <c>items</c> for <c>[]</c>.</summary>
+    public static JsonObject? At(JsonObject schema, params string[] path)
+    {
+        JsonObject? node = schema;
+        foreach (string step in path)
+        {
+            node = step == "[]" ? node?["items"] as JsonObject : node?["properties"]?[step] as JsonObject;
+        }
 
-    public string? Error { get; }
+        return node;
+    }
 
-    public bool IsValid => Error is null;
+    /// <summary>Restricts a property to <paramref name="values"/> (a <see langword="null"/> value allows JSON null), when the list is short enough.</summary>
+    public static void SetEnum(JsonObject schema, IReadOnlyCollection<string?> values, params string[] path)
+    {
+        if (values.Count == 0 || values.Count > MaxEnumValues || At(schema, path) is not JsonObject property)
+        {
+            return;
+        }
 
-    public static Validated<T> Ok(T value) => new(value, null);
+        property.Remove("anyOf");
+        property["type"] = values.Contains(null) ? new JsonArray("string", "null") : "string";
+        property["enum"] = new JsonArray([.. values.Select(v => (JsonNode?)(v is null ? null : JsonValue.Create(v)))]);
+    }
 
-    public static Validated<T> Fail(string error) => new(default, error);
+    /// <summary>Sets a property's type (e.g. a boolean that must not be null).</summary>
+    public static void SetType(JsonObject schema, JsonNode type, params string[] path)
+    {
+        if (At(schema, path) is JsonObject property)
+        {
+            property.Remove("anyOf");
+            property["type"] = type;
+        }
+    }
+
+    /// <summary>Removes a property from an object's schema (and from its required list).</summary>
+    public static void Remove(JsonObject schema, string name, params string[] pathToObject)
+    {
+        if (At(schema, pathToObject) is JsonObject obj)
+        {
+            (obj["properties"] as JsonObject)?.Remove(name);
+            if (obj["required"] is JsonArray required)
+            {
+                foreach (JsonNode? r in required.Where(r => r?.GetValue<string>() == name).ToList())
+                {
+                    required.Remove(r);
+                }
+            }
+        }
+    }
 }

@@ -1,10 +1,11 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Rpm;
 
 /// <summary>A numeric answer scale: every value from <see cref="Minimum"/> to <see cref="Maximum"/> in steps of <see cref="Step"/>.</summary>
-public sealed class RatingScale
+public sealed partial class RatingScale
 {
     private const double Tolerance = 1e-6;
 
@@ -79,19 +80,19 @@ public sealed class RatingScale
     public string Format(double value) => value.ToString("F" + Decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     /// <summary>Tries to read <paramref name="text"/> as a value on this scale.</summary>
-    /// <param name="text">The text, e.g. <c>"4"</c>, <c>" 3.5 "</c> or <c>"4/5"</c>.</param>
+    /// <param name="text">The text, e.g. <c>"4"</c>, <c>" 3.5 "</c>, <c>"4/5"</c>, <c>"4 out of 5"</c> or <c>"3.5 stars"</c>.</param>
     /// <param name="value">The value on the scale, when the method returns <see langword="true"/>.</param>
     /// <param name="error">Why the text is not a value on the scale, when the method returns <see langword="false"/>.</param>
     /// <returns><see langword="true"/> when the text is a number on the scale.</returns>
     public bool TryParse(string? text, out double value, out string? error)
     {
         value = 0;
-        string trimmed = (text ?? string.Empty).Trim().TrimEnd('.');
-        int slash = trimmed.IndexOf('/', StringComparison.Ordinal);
-        if (slash > 0)
+        string trimmed = SchemaCoercion.NormalizeEnumText(text ?? string.Empty);
+        Match unit = RatingTextRegex().Match(trimmed);
+        if (unit.Success)
         {
-            // "4/5" style answers: keep the numerator.
-            trimmed = trimmed[..slash].Trim();
+            // "4/5", "4 out of 5", "3.5 stars": the number is unambiguous.
+            trimmed = unit.Groups["value"].Value;
         }
 
         if (!double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) || !double.IsFinite(parsed))
@@ -133,4 +134,7 @@ public sealed class RatingScale
 
         return 10;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<value>[-+]?\d+(?:\.\d+)?)\s*(?:/\s*\d+(?:\.\d+)?|out\s+of\s+\d+(?:\.\d+)?|stars?|points?)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex RatingTextRegex();
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text.Json.Serialization;
 
@@ -8,7 +9,7 @@ namespace Rpm;
 /// and the valid answers (a label set, a rating scale, or per-question options).
 /// </summary>
 /// <remarks>Create instances with <see cref="Classification"/>, <see cref="Rating"/>, <see cref="Generation"/> or <see cref="MultipleChoice"/>.</remarks>
-public sealed class RpmTask
+public sealed partial class RpmTask
 {
     private readonly Dictionary<string, string>? _labelLookup;
 
@@ -99,7 +100,8 @@ public sealed class RpmTask
         switch (Kind)
         {
             case RpmTaskKind.Classification:
-                if (_labelLookup is not null && _labelLookup.TryGetValue(trimmed, out string? label))
+                // A label that differs only in case, surrounding space, quotes or trailing punctuation is that label.
+                if (_labelLookup is not null && (_labelLookup.TryGetValue(trimmed, out string? label) || _labelLookup.TryGetValue(SchemaCoercion.NormalizeEnumText(trimmed), out label)))
                 {
                     normalized = label;
                     error = null;
@@ -126,27 +128,11 @@ public sealed class RpmTask
                     return false;
                 }
 
-                foreach (string choice in choices)
+                if (MatchOption(choices, trimmed) is string chosen)
                 {
-                    if (string.Equals(choice.Trim(), trimmed, StringComparison.OrdinalIgnoreCase))
-                    {
-                        normalized = choice;
-                        error = null;
-                        return true;
-                    }
-                }
-
-                // Accept a letter ("B", "B)", "(B)") that names an option by its position.
-                string letter = trimmed.Trim('(', ')', '.', ' ');
-                if (letter.Length == 1 && char.IsAsciiLetter(letter[0]))
-                {
-                    int index = char.ToUpperInvariant(letter[0]) - 'A';
-                    if (index >= 0 && index < choices.Count)
-                    {
-                        normalized = choices[index];
-                        error = null;
-                        return true;
-                    }
+                    normalized = chosen;
+                    error = null;
+                    return true;
                 }
 
                 error = $"'{RatingScale.Shorten(answer)}' is not one of the options: {string.Join(" | ", choices)}.";
@@ -164,6 +150,75 @@ public sealed class RpmTask
                 return true;
         }
     }
+
+    // An option by its text (case, space, quotes and trailing punctuation aside), else by its letter ("B", "(B)", "B) text")
+    // or its number ("2", "Option 2"), unless options themselves look like letters or numbers, which would be ambiguous.
+    private static string? MatchOption(IReadOnlyList<string> choices, string answer)
+    {
+        string normalized = SchemaCoercion.NormalizeEnumText(answer);
+        foreach (string text in new[] { answer, normalized })
+        {
+            var matches = choices.Where(c => string.Equals(c.Trim(), text, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (matches.Count >= 1)
+            {
+                return matches[0];
+            }
+        }
+
+        Match marker = OptionMarkerRegex().Match(normalized);
+        if (!marker.Success)
+        {
+            return null;
+        }
+
+        string rest = marker.Groups["rest"].Value.Trim();
+        int index;
+        if (marker.Groups["letter"].Success)
+        {
+            if (choices.Any(c => c.Trim().Length == 1 && char.IsAsciiLetter(c.Trim()[0])))
+            {
+                return null;
+            }
+
+            index = char.ToUpperInvariant(marker.Groups["letter"].Value[0]) - 'A';
+        }
+        else
+        {
+            if (choices.Any(c => double.TryParse(c.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+            {
+                return null;
+            }
+
+            index = int.Parse(marker.Groups["number"].Value, CultureInfo.InvariantCulture) - 1;
+        }
+
+        if (index < 0 || index >= choices.Count)
+        {
+            return null;
+        }
+
+        // "B) Some text" must name the same option by its text too.
+        return rest.Length == 0 || string.Equals(SchemaCoercion.NormalizeEnumText(rest), SchemaCoercion.NormalizeEnumText(choices[index]), StringComparison.OrdinalIgnoreCase)
+            ? choices[index]
+            : null;
+    }
+
+    [GeneratedRegex(@"^(?:option\s+|choice\s+|answer\s*:?\s*)?[\(\[]?(?:(?<letter>[A-Za-z])|(?<number>\d{1,2}))[\)\]\.:]?(?:\s+(?<rest>.*))?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex OptionMarkerRegex();
+
+    /// <summary>
+    /// Gets the valid answers of a question as a list, for a JSON-schema enum: the labels, the question's options (else
+    /// the task's default options), or every value of a rating scale of at most 250 values written canonically.
+    /// </summary>
+    /// <param name="options">The question's options, for a multiple-choice task.</param>
+    /// <returns>The answers, or <see langword="null"/> for free text and scales too fine to list.</returns>
+    public IReadOnlyList<string>? GetAnswerValues(IReadOnlyList<string>? options = null) => Kind switch
+    {
+        RpmTaskKind.Classification => Labels,
+        RpmTaskKind.MultipleChoice => options is { Count: > 0 } ? [.. options.Distinct(StringComparer.Ordinal)] : Labels.Count > 0 ? Labels : null,
+        RpmTaskKind.Rating when Scale!.Values.Count <= SchemaEdits.MaxEnumValues => StatisticLabels,
+        _ => null,
+    };
 
     /// <summary>Gets the answers whose propensity the statistics report, for a labelled task: the labels, or every value of the scale.</summary>
     internal IReadOnlyList<string> StatisticLabels => Kind switch

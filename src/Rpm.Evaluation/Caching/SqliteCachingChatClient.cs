@@ -123,16 +123,52 @@ public sealed class SqliteCachingChatClient : CachingChatClient
         if (response is not null)
         {
             (response.AdditionalProperties ??= [])[CachedProperty] = true;
+
+            // A validated read above may still reject this entry (written by an older version) and repair it: the
+            // repaired answer then replaces it.
+            ResponseAcceptance.TryDefer(response, fromCache: true, (accepted, ct) => WriteAsync(key, accepted, ct));
         }
 
         return response;
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Under a validated read (<see cref="ValidatedChatClientExtensions.GetValidatedResponseAsync"/>) the write waits until
+    /// the answer is accepted, so an invalid, cut-off, refused or filtered answer is never kept and a re-run asks again.
+    /// Otherwise only a complete answer is written (<see cref="ResponseAcceptance.IsComplete"/>). Either way the write
+    /// ignores cancellation: an answer that arrived was paid for.
+    /// </remarks>
     protected override Task WriteCacheAsync(string key, ChatResponse value, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(value);
-        string json = JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse)));
+        if (ResponseAcceptance.TryDefer(value, fromCache: false, (accepted, ct) => WriteAsync(key, accepted, ct)))
+        {
+            return Task.CompletedTask;
+        }
+
+        return ResponseAcceptance.IsComplete(value) ? WriteAsync(key, value, CancellationToken.None) : Task.CompletedTask;
+    }
+
+    private Task WriteAsync(string key, ChatResponse value, CancellationToken cancellationToken)
+    {
+        ChatResponse copy = value;
+        if (value.AdditionalProperties?.ContainsKey(CachedProperty) == true)
+        {
+            // Never store the "served from the cache" mark itself.
+            copy = new ChatResponse(value.Messages)
+            {
+                ResponseId = value.ResponseId,
+                ConversationId = value.ConversationId,
+                ModelId = value.ModelId,
+                CreatedAt = value.CreatedAt,
+                FinishReason = value.FinishReason,
+                Usage = value.Usage,
+                AdditionalProperties = new AdditionalPropertiesDictionary(value.AdditionalProperties.Where(p => p.Key != CachedProperty)),
+            };
+        }
+
+        string json = JsonSerializer.Serialize(copy, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse)));
         return _store.SetAsync(key, Scope, ModelId, json, cancellationToken);
     }
 

@@ -4,7 +4,8 @@ namespace Rpm.Evaluation;
 
 /// <summary>
 /// A local SQLite file that keeps every model answer of an evaluation, keyed by method scope, model and prompt, so that
-/// an interrupted or repeated run pays for nothing twice. Each answer is committed as soon as it arrives. Thread-safe.
+/// an interrupted or repeated run pays for nothing twice. Each answer is committed as soon as it is accepted. One process
+/// at a time holds a cache file (a second gets <see cref="AnswerCacheInUseException"/>). Thread-safe.
 /// </summary>
 public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
 {
@@ -12,10 +13,13 @@ public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _disposed;
 
-    private SqliteResponseStore(SqliteConnection connection, string path)
+    private readonly FileStream _lock;
+
+    private SqliteResponseStore(SqliteConnection connection, string path, FileStream lockFile)
     {
         _connection = connection;
         Path = path;
+        _lock = lockFile;
     }
 
     /// <summary>Gets the database file.</summary>
@@ -30,6 +34,19 @@ public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+
+        // One process per cache file: two runs on one output folder would each pay for the calls the other is making.
+        // The lock is the operating system's (released when the process ends, however it ends).
+        FileStream lockFile;
+        try
+        {
+            lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        {
+            throw AnswerCacheInUseException.For(full, ex);
+        }
+
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         try
         {
@@ -52,10 +69,11 @@ public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         catch (SqliteException ex)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            await lockFile.DisposeAsync().ConfigureAwait(false);
             throw new IOException($"Cannot open the answer cache '{full}': {ex.Message}. Delete the file to start afresh, or pass another --cache path.", ex);
         }
 
-        return new SqliteResponseStore(connection, full);
+        return new SqliteResponseStore(connection, full, lockFile);
     }
 
     /// <summary>Reads a stored answer.</summary>
@@ -140,6 +158,7 @@ public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         _gate.Wait();
         _disposed = true;
         _connection.Dispose();
+        _lock.Dispose();
         _gate.Release();
     }
 
@@ -154,6 +173,7 @@ public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         await _gate.WaitAsync().ConfigureAwait(false);
         _disposed = true;
         await _connection.DisposeAsync().ConfigureAwait(false);
+        await _lock.DisposeAsync().ConfigureAwait(false);
         _gate.Release();
     }
 }

@@ -25,12 +25,6 @@ internal static class BaselinePrompts
 
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static ChatResponseFormatJson AnswerFormat { get; } = Format("baseline_answer", """{"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"],"additionalProperties":false}""");
-
-    public static ChatResponseFormatJson CotAnswerFormat { get; } = Format("baseline_cot_answer", """{"type":"object","properties":{"reasoning":{"type":"string"},"answer":{"type":"string"}},"required":["reasoning","answer"],"additionalProperties":false}""");
-
-    public static ChatResponseFormatJson SummaryFormat { get; } = Format("baseline_profile_summary", """{"type":"object","properties":{"summary":{"type":"string"}},"required":["summary"],"additionalProperties":false}""");
-
     /// <summary>The prompt of zero-shot, RAG and PAG (and their CoT variants): only the context differs.</summary>
     public static List<ChatMessage> Answer(MethodContext context, EvaluationQuery query, bool chainOfThought, IReadOnlyList<HistoryItem>? examples, string? profileSummary)
     {
@@ -135,19 +129,10 @@ internal static class BaselinePrompts
         _ => "The answer is the text the user would write, in the user's own style.",
     };
 
-    public static string Fit(MethodContext context, string text)
-    {
-        if (context.Tokenizer is null)
-        {
-            int maxCharacters = context.MaxInputTokens * 4;
-            return text.Length <= maxCharacters ? text : string.Concat(text.AsSpan(0, maxCharacters), " [...cut]");
-        }
+    /// <summary>Cuts a text to the context's token budget, exactly as RPM's stages cut theirs (<see cref="TextBudget"/>).</summary>
+    public static string Fit(MethodContext context, string text) => new TextBudget(context.MaxInputTokens, context.Tokenizer).Fit(text);
 
-        int index = context.Tokenizer.GetIndexByTokenCount(text, context.MaxInputTokens, out _, out _, considerNormalization: false);
-        return index >= text.Length ? text : string.Concat(text.AsSpan(0, index), " [...cut]");
-    }
-
-    private static int Count(Tokenizer? tokenizer, string text) => tokenizer?.CountTokens(text, considerNormalization: false) ?? ((text.Length + 3) / 4);
+    private static int Count(Tokenizer? tokenizer, string text) => new TextBudget(1, tokenizer).Count(text);
 
     private static void AddOptions(JsonObject data, RpmTask task, IReadOnlyList<string>? options)
     {
@@ -173,11 +158,5 @@ internal static class BaselinePrompts
             new ChatMessage(ChatRole.System, string.Join("\n", system)),
             new ChatMessage(ChatRole.User, "<data>\n" + json + "\n</data>"),
         ];
-    }
-
-    private static ChatResponseFormatJson Format(string name, string schema)
-    {
-        using JsonDocument document = JsonDocument.Parse(schema);
-        return ChatResponseFormat.ForJsonSchema(document.RootElement.Clone(), name, null);
     }
 }

@@ -33,6 +33,9 @@ public sealed class MethodContext
     /// </summary>
     public bool UseJsonSchemaResponseFormat { get; init; } = true;
 
+    /// <summary>Gets a value indicating whether the endpoint is asked to enforce schemas strictly (OpenAI's strict mode). Default <see langword="true"/>.</summary>
+    public bool UseStrictJsonSchema { get; init; } = true;
+
     /// <summary>Gets how many model calls of one user's build may run at once. Default 4.</summary>
     public int MaxConcurrency { get; init; } = 4;
 
@@ -58,5 +61,15 @@ public sealed class MethodContext
         ChatOptions = ChatOptions,
         MaxInputTokens = MaxInputTokens,
         UseJsonSchemaResponseFormat = UseJsonSchemaResponseFormat,
+        UseStrictJsonSchema = UseStrictJsonSchema,
+    };
+
+    /// <summary>Creates the structured-output settings every baseline call uses (the same as RPM's: one repair turn).</summary>
+    /// <returns>The settings.</returns>
+    public ValidatedOutputOptions CreateOutputOptions() => new()
+    {
+        ChatOptions = ChatOptions,
+        UseJsonSchemaResponseFormat = UseJsonSchemaResponseFormat,
+        UseStrictJsonSchema = UseStrictJsonSchema,
     };
 }

@@ -40,7 +40,7 @@ public sealed class PagMethod : IEvaluationMethod
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
-        return await BaselineChat.SummaryAsync(context, BaselinePrompts.Summary(context, user.History, MaxHistoryTokens), cancellationToken).ConfigureAwait(false);
+        return await BaselineChat.SummaryAsync(context, BaselinePrompts.Summary(context, user.History, MaxHistoryTokens), user.Id, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -48,10 +48,11 @@ public sealed class RpmMethod : IEvaluationMethod
                 Examples = [.. response.Examples.Select(Explain)],
             };
         }
-        catch (RpmModelOutputException ex)
+        catch (RpmModelOutputException ex) when (ex.Failure == ModelOutputFailure.InvalidOutput)
         {
-            // The model never gave a valid answer: score what it said, as LaMP would.
-            string answer = ex.Stage == RpmStage.Generation && BaselineChat.TryRead(ex.RawText, "answer", out string? raw, out _) ? raw.Trim() : string.Empty;
+            // The model never gave a valid answer: score what it said, as LaMP would. Refusals, filter stops and cut-off
+            // answers are failures of the query (reported, and asked again on a re-run), not answers.
+            string answer = ex.Stage == RpmStage.Generation ? ValidatedChatClientExtensions.ReadProperty(ex.RawText, "answer")?.Trim() ?? string.Empty : string.Empty;
             return new MethodAnswer(answer, false) { Error = ex.Message };
         }
     }

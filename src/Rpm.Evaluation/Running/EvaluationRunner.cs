@@ -163,6 +163,7 @@ public sealed class EvaluationRunner
             Tokenizer = _options.Tokenizer,
             MaxConcurrency = _options.MaxConcurrency,
             UseJsonSchemaResponseFormat = _options.UseJsonSchemaResponseFormat,
+            UseStrictJsonSchema = _options.UseStrictJsonSchema,
         };
 
         object? prepared;

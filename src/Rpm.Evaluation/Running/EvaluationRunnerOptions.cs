@@ -33,6 +33,9 @@ public sealed class EvaluationRunnerOptions
     /// <summary>Gets or sets a value indicating whether structured answers are requested with a JSON schema (default) rather than JSON mode with the schema in the prompt.</summary>
     public bool UseJsonSchemaResponseFormat { get; set; } = true;
 
+    /// <summary>Gets or sets a value indicating whether the endpoint is asked to enforce schemas strictly (OpenAI's strict mode). Default <see langword="true"/>; off for servers that reject it.</summary>
+    public bool UseStrictJsonSchema { get; set; } = true;
+
     /// <summary>Gets or sets how many queries per method keep their rationale and examples for the report. Default 5.</summary>
     public int ExplainedQueries { get; set; } = 5;
 

@@ -156,7 +156,7 @@ public sealed class StatisticsBuilderTests
     }
 
     [Fact]
-    public async Task Factor_construction_retries_when_the_model_names_unknown_features()
+    public async Task Factor_construction_repairs_an_answer_that_assigns_no_feature_of_the_data()
     {
         var chat = new FakeChatClient
         {
@@ -168,7 +168,7 @@ public sealed class StatisticsBuilderTests
         FactorConstruction result = await builder.ConstructFactorsAsync("u1", RpmTask.Rating("r", "Rate.", new RatingScale(1, 5, 1)), items);
 
         Assert.Equal(2, chat.CallCount);
-        Assert.Contains("'Invented'", chat.Requests[1].Messages[^1].Text);
+        Assert.Contains("No factor lists any feature from the data", chat.Requests[1].Messages[^1].Text);
         Assert.Equal("Imagination", result.Items[0].Features[0].Factor);
     }
 }
