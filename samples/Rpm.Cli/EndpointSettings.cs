@@ -8,6 +8,9 @@ namespace Rpm.Cli;
 /// <param name="EmbeddingModel">The embedding model's name at that endpoint.</param>
 public sealed record EndpointSettings(Uri? Endpoint, string Model, string? ApiKey, Uri? EmbeddingEndpoint, string EmbeddingModel)
 {
+    /// <summary>Gets the longest Retry-After wait honoured on a 429 (a longer one fails the call). Default 60 s.</summary>
+    public TimeSpan RetryAfterCap { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The endpoint used when only an API key is given.</summary>
     public static readonly Uri OpenAIEndpoint = new("https://api.openai.com/v1");
 

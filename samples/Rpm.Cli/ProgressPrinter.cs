@@ -1,6 +1,7 @@
 using System.Globalization;
 using Rpm.Evaluation;
 
+
 namespace Rpm.Cli;
 
 /// <summary>Shows a run's progress: one line redrawn in place on a terminal, or a line per finished user otherwise.</summary>
@@ -11,6 +12,9 @@ internal sealed class ProgressPrinter : IProgress<EvaluationProgress>
     private readonly Lock _gate = new();
     private int _lastUsers = -1;
     private DateTime _lastDraw;
+    private DateTime _lastNote;
+    private string _last = string.Empty;
+    private string? _note;
 
     public ProgressPrinter(TextWriter writer, bool inPlace)
     {
@@ -18,11 +22,37 @@ internal sealed class ProgressPrinter : IProgress<EvaluationProgress>
         _inPlace = inPlace;
     }
 
+    /// <summary>Shows a retry of the endpoint ("rate limited, retrying in 12 s") on the progress line until the next update.</summary>
+    public void Retry(EndpointRetry retry)
+    {
+        lock (_gate)
+        {
+            _note = retry.ToString();
+            DateTime now = DateTime.UtcNow;
+            if (_inPlace)
+            {
+                _writer.Write("\r" + (_last + " · " + _note).PadRight(Math.Min(200, _last.Length + _note.Length + 13)));
+            }
+            else if (now - _lastNote >= TimeSpan.FromSeconds(1))
+            {
+                _writer.WriteLine(_note);
+                _lastNote = now;
+            }
+        }
+    }
+
     public void Report(EvaluationProgress value)
     {
         lock (_gate)
         {
             string line = Format(value);
+            _last = line;
+            if (_note is not null && _inPlace)
+            {
+                line += " · " + _note;
+                _note = null;
+            }
+
             if (_inPlace)
             {
                 DateTime now = DateTime.UtcNow;

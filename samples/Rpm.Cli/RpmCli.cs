@@ -10,9 +10,26 @@ namespace Rpm.Cli;
 /// <summary>The <c>rpm</c> command: <c>eval</c>, <c>score</c>, <c>estimate</c>, <c>build</c> and <c>ask</c>.</summary>
 public static class RpmCli
 {
-    private const int DataError = 2;
-    private const int NoModel = 3;
-    private const int Interrupted = 130;
+    /// <summary>Exit code: the command line was wrong (an unknown option, a bad value).</summary>
+    public const int UsageError = 1;
+
+    /// <summary>Exit code: a data file is malformed (the message names the file and the item).</summary>
+    public const int DataError = 2;
+
+    /// <summary>Exit code: the command needs a chat model and none is configured.</summary>
+    public const int NoModel = 3;
+
+    /// <summary>Exit code: the chat model failed: an endpoint given explicitly failed its test request, a build failed, or queries failed (a re-run retries exactly those).</summary>
+    public const int ModelFailure = 4;
+
+    /// <summary>Exit code: another rpm process holds the answer cache of this output folder.</summary>
+    public const int Busy = 5;
+
+    /// <summary>Exit code: interrupted (Ctrl+C).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Exit code: a bug; the message says so (RPM_DEBUG=1 prints the stack trace).</summary>
+    public const int InternalError = 70;
 
     // Data and task.
     private static readonly Option<string?> DataOption = new("--data") { Description = "A folder with a LaMP questions/outputs pair (and optionally task.json), or an opinions file (rpm-opinions/1)." };
@@ -35,6 +52,8 @@ public static class RpmCli
     private static readonly Option<string?> EmbeddingModelOption = new("--embedding-model") { Description = "Embedding model name at that endpoint (env RPM_EMBEDDING_MODEL)." };
     private static readonly Option<double> TemperatureOption = new("--temperature") { Description = "Sampling temperature of every call.", DefaultValueFactory = _ => 0 };
     private static readonly Option<bool> JsonModeOption = new("--json-mode") { Description = "Ask for JSON mode with the schema in the prompt, for servers that reject JSON schemas." };
+    private static readonly Option<bool> NoStrictOption = new("--no-strict") { Description = "Do not ask the endpoint to enforce schemas strictly (for servers that reject \"strict\": true)." };
+    private static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call.", DefaultValueFactory = _ => 60 };
 
     // Run and cost.
     private static readonly Option<string?> MethodsOption = new("--methods") { Description = "Comma-separated methods; default all: " + string.Join(",", EvaluationMethods.Names) + "." };
@@ -58,14 +77,20 @@ public static class RpmCli
     /// <param name="error">Where progress and messages go (standard error).</param>
     /// <param name="services">The outside world; <see langword="null"/> for the real one.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The exit code: 0 success, 1 usage error, 2 data error, 3 no model for a command that needs one, 130 interrupted.</returns>
+    /// <returns>
+    /// The exit code: 0 success, 1 usage error, 2 data error, 3 no model for a command that needs one, 4 model failure
+    /// (the endpoint given failed, a build failed or queries failed), 5 the output folder's cache is in use by another run,
+    /// 70 internal error, 130 interrupted.
+    /// </returns>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CliServices? services = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         services ??= new CliServices();
-        var root = new RootCommand("rpm: reasoning-level personalization (RPM) against the paper's baselines, on your model and data.");
+        var root = new RootCommand(
+            "rpm: reasoning-level personalization (RPM) against the paper's baselines, on your model and data.\n" +
+            "Exit codes: 0 success, 1 usage error, 2 data error, 3 no chat model configured, 4 model failure (re-run to retry the failed calls), 5 output folder in use by another run, 70 internal error, 130 interrupted.");
         root.Subcommands.Add(EvalCommand(output, error, services));
         root.Subcommands.Add(ScoreCommand(output, error));
         root.Subcommands.Add(EstimateCommand(output, error));
@@ -94,6 +119,7 @@ public static class RpmCli
             string cache = parse.GetValue(CacheOption) ?? Path.Combine(outFolder, "answers.sqlite");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data: {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users ({dataset.PersonCount} people), {dataset.QueryCount} queries."));
 
+            var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
             IChatClient? chat = null;
             string? unavailable = null;
             if (methods.Any(m => m.RequiresChatModel))
@@ -101,7 +127,7 @@ public static class RpmCli
                 unavailable = await services.Probe(settings, ct).ConfigureAwait(false);
                 if (unavailable is null)
                 {
-                    chat = services.CreateChatClient(settings);
+                    chat = services.CreateChatClient(settings, printer.Retry);
                     unavailable = await services.Preflight(chat, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
                     if (unavailable is not null)
                     {
@@ -113,6 +139,13 @@ public static class RpmCli
                 if (unavailable is null)
                 {
                     output.WriteLine($"Model: {settings.Model} at {settings.Endpoint} (answered a test request); answers cached in {cache}.");
+                }
+                else if (settings.Endpoint is not null)
+                {
+                    // An endpoint the user gave that fails is an error, not a reason to quietly run something else.
+                    error.WriteLine($"Model error: {unavailable}");
+                    error.WriteLine("Nothing was run. Fix the endpoint (or drop --endpoint / RPM_ENDPOINT / RPM_API_KEY to run only the model-free methods).");
+                    return ModelFailure;
                 }
                 else
                 {
@@ -132,18 +165,21 @@ public static class RpmCli
                 Prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption)),
                 ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
                 UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
+                UseStrictJsonSchema = !parse.GetValue(NoStrictOption),
                 ChatModelUnavailableReason = unavailable ?? "no chat model endpoint was given.",
             });
 
             EvaluationResult result;
             try
             {
-                result = await runner.RunAsync(dataset, methods, chat, embeddings, new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected), ct).ConfigureAwait(false);
+                result = await runner.RunAsync(dataset, methods, chat, embeddings, printer, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 error.WriteLine();
-                error.WriteLine($"Interrupted. Every answer received so far is in {cache}: run the same command again to resume without paying for them twice.");
+                error.WriteLine(chat is null
+                    ? "Interrupted. No model was called, so nothing was paid for; run the same command again to start over."
+                    : $"Interrupted. Every answer received so far is in {cache}: run the same command again to resume without paying for them twice.");
                 return Interrupted;
             }
             finally
@@ -155,14 +191,22 @@ public static class RpmCli
             await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
             output.WriteLine();
             output.Write(EvaluationReportWriter.RenderMarkdown(result));
-            foreach (MethodResult m in result.Methods.Where(m => m.FailedQueries > 0))
-            {
-                output.WriteLine($"Warning: {m.Name} has {m.FailedQueries} failed queries (scored as wrong); e.g. {m.Failures[0].Message}");
-            }
-
             output.WriteLine();
             output.WriteLine($"Report: {files.Html}");
             output.WriteLine($"Also: {files.Markdown}, {files.Metrics}, predictions in {Path.Combine(files.Folder, "predictions")}");
+            List<MethodResult> failed = [.. result.Methods.Where(m => m.FailedQueries > 0)];
+            foreach (MethodResult m in failed)
+            {
+                MethodFailure first = m.Failures[0];
+                error.WriteLine($"Model error: {m.Name} failed {m.FailedQueries} of {m.Queries} queries (scored as wrong), e.g. user {first.UserId}{(first.QueryId is null ? " (the build)" : $", query {first.QueryId}")}: {first.Message}");
+            }
+
+            if (failed.Count > 0)
+            {
+                error.WriteLine($"Answers that arrived are kept in {cache}; run the same command again to retry exactly the failed calls.");
+                return ModelFailure;
+            }
+
             return 0;
         }));
         return command;
@@ -256,12 +300,19 @@ public static class RpmCli
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
             EvaluationUser user = FindUser(dataset, parse.GetValue(UserOption));
             EndpointSettings settings = ResolveEndpoint(parse, services);
-            IChatClient endpointClient = services.CreateChatClient(settings);
+            var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
+            IChatClient endpointClient = services.CreateChatClient(settings, printer.Retry);
             string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
                 ?? await services.Preflight(endpointClient, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
             if (reason is not null)
             {
                 endpointClient.Dispose();
+                if (settings.Endpoint is not null)
+                {
+                    error.WriteLine($"Model error: {reason}");
+                    return ModelFailure;
+                }
+
                 output.WriteLine($"No chat model: {reason}");
                 output.WriteLine("rpm build needs a chat model to extract features, factors and reasoning paths.");
                 output.WriteLine(EndpointSettings.HowToEnable);
@@ -280,6 +331,7 @@ public static class RpmCli
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
             PrintModel(output, model);
+            output.WriteLine($"Build diagnostics: {model.Diagnostics}.");
             UsageTotals usage = meter.Snapshot();
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost: {usage.Calls} calls ({usage.CachedCalls} from the cache), {usage.InputTokens:N0} input + {usage.OutputTokens:N0} output tokens = {Money(usage.Cost(prices))}."));
@@ -319,9 +371,16 @@ public static class RpmCli
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             output.WriteLine($"Question: {question}");
 
-            IChatClient endpointClient = services.CreateChatClient(settings);
+            IChatClient endpointClient = services.CreateChatClient(settings, new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected).Retry);
             string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
                 ?? await services.Preflight(endpointClient, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+            if (reason is not null && settings.Endpoint is not null)
+            {
+                endpointClient.Dispose();
+                error.WriteLine($"Model error: {reason}");
+                return ModelFailure;
+            }
+
             if (reason is not null)
             {
                 endpointClient.Dispose();
@@ -390,12 +449,13 @@ public static class RpmCli
 
     private static void AddModelOptions(Command command)
     {
-        foreach (Option option in new Option[] { EndpointOption, ModelOption, ApiKeyOption, EmbeddingEndpointOption, EmbeddingModelOption, TemperatureOption, JsonModeOption })
+        foreach (Option option in new Option[] { EndpointOption, ModelOption, ApiKeyOption, EmbeddingEndpointOption, EmbeddingModelOption, TemperatureOption, JsonModeOption, NoStrictOption, RetryAfterCapOption })
         {
             command.Options.Add(option);
         }
     }
 
+    // Every expected failure becomes one message and a documented exit code, never a stack trace.
     private static async Task<int> Guard(TextWriter error, Func<Task<int>> body)
     {
         try
@@ -412,10 +472,31 @@ public static class RpmCli
             error.WriteLine($"Data error: {ex.Message}");
             return DataError;
         }
+        catch (AnswerCacheInUseException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return Busy;
+        }
+        catch (RpmStageException ex)
+        {
+            error.WriteLine($"Model error at stage {ex.Stage}, item '{ex.ItemId}': {ex.Message}");
+            error.WriteLine("Every answer that arrived is kept (answer cache and build checkpoints): run the same command again to retry only what failed.");
+            return ModelFailure;
+        }
+        catch (RpmEndpointException ex)
+        {
+            error.WriteLine($"Model error: {ex.Message}");
+            return ModelFailure;
+        }
         catch (ArgumentException ex)
         {
             error.WriteLine($"Error: {ex.Message}");
-            return 1;
+            return UsageError;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return DataError;
         }
         catch (IOException ex)
         {
@@ -426,6 +507,12 @@ public static class RpmCli
         {
             error.WriteLine("Interrupted.");
             return Interrupted;
+        }
+        catch (Exception ex)
+        {
+            error.WriteLine($"Internal error ({ex.GetType().Name}): {ex.Message}");
+            error.WriteLine(System.Environment.GetEnvironmentVariable("RPM_DEBUG") is { Length: > 0 } ? ex.ToString() : "This is a bug in rpm; set RPM_DEBUG=1 to print the stack trace and report it.");
+            return InternalError;
         }
     }
 
@@ -472,8 +559,18 @@ public static class RpmCli
     private static IReadOnlyList<IEvaluationMethod> ParseMethods(string? list) =>
         list is null ? EvaluationMethods.CreateAll() : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).Select(EvaluationMethods.Create)];
 
-    private static EndpointSettings ResolveEndpoint(ParseResult parse, CliServices services) => EndpointSettings.Resolve(
-        parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment);
+    private static EndpointSettings ResolveEndpoint(ParseResult parse, CliServices services)
+    {
+        int cap = parse.GetValue(RetryAfterCapOption);
+        if (cap < 0)
+        {
+            throw new ArgumentException($"--retry-after-cap must be a number of seconds, 0 or more (was {cap}).");
+        }
+
+        return EndpointSettings.Resolve(
+            parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment)
+            with { RetryAfterCap = TimeSpan.FromSeconds(cap) };
+    }
 
     private static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()
     {
@@ -481,6 +578,7 @@ public static class RpmCli
         Tokenizer = Evaluation.EvaluationTokenizer.O200kBase,
         ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
         UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
+        UseStrictJsonSchema = !parse.GetValue(NoStrictOption),
     };
 
     private static EvaluationUser FindUser(EvaluationDataset dataset, string? id) =>

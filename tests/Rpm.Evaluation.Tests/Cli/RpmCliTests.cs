@@ -14,7 +14,7 @@ public sealed class RpmCliTests
     {
         Environment = _ => null,
         Probe = (_, _) => Task.FromResult<string?>(null),
-        CreateChatClient = _ => new NonDisposingChatClient(chat),
+        CreateChatClient = (_, _) => new NonDisposingChatClient(chat),
         CreateEmbeddingGenerator = _ => new HashingEmbeddingGenerator(),
     };
 

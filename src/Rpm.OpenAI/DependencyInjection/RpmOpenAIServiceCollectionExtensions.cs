@@ -1,0 +1,42 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Rpm;
+
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers an OpenAI-compatible endpoint as the container's <see cref="IChatClient"/>, the way Rpm needs it.</summary>
+public static class RpmOpenAIServiceCollectionExtensions
+{
+    /// <summary>The name of the HTTP client the registration configures (<c>IHttpClientFactory</c>).</summary>
+    public const string HttpClientName = "Rpm.OpenAI";
+
+    /// <summary>
+    /// Registers the endpoint as the <see cref="IChatClient"/>: an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>
+    /// with Microsoft.Extensions.Http.Resilience's handler (<see cref="EndpointResilience"/>), the OpenAI client with its own
+    /// retries off, and <see cref="OpenAIEndpointChatClient"/> for readable errors. Options are validated at start-up.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the endpoint, model, key and retry settings.</param>
+    /// <returns>The chat-client builder, to add middleware (<c>.UseDistributedCache()</c>, <c>.UseOpenTelemetry()</c>).</returns>
+    public static ChatClientBuilder AddRpmOpenAIChatClient(this IServiceCollection services, Action<OpenAIEndpointOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<OpenAIEndpointOptions>()
+            .Configure(configure)
+            .Validate(o =>
+            {
+                o.Validate();
+                return true;
+            })
+            .ValidateOnStart();
+        services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler(EndpointResilience.PipelineName, (pipeline, context) =>
+                pipeline.AddRpmEndpointResilience(context.ServiceProvider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value));
+        return services.AddChatClient(provider => RpmOpenAI.CreateChatClient(
+            provider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value,
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName)));
+    }
+}
