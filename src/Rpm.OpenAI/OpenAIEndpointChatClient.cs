@@ -131,6 +131,10 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
                 return Unreachable(result.InnerException ?? result);
             case HttpRequestException or TimeoutRejectedException:
                 return Unreachable(ex);
+            case JsonException or FormatException:
+                // A 200 whose body is not a chat completion: an empty body, or a login or error page from a proxy.
+                return new RpmEndpointException(
+                    $"{_options.Endpoint} answered with a body that is not an OpenAI chat completion ({OneLine(ex.Message)}); check that the URL points at the /v1 API.", 200, string.Empty, null, ex);
             case TaskCanceledException or TimeoutException:
                 return new RpmEndpointException($"{_options.Endpoint} did not answer in time.", null, string.Empty, null, ex);
             default:
@@ -231,6 +235,8 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
 
     private static JsonElement? First(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    private static string OneLine(string text) => Collapse(text.Split(" LineNumber:", 2)[0]);
 
     private static string Collapse(string text) => WhitespaceRegex().Replace(text, " ").Trim();
 

@@ -56,7 +56,12 @@ internal static class SchemaCoercion
 
         if (schema.TryGetProperty("enum", out JsonElement enumValues) && enumValues.ValueKind == JsonValueKind.Array)
         {
-            return CoerceEnum(node, enumValues, nullable);
+            JsonNode? coerced = CoerceEnum(node, enumValues, nullable);
+
+            // Outside the enum but a number where text is expected (an option's number): text, for validation to judge.
+            return coerced is JsonValue v && types.Contains("string") && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
+                ? JsonValue.Create(v.ToJsonString())
+                : coerced;
         }
 
         if (types.Contains("object"))

@@ -231,7 +231,9 @@ public static class ValidatedChatClientExtensions
                 }
                 catch (JsonException ex)
                 {
-                    error = $"The answer was not valid JSON for the schema: {ex.Message}";
+                    error = ex.Path is { Length: > 1 } where
+                        ? $"The value at {where} has the wrong JSON type for the schema."
+                        : "The answer's JSON does not fit the schema.";
                 }
             }
 

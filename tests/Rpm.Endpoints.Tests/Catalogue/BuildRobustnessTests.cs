@@ -1,0 +1,174 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using Rpm.Endpoints.Tests.Server;
+using Rpm.Evaluation;
+using Rpm.Tests.Pipeline;
+
+namespace Rpm.Endpoints.Tests.Catalogue;
+
+/// <summary>No model judgment aborts a paid build, no sibling of a failed call is lost or paid twice, and answers that arrived survive a cancellation.</summary>
+[Collection(EndpointCollection.Name)]
+public sealed class BuildRobustnessTests(MiniLm miniLm)
+{
+    [Fact]
+    public async Task A_factor_answer_that_renames_drops_and_invents_feature_names_still_builds_with_no_extra_call()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.FactorConstruction ? new Reply
+        {
+            Content = """
+                {"factors": [
+                  {"name": "Imagination", "description": "Speculative and frightening worlds.", "features": ["Sci Fi", "Horror genre", "Alien invasion"]},
+                  {"name": "Lightness", "description": "Comedy and romance.", "features": ["Comedy genre", "Romance genre"]},
+                  {"name": "Excitement", "description": "Action and suspense.", "features": ["Action genre"]}
+                ]}
+                """,
+        } : null;
+
+        UserModel model = await harness.BuildAsync(harness.Pipeline());
+
+        Assert.Equal(9, harness.Server.PaidCalls); // 2N + 1: nothing was repaired or paid twice
+        Assert.Equal(["Imagination", "Lightness", "Excitement"], model.Factors.Select(f => f.Name));
+        Feature Of(string name) => model.Paths.SelectMany(p => p.Features).First(f => f.Name == name);
+        Assert.Equal("Imagination", Of("Sci-Fi genre").Factor);     // renamed "Sci Fi", matched back
+        Assert.Equal("Excitement", Of("Thriller genre").Factor);    // dropped; its stage-1 category names a factor
+        Assert.Equal("Imagination", Of("1970s release").Factor);    // dropped; shares Alien with Horror and Sci-Fi
+        Assert.Equal(2, model.Diagnostics.UnknownFeatureNames);     // "Sci Fi" and the invented "Alien invasion"
+        Assert.Equal(1, model.Diagnostics.RenamedFeatures);
+        Assert.Equal(4, model.Diagnostics.FeaturesAssignedByRule);
+        Assert.Equal(0, model.Diagnostics.FeaturesLeftUnassigned);
+        Assert.Equal(0, model.Diagnostics.OutputRepairs);
+    }
+
+    [Fact]
+    public async Task A_factor_answer_that_stays_unusable_after_the_repair_builds_factors_from_the_suggested_categories()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.FactorConstruction ? new Reply { Content = "This user clearly loves science fiction and dislikes romance." } : null;
+
+        UserModel model = await harness.BuildAsync(harness.Pipeline());
+
+        Assert.Equal(10, harness.Server.PaidCalls); // 2N + 1 and the one repair turn
+        Assert.True(model.Diagnostics.FactorsFromSuggestedCategories);
+        Assert.Contains("no JSON object", model.Diagnostics.FactorFallbackReason, StringComparison.Ordinal);
+        Assert.Contains("Imagination", model.Factors.Select(f => f.Name));
+        Assert.Contains("Lightness", model.Factors.Select(f => f.Name));
+        Assert.All(model.Paths, p => Assert.Contains(p.Features, f => f.Factor is not null));
+        Assert.Equal(10, model.BuildUsage.Calls);
+    }
+
+    [Fact]
+    public async Task A_refused_factor_answer_does_not_abort_the_build()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.FactorConstruction ? new Reply { NullContent = true, Refusal = "I can't profile a person." } : null;
+
+        UserModel model = await harness.BuildAsync(harness.Pipeline());
+
+        Assert.Equal(9, harness.Server.PaidCalls);
+        Assert.True(model.Diagnostics.FactorsFromSuggestedCategories);
+        Assert.Equal("the model refused: I can't profile a person.", model.Diagnostics.FactorFallbackReason);
+    }
+
+    [Fact]
+    public async Task A_missing_influence_judgment_is_repaired_and_never_read_as_false()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction && r.Request.ItemId == "g1" && !r.IsRepair ? new Reply { Content = WithoutInfluence(r.GoodAnswer) } : null;
+
+        UserModel model = await harness.Pipeline().BuildUserModelAsync("u", Titles, TitleHistory());
+
+        Assert.Equal(2 * 3 + 1 + 1, harness.Server.PaidCalls);
+        Assert.Contains("needs \"influential\": true or false", harness.Server.Requests.Single(r => r.IsRepair).Request.Messages[^1].Text, StringComparison.Ordinal);
+        Assert.All(model.Paths.SelectMany(p => p.Features), f => Assert.NotNull(f.Influential));
+        Assert.Equal(1, model.Diagnostics.OutputRepairs);
+    }
+
+    [Fact]
+    public async Task An_influence_judgment_missing_after_the_repair_stays_unknown_and_is_counted()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction && r.Request.ItemId == "g1" ? new Reply { Content = WithoutInfluence(r.GoodAnswer) } : null;
+
+        UserModel model = await harness.Pipeline().BuildUserModelAsync("u", Titles, TitleHistory());
+
+        ReasoningPath g1 = model.Paths.Single(p => p.Item.Id == "g1");
+        Assert.All(g1.Features, f => Assert.Null(f.Influential));
+        Assert.Equal(g1.Features.Count, model.Diagnostics.MissingJudgments);
+    }
+
+    [Fact]
+    public async Task A_failed_call_does_not_cancel_its_siblings_in_flight_and_a_rerun_pays_only_for_what_failed()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        var checkpoints = new InMemoryBuildCheckpointStore();
+        RpmPipeline pipeline = harness.Pipeline(checkpoints: checkpoints, client: harness.Endpoint);
+        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction
+            ? r.Request.ItemId == "h0"
+                ? Reply.Error(400, """{"error":{"message":"Invalid prompt: flagged by moderation","code":"invalid_prompt"}}""", "application/json")
+                : new Reply { Delay = TimeSpan.FromMilliseconds(400) }
+            : null;
+
+        var ex = await Assert.ThrowsAsync<RpmStageException>(() => harness.BuildAsync(pipeline));
+
+        Assert.Equal("h0", ex.ItemId);
+        Assert.Contains("Invalid prompt: flagged by moderation", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3, harness.Server.PaidCalls); // the three siblings in flight finished and were kept
+
+        harness.Server.Behave = null;
+        int before = harness.Server.Requests.Count;
+        await harness.BuildAsync(pipeline);
+        var rerun = harness.Server.Requests.Skip(before).ToList();
+        Assert.Equal(["h0"], rerun.Where(r => r.Stage == RpmStage.FeatureExtraction).Select(r => r.Request.ItemId));
+        Assert.Equal(1 + 1 + 4, rerun.Count);
+    }
+
+    [Fact]
+    public async Task An_answer_that_arrived_just_before_a_cancellation_is_cached_and_not_paid_again()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        UserModel model = await harness.BuildAsync(harness.Pipeline());
+        using var cancellation = new CancellationTokenSource();
+        using IChatClient cancelling = new SqliteCachingChatClient(new CancelAfterAnswer(harness.Endpoint, cancellation), harness.Cache, RpmMethod.Scope, harness.Server.Model.ModelId);
+        RpmPipeline pipeline = harness.Pipeline(client: cancelling);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.RespondAsync(model, "movie: Aliens (1986). Genres: Action, Sci-Fi.", cancellation.Token));
+        int paid = harness.Server.PaidCalls;
+
+        RpmResponse response = await harness.Pipeline().RespondAsync(model, "movie: Aliens (1986). Genres: Action, Sci-Fi.");
+
+        Assert.Equal(paid + 1, harness.Server.PaidCalls); // the query's features came from the cache; only the answer was asked
+        Assert.NotEmpty(response.QueryFeatures);
+    }
+
+    private static readonly RpmTask Titles = RpmTask.Generation("titles", "Write the title the user gives a paper, from its abstract.");
+
+    private static List<HistoryItem> TitleHistory() =>
+    [
+        new("g1", "We study graph neural networks for molecules and their robustness.", "Robust graph networks for molecules"),
+        new("g2", "A survey of reinforcement learning for robotics.", "Reinforcement learning in robotics: a survey"),
+        new("g3", "Transformers for long documents with sparse attention.", "Sparse attention for long documents"),
+    ];
+
+    private static string WithoutInfluence(string answer)
+    {
+        JsonObject json = JsonNode.Parse(answer)!.AsObject();
+        foreach (JsonNode? feature in json["features"]!.AsArray())
+        {
+            feature!.AsObject().Remove("influential");
+        }
+
+        return json.ToJsonString();
+    }
+
+    /// <summary>Cancels the caller right after an answer arrived from the endpoint, as a Ctrl+C at that moment would.</summary>
+    private sealed class CancelAfterAnswer(IChatClient inner, CancellationTokenSource cancellation) : DelegatingChatClient(inner)
+    {
+        public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            ChatResponse response = await base.GetResponseAsync(messages, options, cancellationToken);
+            await cancellation.CancelAsync();
+            return response;
+        }
+    }
+}

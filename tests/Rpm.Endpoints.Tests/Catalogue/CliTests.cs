@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Rpm.Cli;
+using Rpm.Endpoints.Tests.Server;
+using Rpm.Evaluation;
+using Rpm.Tests;
+
+namespace Rpm.Endpoints.Tests.Catalogue;
+
+/// <summary>The rpm command against the misbehaving endpoint: exit codes, messages without stack traces, re-runs that retry exactly what failed.</summary>
+[Collection(EndpointCollection.Name)]
+public sealed class CliTests
+{
+    /// <summary>Two real MovieLens users with their 6 latest ratings each, in LaMP's format.</summary>
+    private static string SmallData()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "rpm-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        string source = Path.Combine(TestData.DataDirectory, "movielens-ratings");
+        JsonArray questions = JsonNode.Parse(File.ReadAllText(Path.Combine(source, "questions.json")))!.AsArray();
+        var small = new JsonArray();
+        foreach (JsonNode? q in questions.Take(2))
+        {
+            JsonObject copy = q!.DeepClone().AsObject();
+            copy["profile"] = new JsonArray([.. copy["profile"]!.AsArray().TakeLast(6).Select(p => p!.DeepClone())]);
+            small.Add(copy);
+        }
+
+        JsonObject outputs = JsonNode.Parse(File.ReadAllText(Path.Combine(source, "outputs.json")))!.AsObject();
+        var ids = small.Select(q => q!["id"]!.GetValue<string>()).ToHashSet();
+        outputs["golds"] = new JsonArray([.. outputs["golds"]!.AsArray().Where(g => ids.Contains(g!["id"]!.GetValue<string>())).Select(g => g!.DeepClone())]);
+        File.WriteAllText(Path.Combine(folder, "questions.json"), small.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "outputs.json"), outputs.ToJsonString());
+        File.Copy(Path.Combine(source, "task.json"), Path.Combine(folder, "task.json"));
+        return folder;
+    }
+
+    private static CliServices Services(MisbehavingOpenAiServer server) => new()
+    {
+        Environment = name => name switch
+        {
+            "RPM_ENDPOINT" => server.Endpoint.ToString(),
+            "RPM_MODEL" => server.Model.ModelId,
+            _ => null,
+        },
+        CreateChatClient = (settings, onRetry) => RpmOpenAI.CreateChatClient(new OpenAIEndpointOptions
+        {
+            Endpoint = settings.Endpoint!,
+            Model = settings.Model,
+            MaxRetryAttempts = 1,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(20),
+            OnRetry = onRetry,
+        }),
+        CreateEmbeddingGenerator = _ => new HashingEmbeddings(),
+    };
+
+    private static async Task<(int Code, string Output, string Error)> Run(CliServices services, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = await RpmCli.RunAsync(args, output, error, services);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Eval_exits_4_when_queries_were_refused_names_stage_and_reason_and_a_rerun_retries_exactly_those()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        string data = SmallData();
+        string outFolder = Path.Combine(data, "out");
+        server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { NullContent = true, Refusal = "I can't guess a person's ratings." } : null;
+
+        var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--out", outFolder);
+
+        Assert.Equal(RpmCli.ModelFailure, code);
+        Assert.Contains("Model error: rpm failed 2 of 2 queries", error, StringComparison.Ordinal);
+        Assert.Contains("The model refused stage Generation", error, StringComparison.Ordinal);
+        Assert.Contains("I can't guess a person's ratings.", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+
+        server.Behave = null;
+        int before = server.ChatRequests;
+        var (again, _, _) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--out", outFolder);
+
+        Assert.Equal(0, again);
+        var rerun = server.Requests.Skip(before).Where(r => r.Request.SchemaName != "rpm_preflight").ToList();
+        Assert.Equal(2, rerun.Count);
+        Assert.All(rerun, r => Assert.Equal(RpmStage.Generation, r.Stage));
+    }
+
+    [Fact]
+    public async Task Eval_with_an_endpoint_that_fails_its_test_request_exits_4_with_the_servers_reason_and_runs_nothing()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        server.Behave = _ => Reply.Error(404, """{"error":{"message":"model \"catalogue-model\" not found, try pulling it first","type":"api_error"}}""", "application/json");
+        string data = SmallData();
+
+        var (code, output, error) = await Run(Services(server), "eval", "--data", data, "--out", Path.Combine(data, "out"));
+
+        Assert.Equal(RpmCli.ModelFailure, code);
+        Assert.Contains("not found, try pulling it first", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was run", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(data, "out", "report.html")));
+        Assert.Equal(1, server.ChatRequests);
+        Assert.DoesNotContain("Report:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_that_fails_at_the_model_exits_4_with_stage_item_and_reason_and_no_stack_trace()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        server.Behave = r => r.Stage == RpmStage.FeatureExtraction && r.Request.ItemId == "5000095" ? Reply.Error(500, "CUDA error: out of memory") : null;
+        string data = SmallData();
+
+        var (code, output, error) = await Run(Services(server), "build", "--data", data, "--user", "1", "--out", Path.Combine(data, "u.json"), "--cache", Path.Combine(data, "answers.sqlite"));
+
+        Assert.Equal(RpmCli.ModelFailure, code);
+        Assert.Contains("Model error at stage FeatureExtraction, item '5000095'", error, StringComparison.Ordinal);
+        Assert.Contains("answered 500 Internal Server Error: CUDA error: out of memory", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_second_rpm_process_on_the_same_output_folder_is_refused_with_exit_code_5()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        string data = SmallData();
+        string outFolder = Path.Combine(data, "out");
+        using var firstIsWorking = new SemaphoreSlim(0);
+
+        // The first run's build calls are slow (answered after 20 s), so it holds the cache while the second starts.
+        server.Behave = r =>
+        {
+            if (r.Stage != RpmStage.FeatureExtraction || r.Request.SchemaName == "rpm_preflight")
+            {
+                return null;
+            }
+
+            firstIsWorking.Release();
+            return new Reply { Delay = TimeSpan.FromSeconds(20) };
+        };
+        string rpm = Path.Combine(AppContext.BaseDirectory, "rpm.dll");
+        var start = new ProcessStartInfo("dotnet", [rpm, "eval", "--data", data, "--methods", "rpm", "--users", "1", "--out", outFolder])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["RPM_ENDPOINT"] = server.Endpoint.ToString(), ["RPM_MODEL"] = server.Model.ModelId },
+        };
+        using Process first = Process.Start(start)!;
+        Task<string> firstOut = first.StandardOutput.ReadToEndAsync();
+        Task<string> firstErr = first.StandardError.ReadToEndAsync();
+        bool working = await firstIsWorking.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(working, "The first run never reached the model.");
+
+        using Process second = Process.Start(start)!;
+        Task<string> secondErr = second.StandardError.ReadToEndAsync();
+        string secondOut = await second.StandardOutput.ReadToEndAsync();
+        await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        bool firstStillRunning = !first.HasExited;
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        string firstOutput = await firstOut + await firstErr;
+
+        Assert.True(second.ExitCode == RpmCli.Busy, $"exit {second.ExitCode}: {secondOut} {await secondErr} ");
+        Assert.True(firstStillRunning, "The first run ended early: " + firstOutput);
+        Assert.Contains("is in use by another process", await secondErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>
+    private sealed class HashingEmbeddings : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
+    {
+        public Task<Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>> GenerateAsync(IEnumerable<string> values, Microsoft.Extensions.AI.EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var result = new Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>();
+            foreach (string value in values)
+            {
+                float[] vector = new float[16];
+                foreach (string word in value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    vector[(word.GetHashCode(StringComparison.OrdinalIgnoreCase) & 0x7fffffff) % 16] += 1;
+                }
+
+                vector[0] += 0.01f;
+                result.Add(new Microsoft.Extensions.AI.Embedding<float>(vector));
+            }
+
+            return Task.FromResult(result);
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
