@@ -6,12 +6,10 @@
 // Settings (environment variables): RPM_ENDPOINT (base URL, default https://api.openai.com/v1 when RPM_API_KEY is
 // set), RPM_MODEL (default gpt-4o-mini), RPM_API_KEY (optional for local servers), RPM_USER (a user index, default 0),
 // RPM_HISTORY (how many of the user's latest ratings to build from, default 20).
-using System.ClientModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
-using OpenAI;
 using Rpm;
 using Rpm.Embeddings.MiniLM;
 
@@ -38,10 +36,17 @@ if (endpoint is null || !await IsReachableAsync(endpoint, apiKey))
     return 0;
 }
 
-// The ten lines a host app needs: a chat client, an embedding generator, AddRpm.
+// The ten lines a host app needs: a chat client, an embedding generator, AddRpm. Rpm.OpenAI's client retries
+// rate limits (honouring Retry-After up to 60 s) and server errors with jittered backoff, and reports errors in
+// the server's own words.
 var services = new ServiceCollection();
-services.AddChatClient(new OpenAIClient(new ApiKeyCredential(apiKey ?? "unused"), new OpenAIClientOptions { Endpoint = new Uri(endpoint) })
-    .GetChatClient(model).AsIChatClient());
+services.AddRpmOpenAIChatClient(o =>
+{
+    o.Endpoint = new Uri(endpoint);
+    o.Model = model;
+    o.ApiKey = apiKey;
+    o.OnRetry = retry => Console.WriteLine($"  ({retry})");
+});
 services.AddMiniLmEmbeddingGenerator();
 services.AddRpm(o => o.ChatOptions = new ChatOptions { Temperature = 0 });
 await using ServiceProvider provider = services.BuildServiceProvider();

@@ -177,6 +177,9 @@ public static class LampReader
                 throw new EvaluationDataException(path, id, $"the gold '{gold}' is not one of the task's labels ({string.Join(", ", task.Labels)}).");
             case RpmTaskKind.Rating when !PythonFloat.TryParse(gold, out _):
                 throw new EvaluationDataException(path, id, $"the gold '{gold}' is not a number.");
+            case RpmTaskKind.Rating when !task.Scale!.TryParse(gold, out _, out string? offScale):
+                // Like a gold label outside the label set: the task's scale or the gold is wrong, and MAE would mislead.
+                throw new EvaluationDataException(path, id, $"the gold '{gold}' is not on the task's scale: {offScale} Fix the gold, or the task's scale (--scale or task.json).");
         }
     }
 }

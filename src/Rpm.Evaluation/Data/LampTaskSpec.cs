@@ -166,8 +166,9 @@ public sealed class LampTaskSpec
         TaskFile? file;
         try
         {
-            await using FileStream stream = File.OpenRead(path);
-            file = await JsonSerializer.DeserializeAsync(stream, EvaluationJsonContext.Default.TaskFile, cancellationToken).ConfigureAwait(false);
+            byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            JsonFiles.CheckUtf8(path, bytes);
+            file = JsonSerializer.Deserialize(bytes, EvaluationJsonContext.Default.TaskFile);
         }
         catch (JsonException ex)
         {

@@ -38,8 +38,9 @@ public static class OpinionDataReader
 
         try
         {
-            using FileStream stream = File.OpenRead(path);
-            using JsonDocument document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            byte[] bytes = File.ReadAllBytes(path);
+            JsonFiles.CheckUtf8(path, bytes);
+            using JsonDocument document = JsonDocument.Parse(bytes, JsonFiles.Options);
             return JsonFiles.Field(document.RootElement, "format") == Format;
         }
         catch (JsonException)

@@ -134,8 +134,12 @@ public static class LampMetrics
     /// <param name="task">The task.</param>
     /// <param name="golds">The golds.</param>
     /// <param name="predictions">The predictions, in the same order.</param>
-    /// <returns>The metrics of the task's kind (<see cref="For"/>), and the count of invalid answers.</returns>
-    public static MetricSet Score(RpmTask task, IReadOnlyList<string> golds, IReadOnlyList<string> predictions)
+    /// <param name="options">For a multiple-choice task, each question's options (in the order of <paramref name="golds"/>); <see langword="null"/> to use the task's default options.</param>
+    /// <returns>
+    /// The metrics of the task's kind (<see cref="For"/>), and the count of invalid answers: answers valid for no option
+    /// of their question (outside the label set, not a number on the scale, not one of the question's options, or blank).
+    /// </returns>
+    public static MetricSet Score(RpmTask task, IReadOnlyList<string> golds, IReadOnlyList<string> predictions, IReadOnlyList<IReadOnlyList<string>?>? options = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(golds);
@@ -154,7 +158,7 @@ public static class LampMetrics
                 var (mae, rmse) = ComputeMaeRmse(golds, predictions, task.Scale!);
                 values[Mae] = mae;
                 values[Rmse] = rmse;
-                invalid = predictions.Count(p => !PythonFloat.TryParse(p, out _));
+                invalid = predictions.Count(p => !PythonFloat.TryParse(p, out _) || !task.Scale!.TryParse(p, out _, out _));
                 break;
             case RpmTaskKind.Generation:
                 values[Rouge1] = golds.Count == 0 ? 0 : golds.Select((g, i) => RougeScorer.Rouge1(g.Trim(), (predictions[i] ?? string.Empty).Trim())).Average();
@@ -163,20 +167,29 @@ public static class LampMetrics
                 break;
             default:
                 values[Accuracy] = golds.Count == 0 ? 0 : (double)golds.Where((g, i) => string.Equals(g.Trim(), (predictions[i] ?? string.Empty).Trim(), StringComparison.Ordinal)).Count() / golds.Count;
-                invalid = predictions.Count(p => string.IsNullOrWhiteSpace(p));
+                invalid = predictions.Where((p, i) => !IsOption(p, options is not null && i < options.Count ? options[i] : null, task.Labels)).Count();
                 break;
         }
 
         return new MetricSet { Task = task.Name, Kind = task.Kind, Count = golds.Count, InvalidAnswers = invalid, Values = values };
     }
 
+    // A multiple-choice answer is valid when it is one of its question's options exactly (after trimming), as scored.
+    private static bool IsOption(string? prediction, IReadOnlyList<string>? options, IReadOnlyList<string> defaults)
+    {
+        string answer = (prediction ?? string.Empty).Trim();
+        IReadOnlyList<string> choices = options is { Count: > 0 } ? options : defaults;
+        return answer.Length > 0 && (choices.Count == 0 || choices.Any(c => string.Equals(c.Trim(), answer, StringComparison.Ordinal)));
+    }
+
     /// <summary>Scores a predictions file's answers against a golds file's, matched by id as LaMP's evaluator does.</summary>
     /// <param name="task">The task.</param>
     /// <param name="golds">The golds.</param>
     /// <param name="predictions">The predictions; every gold id needs one (extra ids are ignored).</param>
+    /// <param name="optionsById">For a multiple-choice task, each question's options by id; <see langword="null"/> to use the task's default options.</param>
     /// <returns>The metrics.</returns>
     /// <exception cref="ArgumentException">A gold id has no prediction (up to five are named).</exception>
-    public static MetricSet Score(RpmTask task, LampOutputs golds, LampOutputs predictions)
+    public static MetricSet Score(RpmTask task, LampOutputs golds, LampOutputs predictions, IReadOnlyDictionary<string, IReadOnlyList<string>>? optionsById = null)
     {
         ArgumentNullException.ThrowIfNull(golds);
         ArgumentNullException.ThrowIfNull(predictions);
@@ -187,7 +200,7 @@ public static class LampMetrics
             throw new ArgumentException($"{missing.Length} gold id(s) have no prediction, e.g. {string.Join(", ", missing.Take(5).Select(m => $"'{m}'"))}; LaMP scores every gold id.", nameof(predictions));
         }
 
-        return Score(task, [.. golds.Items.Select(g => g.Value)], [.. golds.Items.Select(g => byId[g.Key])]);
+        return Score(task, [.. golds.Items.Select(g => g.Value)], [.. golds.Items.Select(g => byId[g.Key])], optionsById is null ? null : [.. golds.Items.Select(g => optionsById.GetValueOrDefault(g.Key))]);
     }
 
     private static int[] Map(IReadOnlyList<string> values, IReadOnlyList<string> labels, string parameterName)

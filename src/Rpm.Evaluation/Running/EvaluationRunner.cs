@@ -108,6 +108,7 @@ public sealed class EvaluationRunner
             }).ConfigureAwait(false);
 
         var golds = new LampOutputs(dataset.Name, [.. dataset.Users.SelectMany(u => u.Queries).Select(q => new KeyValuePair<string, string>(q.Id, q.Gold))]);
+        var optionsById = dataset.Users.SelectMany(u => u.Queries).Where(q => q.Options is { Count: > 0 }).ToDictionary(q => q.Id, q => q.Options!, StringComparer.Ordinal);
         var results = new List<MethodResult>();
         foreach (IEvaluationMethod method in runnable)
         {
@@ -119,7 +120,7 @@ public sealed class EvaluationRunner
                 Description = method.Description,
                 UsesChatModel = method.RequiresChatModel,
                 Predictions = predictions,
-                Metrics = LampMetrics.Score(dataset.Task, golds, predictions),
+                Metrics = LampMetrics.Score(dataset.Task, golds, predictions, optionsById),
                 BuildUsage = state.Build.Snapshot(),
                 QueryUsage = state.Query.Snapshot(),
                 Users = dataset.Users.Count,
