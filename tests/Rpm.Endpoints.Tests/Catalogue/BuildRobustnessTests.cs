@@ -103,11 +103,22 @@ public sealed class BuildRobustnessTests(MiniLm miniLm)
         await using Harness harness = await Harness.StartAsync(miniLm);
         var checkpoints = new InMemoryBuildCheckpointStore();
         RpmPipeline pipeline = harness.Pipeline(checkpoints: checkpoints, client: harness.Endpoint);
-        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction
-            ? r.Request.ItemId == "h0"
-                ? Reply.Error(400, """{"error":{"message":"Invalid prompt: flagged by moderation","code":"invalid_prompt"}}""", "application/json")
-                : new Reply { Delay = TimeSpan.FromMilliseconds(400) }
-            : null;
+        harness.Server.Behave = r =>
+        {
+            if (r.Stage != RpmStage.FeatureExtraction)
+            {
+                return null;
+            }
+
+            if (r.Request.ItemId != "h0")
+            {
+                return new Reply { Delay = TimeSpan.FromMilliseconds(500) };
+            }
+
+            // Fail only once all four calls are in flight, so that the failure meets three siblings mid-call.
+            SpinWait.SpinUntil(() => harness.Server.Requests.Count(q => q.Stage == RpmStage.FeatureExtraction) >= 4, TimeSpan.FromSeconds(20));
+            return Reply.Error(400, """{"error":{"message":"Invalid prompt: flagged by moderation","code":"invalid_prompt"}}""", "application/json");
+        };
 
         var ex = await Assert.ThrowsAsync<RpmStageException>(() => harness.BuildAsync(pipeline));
 

@@ -129,7 +129,7 @@ public sealed class CliTests
         string outFolder = Path.Combine(data, "out");
         using var firstIsWorking = new SemaphoreSlim(0);
 
-        // The first run's build calls are slow (answered after 20 s), so it holds the cache while the second starts.
+        // The first run's build calls are slow (answered after 30 s), so it holds the cache while the second starts.
         server.Behave = r =>
         {
             if (r.Stage != RpmStage.FeatureExtraction || r.Request.SchemaName == "rpm_preflight")
@@ -138,7 +138,7 @@ public sealed class CliTests
             }
 
             firstIsWorking.Release();
-            return new Reply { Delay = TimeSpan.FromSeconds(20) };
+            return new Reply { Delay = TimeSpan.FromSeconds(30) };
         };
         string rpm = Path.Combine(AppContext.BaseDirectory, "rpm.dll");
         var start = new ProcessStartInfo("dotnet", [rpm, "eval", "--data", data, "--methods", "rpm", "--users", "1", "--out", outFolder])
