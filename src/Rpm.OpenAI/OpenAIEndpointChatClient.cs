@@ -227,11 +227,15 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
     {
         JsonValueKind.String => element.GetString(),
         JsonValueKind.Object => First(element, "error") is { } error && JsonText(error) is { Length: > 0 } inner
-            ? inner + (First(element, "code") is { ValueKind: JsonValueKind.String } code && !inner.Contains(code.GetString()!, StringComparison.Ordinal) ? $" ({code.GetString()})" : string.Empty)
+            ? inner + Code(error.ValueKind == JsonValueKind.Object ? error : element, inner)
             : (First(element, "message") ?? First(element, "detail") ?? First(element, "error_message") ?? First(element, "msg")) is { } m ? JsonText(m) : null,
         JsonValueKind.Array => string.Join("; ", element.EnumerateArray().Select(JsonText).Where(t => !string.IsNullOrEmpty(t))),
         _ => null,
     };
+
+    // OpenAI's and Azure's error code ("content_filter", "rate_limit_exceeded"), when the message does not already say it.
+    private static string Code(JsonElement error, string message) =>
+        First(error, "code") is { ValueKind: JsonValueKind.String } code && !message.Contains(code.GetString()!, StringComparison.Ordinal) ? $" ({code.GetString()})" : string.Empty;
 
     private static JsonElement? First(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null ? value : null;

@@ -79,7 +79,12 @@ public sealed class UserModel
     public ModelUsage BuildUsage { get; init; } = ModelUsage.None;
 
     /// <summary>Gets how clean the model is: the answers that needed a repair and the rules that stood in for a model judgment, over the build and every update.</summary>
-    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+    /// <remarks>A model stored before diagnostics existed reads as clean.</remarks>
+    public BuildDiagnostics Diagnostics
+    {
+        get => field ?? BuildDiagnostics.None;
+        init => field = value ?? BuildDiagnostics.None;
+    }
 
     /// <summary>Gets the number of history features that fit none of the factors (unassigned).</summary>
     [JsonIgnore]

@@ -9,7 +9,11 @@ internal sealed class FeatureCheckpoint
 
     public required ModelUsage Usage { get; init; }
 
-    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+    public BuildDiagnostics Diagnostics
+    {
+        get => field ?? BuildDiagnostics.None;
+        init => field = value ?? BuildDiagnostics.None;
+    }
 }
 
 /// <summary>Stage 2 result of a user.</summary>
@@ -21,7 +25,11 @@ internal sealed class FactorCheckpoint
 
     public required ModelUsage Usage { get; init; }
 
-    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+    public BuildDiagnostics Diagnostics
+    {
+        get => field ?? BuildDiagnostics.None;
+        init => field = value ?? BuildDiagnostics.None;
+    }
 }
 
 /// <summary>Stage 4 result of one item.</summary>
@@ -31,5 +39,9 @@ internal sealed class ReasoningCheckpoint
 
     public required ModelUsage Usage { get; init; }
 
-    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+    public BuildDiagnostics Diagnostics
+    {
+        get => field ?? BuildDiagnostics.None;
+        init => field = value ?? BuildDiagnostics.None;
+    }
 }

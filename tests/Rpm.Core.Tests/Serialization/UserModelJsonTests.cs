@@ -37,6 +37,21 @@ public sealed class UserModelJsonTests(MiniLmFixture miniLm)
     }
 
     [Fact]
+    public async Task Build_diagnostics_are_stored_with_the_model_and_a_model_stored_before_them_reads_as_clean()
+    {
+        var chat = new FakeChatClient { Respond = r => r.Stage == RpmStage.FactorConstruction ? "no factors today" : null };
+        UserModel model = await TestPipelines.Create(chat, miniLm.Generator).BuildUserModelAsync("u1", TestPipelines.Rating, TestPipelines.MovieHistory(4));
+        Assert.True(model.Diagnostics.FactorsFromSuggestedCategories);
+
+        byte[] json = RpmJson.SerializeUserModel(model);
+        Assert.Equal(model.Diagnostics, RpmJson.DeserializeUserModel(json).Diagnostics);
+
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        node.Remove("diagnostics");
+        Assert.True(RpmJson.DeserializeUserModel(Encoding.UTF8.GetBytes(node.ToJsonString())).Diagnostics.IsClean);
+    }
+
+    [Fact]
     public void Corrupt_or_newer_json_is_reported_clearly()
     {
         Assert.Contains("corrupt", Assert.Throws<InvalidDataException>(() => RpmJson.DeserializeUserModel("{\"userId\": 3"u8)).Message);

@@ -167,6 +167,22 @@ public sealed class CliTests
         Assert.Contains("is in use by another process", await secondErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Eval_shows_rate_limit_retries_on_its_progress_output_and_completes()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        int limited = 0;
+        server.Behave = r => r.Request.SchemaName == "baseline_answer" && Interlocked.Increment(ref limited) == 1
+            ? Reply.Error(429, """{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}""", "application/json", new Dictionary<string, string> { ["Retry-After"] = "1" })
+            : null;
+        string data = SmallData();
+
+        var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "zero-shot", "--out", Path.Combine(data, "out"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("rate limited, retrying in 1 s (retry 1 of 1)", error, StringComparison.Ordinal);
+    }
+
     /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>
     private sealed class HashingEmbeddings : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
     {

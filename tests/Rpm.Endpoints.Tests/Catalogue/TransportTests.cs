@@ -235,4 +235,22 @@ public sealed class TransportTests(MiniLm miniLm)
             Assert.Contains("/v1 API", ex.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task An_Azure_prompt_filter_rejection_says_so_in_Azures_words_and_is_not_retried()
+    {
+        var (harness, pipeline, model) = await Built(miniLm);
+        await using (harness)
+        {
+            harness.Server.Behave = r => r.Stage == RpmStage.Generation
+                ? Reply.Error(400, """{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation"}}}""", "application/json")
+                : null;
+
+            var ex = await Assert.ThrowsAsync<RpmStageException>(() => pipeline.RespondAsync(model, Query));
+
+            Assert.Contains("triggering Azure OpenAI's content management policy", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("(content_filter)", ex.Message, StringComparison.Ordinal);
+            Assert.Single(harness.Server.Requests, r => r.Stage == RpmStage.Generation);
+        }
+    }
 }
