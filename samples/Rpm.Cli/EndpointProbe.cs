@@ -71,6 +71,12 @@ public static class EndpointProbe
             Temperature = 0,
             ResponseFormat = useJsonSchema ? ChatResponseFormat.ForJsonSchema(schema.RootElement.Clone(), PreflightSchemaName, null) : ChatResponseFormat.Json,
         };
+        if (useJsonSchema && settings.Strict)
+        {
+            // As the run will ask: a server that rejects strict schemas fails here, before anything is spent.
+            options.AdditionalProperties = new() { ["strict"] = true };
+        }
+
         ChatMessage[] messages = [new(ChatRole.System, "Reply with the JSON object {\"answer\": \"ok\"}."), new(ChatRole.User, "ping")];
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
@@ -86,7 +92,8 @@ public static class EndpointProbe
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return $"the model '{settings.Model}' at {settings.Endpoint} failed a one-line test request: {ex.Message}" +
-                (useJsonSchema ? " If the server rejects JSON schemas, add --json-mode." : string.Empty);
+                (useJsonSchema && settings.Strict ? " If the server rejects strict schemas, add --no-strict; if it rejects JSON schemas, add --json-mode."
+                    : useJsonSchema ? " If the server rejects JSON schemas, add --json-mode." : string.Empty);
         }
     }
 }

@@ -11,6 +11,9 @@ public sealed record EndpointSettings(Uri? Endpoint, string Model, string? ApiKe
     /// <summary>Gets the longest Retry-After wait honoured on a 429 (a longer one fails the call). Default 60 s.</summary>
     public TimeSpan RetryAfterCap { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Gets a value indicating whether schemas are sent strictly (off with --no-strict); the test request does as the run will.</summary>
+    public bool Strict { get; init; } = true;
+
     /// <summary>The endpoint used when only an API key is given.</summary>
     public static readonly Uri OpenAIEndpoint = new("https://api.openai.com/v1");
 

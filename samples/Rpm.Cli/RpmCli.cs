@@ -569,7 +569,7 @@ public static class RpmCli
 
         return EndpointSettings.Resolve(
             parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment)
-            with { RetryAfterCap = TimeSpan.FromSeconds(cap) };
+            with { RetryAfterCap = TimeSpan.FromSeconds(cap), Strict = !parse.GetValue(NoStrictOption) };
     }
 
     private static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()

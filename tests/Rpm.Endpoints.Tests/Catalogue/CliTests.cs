@@ -183,6 +183,24 @@ public sealed class CliTests
         Assert.Contains("rate limited, retrying in 1 s (retry 1 of 1)", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_server_that_rejects_strict_schemas_is_caught_by_the_test_request_with_the_option_to_turn_them_off()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        server.Behave = r => r.Body["response_format"]?["json_schema"]?["strict"]?.GetValue<bool>() == true
+            ? Reply.Error(400, """{"error":{"message":"'strict' is not supported with this model","type":"invalid_request_error","param":"response_format"}}""", "application/json")
+            : null;
+        string data = SmallData();
+
+        var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--out", Path.Combine(data, "out"));
+        var (relaxed, _, _) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--no-strict", "--out", Path.Combine(data, "out"));
+
+        Assert.Equal(RpmCli.ModelFailure, code);
+        Assert.Contains("'strict' is not supported with this model", error, StringComparison.Ordinal);
+        Assert.Contains("add --no-strict", error, StringComparison.Ordinal);
+        Assert.Equal(0, relaxed);
+    }
+
     /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>
     private sealed class HashingEmbeddings : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
     {
