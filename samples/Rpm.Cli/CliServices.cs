@@ -29,6 +29,7 @@ public sealed class CliServices
             ApiKey = settings.ApiKey,
             Model = settings.Model,
             RetryAfterCap = settings.RetryAfterCap,
+            MaxRetryAttempts = settings.MaxRetryAttempts,
             OnRetry = onRetry,
         });
 

@@ -91,9 +91,12 @@ public static class EndpointProbe
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return $"the model '{settings.Model}' at {settings.Endpoint} failed a one-line test request: {ex.Message}" +
-                (useJsonSchema && settings.Strict ? " If the server rejects strict schemas, add --no-strict; if it rejects JSON schemas, add --json-mode."
-                    : useJsonSchema ? " If the server rejects JSON schemas, add --json-mode." : string.Empty);
+            // Only a rejected request (400, 422, or no status at all) can be the response format's fault.
+            bool format = ex is not RpmEndpointException endpoint || endpoint.StatusCode is 400 or 422;
+            string hint = !useJsonSchema || !format ? string.Empty
+                : settings.Strict ? " If the server rejects strict schemas, add --no-strict; if it rejects JSON schemas, add --json-mode."
+                : " If the server rejects JSON schemas, add --json-mode.";
+            return $"the model '{settings.Model}' at {settings.Endpoint} failed a one-line test request: {ex.Message.TrimEnd().TrimEnd('.')}.{hint}";
         }
     }
 }

@@ -14,6 +14,9 @@ public sealed record EndpointSettings(Uri? Endpoint, string Model, string? ApiKe
     /// <summary>Gets a value indicating whether schemas are sent strictly (off with --no-strict); the test request does as the run will.</summary>
     public bool Strict { get; init; } = true;
 
+    /// <summary>Gets how many times a failed call is retried (the one-line test request uses 1, so that a down server is reported quickly with its reason).</summary>
+    public int MaxRetryAttempts { get; init; } = 8;
+
     /// <summary>The endpoint used when only an API key is given.</summary>
     public static readonly Uri OpenAIEndpoint = new("https://api.openai.com/v1");
 

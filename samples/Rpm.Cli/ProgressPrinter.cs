@@ -29,9 +29,15 @@ internal sealed class ProgressPrinter : IProgress<EvaluationProgress>
         {
             _note = retry.ToString();
             DateTime now = DateTime.UtcNow;
-            if (_inPlace)
+            if (_inPlace && _last.Length > 0)
             {
                 _writer.Write("\r" + (_last + " · " + _note).PadRight(Math.Min(200, _last.Length + _note.Length + 13)));
+            }
+            else if (_inPlace)
+            {
+                // No progress line to extend (rpm build, rpm ask): a line of its own.
+                _writer.WriteLine(_note);
+                _note = null;
             }
             else if (now - _lastNote >= TimeSpan.FromSeconds(1))
             {

@@ -42,7 +42,7 @@ public static class RpmCli
     private static readonly Option<string[]> InputFieldOption = new("--input-field") { Description = "Profile field(s) that make a history item's input.", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<string?> OutputFieldOption = new("--output-field") { Description = "Profile field that holds the user's answer." };
     private static readonly Option<string?> DescriptionOption = new("--description") { Description = "What the user does, for the model's prompts." };
-    private static readonly Option<int?> UsersOption = new("--users") { Description = "Evaluate only the first N users (people) of the data." };
+    private static readonly Option<int?> UsersOption = new("--users") { Description = "Evaluate only the first N users (people) of the data.", CustomParser = r => WholeNumber(r, "--users", minimum: 1) };
 
     // Model.
     private static readonly Option<string?> EndpointOption = new("--endpoint") { Description = "OpenAI-compatible base URL (env RPM_ENDPOINT), e.g. http://localhost:11434/v1." };
@@ -53,14 +53,14 @@ public static class RpmCli
     private static readonly Option<double> TemperatureOption = new("--temperature") { Description = "Sampling temperature of every call.", DefaultValueFactory = _ => 0 };
     private static readonly Option<bool> JsonModeOption = new("--json-mode") { Description = "Ask for JSON mode with the schema in the prompt, for servers that reject JSON schemas." };
     private static readonly Option<bool> NoStrictOption = new("--no-strict") { Description = "Do not ask the endpoint to enforce schemas strictly (for servers that reject \"strict\": true)." };
-    private static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call.", DefaultValueFactory = _ => 60 };
+    private static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call.", DefaultValueFactory = _ => 60, CustomParser = r => WholeNumber(r, "--retry-after-cap", minimum: 0) ?? 60 };
 
     // Run and cost.
     private static readonly Option<string?> MethodsOption = new("--methods") { Description = "Comma-separated methods; default all: " + string.Join(",", EvaluationMethods.Names) + "." };
     private static readonly Option<string?> OutOption = new("--out") { Description = "Output folder (eval) or file (score, build)." };
     private static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file; default <out>/answers.sqlite." };
-    private static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4 };
-    private static readonly Option<int> KOption = new("--k") { Description = "K, examples retrieved per query.", DefaultValueFactory = _ => 3 };
+    private static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4, CustomParser = r => WholeNumber(r, "--concurrency", minimum: 1, maximum: 256) ?? 4 };
+    private static readonly Option<int> KOption = new("--k") { Description = "K, examples retrieved per query.", DefaultValueFactory = _ => 3, CustomParser = r => WholeNumber(r, "--k", minimum: 1, maximum: 100) ?? 3 };
     private static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion };
     private static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion };
 
@@ -97,7 +97,33 @@ public static class RpmCli
         root.Subcommands.Add(BuildCommand(output, error, services));
         root.Subcommands.Add(AskCommand(output, error, services));
         ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // The errors in plain words, without the whole help text after them.
+            foreach (System.CommandLine.Parsing.ParseError parseError in parsed.Errors)
+            {
+                error.WriteLine($"Error: {parseError.Message}");
+            }
+
+            error.WriteLine($"Run 'rpm {(parsed.CommandResult.Command is RootCommand ? string.Empty : parsed.CommandResult.Command.Name + " ")}--help' for the options.");
+            return UsageError;
+        }
+
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static int? WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option, int minimum, int maximum = int.MaxValue)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum && value <= maximum)
+        {
+            return value;
+        }
+
+        result.AddError(maximum == int.MaxValue
+            ? string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number of at least {minimum} (was '{text}').")
+            : string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number from {minimum} to {maximum} (was '{text}')."));
+        return null;
     }
 
     private static Command EvalCommand(TextWriter output, TextWriter error, CliServices services)
@@ -117,6 +143,22 @@ public static class RpmCli
             EndpointSettings settings = ResolveEndpoint(parse, services);
             string outFolder = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", Slug(dataset.Name));
             string cache = parse.GetValue(CacheOption) ?? Path.Combine(outFolder, "answers.sqlite");
+
+            // Everything that can fail without a model fails before the first call is paid for.
+            CheckWritableFolder(outFolder, "--out");
+            if (methods.Any(m => m.RequiresChatModel) && settings.Endpoint is not null)
+            {
+                CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
+                await CheckCacheFreeAsync(cache, ct).ConfigureAwait(false);
+            }
+
+            if (settings.Endpoint is null && methods.All(m => m.RequiresChatModel))
+            {
+                error.WriteLine("No chat model: every method asked for (" + string.Join(", ", methods.Select(m => m.Name)) + ") needs one, and no endpoint is set.");
+                error.WriteLine(EndpointSettings.HowToEnable);
+                return NoModel;
+            }
+
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data: {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users ({dataset.PersonCount} people), {dataset.QueryCount} queries."));
 
             var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
@@ -127,13 +169,8 @@ public static class RpmCli
                 unavailable = await services.Probe(settings, ct).ConfigureAwait(false);
                 if (unavailable is null)
                 {
-                    chat = services.CreateChatClient(settings, printer.Retry);
-                    unavailable = await services.Preflight(chat, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
-                    if (unavailable is not null)
-                    {
-                        chat.Dispose();
-                        chat = null;
-                    }
+                    unavailable = await PreflightAsync(services, settings, printer, parse, ct).ConfigureAwait(false);
+                    chat = unavailable is null ? services.CreateChatClient(settings, printer.Retry) : null;
                 }
 
                 if (unavailable is null)
@@ -230,6 +267,7 @@ public static class RpmCli
             LampOutputs predictions = await LampOutputs.ReadAsync(predictionsPath, ct).ConfigureAwait(false);
             LampTaskSpec spec = await ResolveSpecAsync(parse, ct).ConfigureAwait(false)
                 ?? await EvaluationDataLoader.ResolveSpecAsync(Path.GetDirectoryName(Path.GetFullPath(goldsPath))!, goldsPath, ct).ConfigureAwait(false);
+            golds.CheckGolds(spec.Task, goldsPath);
             MetricSet metrics = LampMetrics.Score(spec.Task, golds, predictions);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Task}: {metrics.Count} answers, {metrics.InvalidAnswers} not valid for the task"));
             foreach (var (name, value) in metrics.Values)
@@ -300,10 +338,15 @@ public static class RpmCli
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
             EvaluationUser user = FindUser(dataset, parse.GetValue(UserOption));
             EndpointSettings settings = ResolveEndpoint(parse, services);
+            string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
+            string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
+            CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(outPath))!, "--out");
+            CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
+            await CheckCacheFreeAsync(cache, ct).ConfigureAwait(false);
             var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
-            IChatClient endpointClient = services.CreateChatClient(settings, printer.Retry);
             string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
-                ?? await services.Preflight(endpointClient, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+                ?? await PreflightAsync(services, settings, printer, parse, ct).ConfigureAwait(false);
+            IChatClient endpointClient = services.CreateChatClient(settings, printer.Retry);
             if (reason is not null)
             {
                 endpointClient.Dispose();
@@ -319,11 +362,10 @@ public static class RpmCli
                 return NoModel;
             }
 
-            string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
-            string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
             var meter = new UsageMeter();
+            var sent = new UsageMeter();
             await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
-            using IChatClient chat = new MeteringChatClient(new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model), null, meter);
+            using IChatClient chat = new MeteringChatClient(new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase, sent), store, RpmMethod.Scope, settings.Model), null, meter);
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
             output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({2 * user.History.Count + 1} calls, cached in {cache})...");
@@ -333,8 +375,9 @@ public static class RpmCli
             PrintModel(output, model);
             output.WriteLine($"Build diagnostics: {model.Diagnostics}.");
             UsageTotals usage = meter.Snapshot();
+            UsageTotals paid = sent.Snapshot();
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost: {usage.Calls} calls ({usage.CachedCalls} from the cache), {usage.InputTokens:N0} input + {usage.OutputTokens:N0} output tokens = {Money(usage.Cost(prices))}."));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent ({usage.CachedCalls} more answered from the cache), {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens = {Money(paid.Cost(prices))}. The model's build: {model.BuildUsage.Calls} calls in all."));
             output.WriteLine($"User model: {Path.GetFullPath(outPath)}");
             return 0;
         }));
@@ -371,9 +414,10 @@ public static class RpmCli
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             output.WriteLine($"Question: {question}");
 
-            IChatClient endpointClient = services.CreateChatClient(settings, new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected).Retry);
+            var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
             string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
-                ?? await services.Preflight(endpointClient, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+                ?? await PreflightAsync(services, settings, printer, parse, ct).ConfigureAwait(false);
+            IChatClient endpointClient = services.CreateChatClient(settings, printer.Retry);
             if (reason is not null && settings.Endpoint is not null)
             {
                 endpointClient.Dispose();
@@ -407,7 +451,8 @@ public static class RpmCli
             {
                 string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
                 await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
-                using IChatClient chat = new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase), store, RpmMethod.Scope, settings.Model);
+                var sent = new UsageMeter();
+                using IChatClient chat = new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase, sent), store, RpmMethod.Scope, settings.Model);
                 var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
                 if (model is null)
                 {
@@ -426,7 +471,8 @@ public static class RpmCli
                     output.WriteLine($"    reasoning: {example.Path.Reasoning}");
                 }
 
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost: {response.Usage.Calls} calls, {response.Usage.InputTokens:N0} + {response.Usage.OutputTokens:N0} tokens."));
+                UsageTotals paid = sent.Snapshot();
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent, {paid.InputTokens:N0} + {paid.OutputTokens:N0} tokens (the answer needed {response.Usage.Calls} calls; the rest came from the cache {cache})."));
             }
 
             if (fromData is not null && parse.GetValue(QuestionOption) is null)
@@ -455,6 +501,35 @@ public static class RpmCli
         }
     }
 
+    // An output folder that cannot be written is found before anything is paid for, not after the whole run.
+    private static void CheckWritableFolder(string folder, string option)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".rpm-write-check-{System.Environment.ProcessId}");
+            File.WriteAllText(probe, string.Empty);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{option}: the folder '{Path.GetFullPath(folder)}' cannot be written ({ex.Message}). Choose another folder.");
+        }
+    }
+
+    // Another run on the same cache is refused before its test request is sent.
+    private static async Task CheckCacheFreeAsync(string cache, CancellationToken ct)
+    {
+        await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+    }
+
+    // The one-line test request, with one retry, so that a down or overloaded server is reported quickly with its reason.
+    private static async Task<string?> PreflightAsync(CliServices services, EndpointSettings settings, ProgressPrinter printer, ParseResult parse, CancellationToken ct)
+    {
+        using IChatClient client = services.CreateChatClient(settings with { MaxRetryAttempts = 1 }, printer.Retry);
+        return await services.Preflight(client, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+    }
+
     // Every expected failure becomes one message and a documented exit code, never a stack trace.
     private static async Task<int> Guard(TextWriter error, Func<Task<int>> body)
     {
@@ -479,7 +554,7 @@ public static class RpmCli
         }
         catch (RpmStageException ex)
         {
-            error.WriteLine($"Model error at stage {ex.Stage}, item '{ex.ItemId}': {ex.Message}");
+            error.WriteLine($"Model error: {ex.Message}");
             error.WriteLine("Every answer that arrived is kept (answer cache and build checkpoints): run the same command again to retry only what failed.");
             return ModelFailure;
         }

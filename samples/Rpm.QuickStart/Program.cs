@@ -56,10 +56,22 @@ RpmTask task = RpmTask.Rating(
     "movielens-rating",
     "Predict the rating, from 0.5 to 5 stars in steps of 0.5, that the user gives a movie, from the movie's title and genres.",
     new RatingScale(0.5, 5, 0.5));
-UserModel user = await rpm.BuildUserModelAsync(userId, task, history);
-Console.WriteLine($"Built: {user.Statistics.Count} factors ({string.Join(", ", user.Factors)}), {user.BuildUsage.Calls} calls, {user.BuildUsage.TotalTokens} tokens.");
+UserModel user;
+RpmResponse response;
+try
+{
+    user = await rpm.BuildUserModelAsync(userId, task, history);
+    Console.WriteLine($"Built: {user.Statistics.Count} factors ({string.Join(", ", user.Factors)}), {user.BuildUsage.Calls} calls, {user.BuildUsage.TotalTokens} tokens; {user.Diagnostics}.");
+    response = await rpm.RespondAsync(user, new RpmQuery(query, id: userId));
+}
+catch (RpmStageException ex)
+{
+    // The stage, the item and the endpoint's own words; the build checkpoints live in memory here (a storage package
+    // keeps them across runs, see "Storing user models" in the README).
+    Console.Error.WriteLine($"Model error: {ex.Message}");
+    return 1;
+}
 
-RpmResponse response = await rpm.RespondAsync(user, new RpmQuery(query, id: userId));
 Console.WriteLine();
 Console.WriteLine($"Query: {query}");
 Console.WriteLine($"Answer: {response.Answer}   (the user's real rating: {gold})");

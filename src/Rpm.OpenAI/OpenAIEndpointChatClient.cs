@@ -131,6 +131,10 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
                 return Unreachable(result.InnerException ?? result);
             case HttpRequestException or TimeoutRejectedException:
                 return Unreachable(ex);
+            case ArgumentOutOfRangeException or IndexOutOfRangeException or KeyNotFoundException:
+                // Thrown while reading a 200 that is not a usable completion, e.g. "choices": [].
+                return new RpmEndpointException(
+                    $"{_options.Endpoint} answered with a chat completion that has no usable choice ({OneLine(ex.Message)}).", 200, string.Empty, null, ex);
             case JsonException or FormatException:
                 // A 200 whose body is not a chat completion: an empty body, or a login or error page from a proxy.
                 return new RpmEndpointException(
@@ -174,7 +178,7 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
             bool quota = body.Contains("insufficient_quota", StringComparison.OrdinalIgnoreCase);
             bool overCap = retryAfter is TimeSpan wait && wait > _options.RetryAfterCap;
             string why = quota ? "the account's quota is exhausted"
-                : overCap ? string.Create(CultureInfo.InvariantCulture, $"it asked to wait {retryAfter!.Value.TotalSeconds:0} s, more than the {_options.RetryAfterCap.TotalSeconds:0} s cap (OpenAIEndpointOptions.RetryAfterCap)")
+                : overCap ? string.Create(CultureInfo.InvariantCulture, $"it asked to wait {retryAfter!.Value.TotalSeconds:0} s, more than the {_options.RetryAfterCap.TotalSeconds:0} s this client waits at most (OpenAIEndpointOptions.RetryAfterCap; rpm: --retry-after-cap)")
                 : string.Create(CultureInfo.InvariantCulture, $"it kept rate-limiting through {_options.MaxRetryAttempts} retries");
             return new RpmRateLimitedException($"{_options.Endpoint} rate-limited the request (429): {why}{said}", server, retryAfter, overCap ? _options.RetryAfterCap : null, ex);
         }

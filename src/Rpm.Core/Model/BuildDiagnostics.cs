@@ -56,6 +56,16 @@ public sealed record BuildDiagnostics
     /// <summary>Gets why the factor answer could not be used, when <see cref="FactorsFromSuggestedCategories"/> is set.</summary>
     public string? FactorFallbackReason { get; init; }
 
+    /// <summary>
+    /// Gets how many history items were left out because the model refused them or the provider's content filter stopped
+    /// them (a judgment about the content, which a re-run would meet again). Such an item counts in no statistic (refused
+    /// at stage 1) or has no reasoning path (refused at stage 4); the model's paths say which items it holds.
+    /// </summary>
+    public int ItemsExcluded { get; init; }
+
+    /// <summary>Gets the first exclusion, as <c>item 'id' at stage: reason</c>, when <see cref="ItemsExcluded"/> is not 0.</summary>
+    public string? ExclusionReason { get; init; }
+
     /// <summary>Gets a value indicating whether nothing needed a repair or a rule.</summary>
     public bool IsClean => this == None;
 
@@ -80,6 +90,8 @@ public sealed record BuildDiagnostics
             FactorsMergedOrDropped = left.FactorsMergedOrDropped + right.FactorsMergedOrDropped,
             FactorsFromSuggestedCategories = left.FactorsFromSuggestedCategories || right.FactorsFromSuggestedCategories,
             FactorFallbackReason = right.FactorFallbackReason ?? left.FactorFallbackReason,
+            ItemsExcluded = left.ItemsExcluded + right.ItemsExcluded,
+            ExclusionReason = left.ExclusionReason ?? right.ExclusionReason,
         };
     }
 
@@ -102,6 +114,11 @@ public sealed record BuildDiagnostics
         Add(FeaturesAssignedByRule, "feature(s) assigned by rule");
         Add(FeaturesLeftUnassigned, "feature(s) left unassigned");
         Add(FactorsMergedOrDropped, "factor(s) merged or dropped");
+        if (ItemsExcluded > 0)
+        {
+            parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ItemsExcluded} item(s) left out (e.g. {ExclusionReason})"));
+        }
+
         if (FactorsFromSuggestedCategories)
         {
             parts.Add("factors formed from suggested categories" + (FactorFallbackReason is null ? string.Empty : $" ({FactorFallbackReason})"));

@@ -7,6 +7,9 @@ internal sealed class FeatureCheckpoint
 {
     public required List<Feature> Features { get; init; }
 
+    /// <summary>Gets why the item is left out of the model (the model refused it or a filter stopped it), or null.</summary>
+    public string? Excluded { get; init; }
+
     public required ModelUsage Usage { get; init; }
 
     public BuildDiagnostics Diagnostics
@@ -35,7 +38,11 @@ internal sealed class FactorCheckpoint
 /// <summary>Stage 4 result of one item.</summary>
 internal sealed class ReasoningCheckpoint
 {
+    /// <summary>Gets the reasoning; empty when the item is excluded.</summary>
     public required string Reasoning { get; init; }
+
+    /// <summary>Gets why the item is left out of the reasoning memory, or null.</summary>
+    public string? Excluded { get; init; }
 
     public required ModelUsage Usage { get; init; }
 

@@ -134,11 +134,17 @@ public sealed class RpmPipeline
         // Stage 1: features of every history item.
         var (withFeatures, usage, diagnostics) = await ExtractHistoryFeaturesAsync(userId, task, buildKey, saved, items, factors: null, cancellationToken).ConfigureAwait(false);
 
-        // Stage 2: factors over all of the user's features.
+        if (withFeatures.Count == 0)
+        {
+            throw new RpmStageException(
+                RpmStage.FeatureExtraction, userId, $"The model refused (or its content filter stopped) every history item of '{userId}', so no model can be built: {diagnostics.ExclusionReason}") { Usage = usage };
+        }
+
+        // Stage 2: factors over all of the user's features (items the model refused are left out).
         FactorCheckpoint factors = await ConstructFactorsAsync(userId, task, buildKey, saved, withFeatures, cancellationToken).ConfigureAwait(false);
         usage += factors.Usage;
         diagnostics += factors.Diagnostics;
-        IReadOnlyList<ItemFeatures> assigned = [.. items.Select(item => new ItemFeatures(item, factors.Items.TryGetValue(item.Id, out var f) ? f : []))];
+        IReadOnlyList<ItemFeatures> assigned = [.. withFeatures.Select(i => new ItemFeatures(i.Item, factors.Items.TryGetValue(i.Item.Id, out var f) ? f : []))];
 
         // Stage 3: statistics, counted locally.
         IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken).ConfigureAwait(false);
@@ -377,9 +383,45 @@ public sealed class RpmPipeline
                 KnownOutput = task.Kind == RpmTaskKind.Generation ? items[i].Output : null,
                 Factors = factors,
             })];
-            IReadOnlyList<FeatureExtractionResult> extracted = batch.Count == 1
-                ? [await _featureExtractor.ExtractAsync(requests[0], ct).ConfigureAwait(false)]
-                : await _featureExtractor.ExtractBatchAsync(requests, ct).ConfigureAwait(false);
+            IReadOnlyList<FeatureExtractionResult> extracted;
+            try
+            {
+                extracted = batch.Count == 1
+                    ? [await _featureExtractor.ExtractAsync(requests[0], ct).ConfigureAwait(false)]
+                    : await _featureExtractor.ExtractBatchAsync(requests, ct).ConfigureAwait(false);
+            }
+            catch (RpmModelOutputException ex) when (IsContentJudgment(ex))
+            {
+                // A refusal or a filter stop is about an item's content: left out, and remembered so that no re-run pays
+                // for it again. In a batch the item to blame is unknown, so each is asked on its own.
+                for (int j = 0; j < batch.Count; j++)
+                {
+                    int i = batch[j];
+                    ModelUsage batchUsage = j == 0 && batch.Count > 1 ? ex.Usage : ModelUsage.None;
+                    RpmModelOutputException? judgment = batch.Count == 1 ? ex : null;
+                    FeatureExtractionResult? one = null;
+                    if (judgment is null)
+                    {
+                        try
+                        {
+                            one = await _featureExtractor.ExtractAsync(requests[j], ct).ConfigureAwait(false);
+                        }
+                        catch (RpmModelOutputException single) when (IsContentJudgment(single))
+                        {
+                            judgment = single;
+                        }
+                    }
+
+                    results[i] = one is not null
+                        ? new FeatureCheckpoint { Features = [.. one.Features], Usage = one.Usage + batchUsage, Diagnostics = one.Diagnostics }
+                        : new FeatureCheckpoint { Features = [], Usage = judgment!.Usage + batchUsage, Excluded = Exclusion(items[i], judgment) };
+
+                    await SaveCheckpointAsync(userId, buildKey, FeatureKey(items[i]), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.FeatureCheckpoint)).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             for (int j = 0; j < batch.Count; j++)
             {
                 int i = batch[j];
@@ -389,9 +431,17 @@ public sealed class RpmPipeline
         }, cancellationToken).ConfigureAwait(false);
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
-        BuildDiagnostics diagnostics = results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics);
-        return ([.. items.Select((item, i) => new ItemFeatures(item, results[i].Features))], usage, diagnostics);
+        BuildDiagnostics diagnostics = results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics + Excluded(r.Excluded));
+        return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ItemFeatures(x.item, results[x.i].Features))], usage, diagnostics);
     }
+
+    private static bool IsContentJudgment(RpmModelOutputException ex) => ex.Failure is ModelOutputFailure.Refused or ModelOutputFailure.ContentFiltered;
+
+    private static string Exclusion(HistoryItem item, RpmModelOutputException ex) =>
+        $"item '{item.Id}' at {ex.Stage}: {(ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ")}{ex.Error}";
+
+    private static BuildDiagnostics Excluded(string? reason) =>
+        reason is null ? BuildDiagnostics.None : new BuildDiagnostics { ItemsExcluded = 1, ExclusionReason = reason };
 
     private async Task<FactorCheckpoint> ConstructFactorsAsync(
         string userId, RpmTask task, string buildKey, IReadOnlyDictionary<string, string> saved, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken)
@@ -435,9 +485,43 @@ public sealed class RpmPipeline
         await RunCallsAsync(pending, _options.ReasoningBatchSize, async (batch, ct) =>
         {
             ReasoningPathRequest[] requests = [.. batch.Select(i => new ReasoningPathRequest(task, items[i].Item, items[i].Features, statistics))];
-            IReadOnlyList<ReasoningPathResult> built = batch.Count == 1
-                ? [await _reasoningPathBuilder.BuildAsync(requests[0], ct).ConfigureAwait(false)]
-                : await _reasoningPathBuilder.BuildBatchAsync(requests, ct).ConfigureAwait(false);
+            IReadOnlyList<ReasoningPathResult> built;
+            try
+            {
+                built = batch.Count == 1
+                    ? [await _reasoningPathBuilder.BuildAsync(requests[0], ct).ConfigureAwait(false)]
+                    : await _reasoningPathBuilder.BuildBatchAsync(requests, ct).ConfigureAwait(false);
+            }
+            catch (RpmModelOutputException ex) when (IsContentJudgment(ex))
+            {
+                for (int j = 0; j < batch.Count; j++)
+                {
+                    int i = batch[j];
+                    ModelUsage batchUsage = j == 0 && batch.Count > 1 ? ex.Usage : ModelUsage.None;
+                    RpmModelOutputException? judgment = batch.Count == 1 ? ex : null;
+                    ReasoningPathResult? one = null;
+                    if (judgment is null)
+                    {
+                        try
+                        {
+                            one = await _reasoningPathBuilder.BuildAsync(requests[j], ct).ConfigureAwait(false);
+                        }
+                        catch (RpmModelOutputException single) when (IsContentJudgment(single))
+                        {
+                            judgment = single;
+                        }
+                    }
+
+                    results[i] = one is not null
+                        ? new ReasoningCheckpoint { Reasoning = one.Reasoning, Usage = one.Usage + batchUsage, Diagnostics = one.Diagnostics }
+                        : new ReasoningCheckpoint { Reasoning = string.Empty, Usage = judgment!.Usage + batchUsage, Excluded = Exclusion(items[i].Item, judgment) };
+
+                    await SaveCheckpointAsync(userId, buildKey, ReasoningKey(items[i].Item), JsonSerializer.Serialize(results[i], RpmJsonContext.Default.ReasoningCheckpoint)).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             for (int j = 0; j < batch.Count; j++)
             {
                 int i = batch[j];
@@ -447,8 +531,8 @@ public sealed class RpmPipeline
         }, cancellationToken).ConfigureAwait(false);
 
         ModelUsage usage = results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
-        BuildDiagnostics diagnostics = results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics);
-        return ([.. items.Select((item, i) => new ReasoningPath(item.Item, item.Features, results[i].Reasoning))], usage, diagnostics);
+        BuildDiagnostics diagnostics = results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics + Excluded(r.Excluded));
+        return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ReasoningPath(x.item.Item, x.item.Features, results[x.i].Reasoning))], usage, diagnostics);
     }
 
     private async Task<(List<ReasoningPath> Paths, string? ModelId)> IndexAsync(List<ReasoningPath> paths, CancellationToken cancellationToken)

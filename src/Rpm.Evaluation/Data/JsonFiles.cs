@@ -14,15 +14,37 @@ internal static class JsonFiles
         }
 
         byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        CheckUtf8(path, bytes);
+        ReadOnlyMemory<byte> json = Utf8Json(path, bytes);
         try
         {
-            return JsonDocument.Parse(bytes, Options);
+            return JsonDocument.Parse(json, Options);
         }
         catch (JsonException ex)
         {
-            throw new EvaluationDataException(path, null, $"not valid JSON: {ex.Message}", ex);
+            throw new EvaluationDataException(path, null, Describe(ex), ex);
         }
+    }
+
+    /// <summary>The file's JSON as UTF-8 without a byte-order mark (editors on Windows write one); any other encoding is a clear error.</summary>
+    public static ReadOnlyMemory<byte> Utf8Json(string path, byte[] bytes)
+    {
+        if (bytes.Length >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
+        {
+            throw new EvaluationDataException(path, null, "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8.");
+        }
+
+        int start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        CheckUtf8(path, bytes.AsSpan(start));
+        return bytes.AsMemory(start);
+    }
+
+    /// <summary>A JSON syntax error as a person reads it: the line and column (from 1), and what was wrong.</summary>
+    public static string Describe(JsonException ex)
+    {
+        string what = ex.Message.Split(" LineNumber:", 2)[0].Trim().TrimEnd('.');
+        return ex.LineNumber is long line
+            ? string.Create(CultureInfo.InvariantCulture, $"not valid JSON at line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1}: {what}.")
+            : $"not valid JSON: {what}.";
     }
 
     /// <summary>The options every data file is read with: trailing commas and comments allowed.</summary>
@@ -58,7 +80,7 @@ internal static class JsonFiles
         throw new EvaluationDataException(
             path,
             null,
-            string.Create(CultureInfo.InvariantCulture, $"not valid UTF-8 at byte {offset} (line {line}, column {column}: byte 0x{bytes[offset]:X2}). Save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."));
+            string.Create(CultureInfo.InvariantCulture, $"not valid UTF-8 at byte {offset} (line {line}, column {column}: byte 0x{bytes[offset]:X2}). Save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)."));
     }
 
     /// <summary>A string, or a number's raw text (LaMP writes some ids and scores as numbers); null otherwise.</summary>

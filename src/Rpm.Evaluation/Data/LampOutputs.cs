@@ -23,6 +23,19 @@ public sealed class LampOutputs
     /// <summary>Gets the answers by id, in order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Items { get; }
 
+    /// <summary>Checks that every answer, read as a gold, is valid for the task: a label of the set, a number on the scale.</summary>
+    /// <param name="task">The task.</param>
+    /// <param name="path">The file the golds came from, for the message.</param>
+    /// <exception cref="EvaluationDataException">A gold is not valid for the task (the file and the id are named).</exception>
+    public void CheckGolds(RpmTask task, string path)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        foreach (var (id, gold) in Items)
+        {
+            LampReader.CheckGold(task, path, id, gold);
+        }
+    }
+
     /// <summary>Returns the answers as a dictionary by id.</summary>
     /// <returns>The dictionary.</returns>
     public Dictionary<string, string> ToDictionary() => Items.ToDictionary(i => i.Key, i => i.Value, StringComparer.Ordinal);

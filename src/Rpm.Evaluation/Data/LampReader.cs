@@ -169,7 +169,7 @@ public static class LampReader
         return history;
     }
 
-    private static void CheckGold(RpmTask task, string path, string id, string gold)
+    internal static void CheckGold(RpmTask task, string path, string id, string gold)
     {
         switch (task.Kind)
         {

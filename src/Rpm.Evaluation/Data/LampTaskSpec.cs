@@ -166,13 +166,12 @@ public sealed class LampTaskSpec
         TaskFile? file;
         try
         {
-            byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            JsonFiles.CheckUtf8(path, bytes);
-            file = JsonSerializer.Deserialize(bytes, EvaluationJsonContext.Default.TaskFile);
+            ReadOnlyMemory<byte> json = JsonFiles.Utf8Json(path, await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            file = JsonSerializer.Deserialize(json.Span, EvaluationJsonContext.Default.TaskFile);
         }
         catch (JsonException ex)
         {
-            throw new EvaluationDataException(path, null, $"not a valid task file: {ex.Message}", ex);
+            throw new EvaluationDataException(path, null, $"not a valid task file: {JsonFiles.Describe(ex)}", ex);
         }
 
         if (file is null)

@@ -38,9 +38,7 @@ public static class OpinionDataReader
 
         try
         {
-            byte[] bytes = File.ReadAllBytes(path);
-            JsonFiles.CheckUtf8(path, bytes);
-            using JsonDocument document = JsonDocument.Parse(bytes, JsonFiles.Options);
+            using JsonDocument document = JsonDocument.Parse(JsonFiles.Utf8Json(path, File.ReadAllBytes(path)), JsonFiles.Options);
             return JsonFiles.Field(document.RootElement, "format") == Format;
         }
         catch (JsonException)

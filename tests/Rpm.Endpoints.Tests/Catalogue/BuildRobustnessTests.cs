@@ -71,6 +71,35 @@ public sealed class BuildRobustnessTests(MiniLm miniLm)
     }
 
     [Fact]
+    public async Task A_history_item_the_model_refuses_is_left_out_and_counted_and_the_build_completes()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction && r.Request.ItemId == "h2" ? new Reply { NullContent = true, Refusal = "I can't analyse this content." } : null;
+
+        UserModel model = await harness.BuildAsync(harness.Pipeline());
+
+        Assert.Equal(["h0", "h1", "h3"], model.Paths.Select(p => p.Item.Id));
+        Assert.Equal(1, model.Diagnostics.ItemsExcluded);
+        Assert.Equal("item 'h2' at FeatureExtraction: the model refused: I can't analyse this content.", model.Diagnostics.ExclusionReason);
+        Assert.Equal(4 + 1 + 3, harness.Server.PaidCalls); // features of 4 (one refused, not retried), factors, 3 reasoning paths
+        Assert.All(model.Statistics, s => Assert.True(s.Coverage <= 3));
+    }
+
+    [Fact]
+    public async Task A_reasoning_path_stopped_by_the_content_filter_leaves_that_item_out_of_the_memory()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+        harness.Server.Behave = r => r.Stage == RpmStage.ReasoningPath && r.Request.ItemId == "h1" ? new Reply { Content = string.Empty, FinishReason = "content_filter" } : null;
+
+        UserModel model = await harness.BuildAsync(harness.Pipeline());
+
+        Assert.Equal(["h0", "h2", "h3"], model.Paths.Select(p => p.Item.Id));
+        Assert.Equal(1, model.Diagnostics.ItemsExcluded);
+        Assert.StartsWith("item 'h1' at ReasoningPath: the content filter stopped it", model.Diagnostics.ExclusionReason, StringComparison.Ordinal);
+        Assert.Equal(9, harness.Server.PaidCalls);
+    }
+
+    [Fact]
     public async Task A_missing_influence_judgment_is_repaired_and_never_read_as_false()
     {
         await using Harness harness = await Harness.StartAsync(miniLm);

@@ -116,7 +116,7 @@ public sealed class CliTests
         var (code, output, error) = await Run(Services(server), "build", "--data", data, "--user", "1", "--out", Path.Combine(data, "u.json"), "--cache", Path.Combine(data, "answers.sqlite"));
 
         Assert.Equal(RpmCli.ModelFailure, code);
-        Assert.Contains("Model error at stage FeatureExtraction, item '5000095'", error, StringComparison.Ordinal);
+        Assert.Contains("Model error: The chat model call for stage FeatureExtraction of item '5000095' failed", error, StringComparison.Ordinal);
         Assert.Contains("answered 500 Internal Server Error: CUDA error: out of memory", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
     }
@@ -199,6 +199,53 @@ public sealed class CliTests
         Assert.Contains("'strict' is not supported with this model", error, StringComparison.Ordinal);
         Assert.Contains("add --no-strict", error, StringComparison.Ordinal);
         Assert.Equal(0, relaxed);
+    }
+
+    [Fact]
+    public async Task A_server_that_keeps_answering_503_at_the_test_request_is_reported_quickly_with_its_words()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        server.Behave = _ => Reply.Error(503, "Server overloaded, please retry later");
+        string data = SmallData();
+        var clock = Stopwatch.StartNew();
+
+        var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--out", Path.Combine(data, "out"));
+
+        Assert.Equal(RpmCli.ModelFailure, code);
+        Assert.Contains("answered 503 Service Unavailable: Server overloaded, please retry later", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--json-mode", error, StringComparison.Ordinal);
+        Assert.Equal(2, server.ChatRequests); // the test request and its one retry
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task An_output_folder_that_cannot_be_written_is_refused_before_any_call()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        string data = SmallData();
+        string blocked = Path.Combine(data, "a-file");
+        File.WriteAllText(blocked, "not a folder");
+
+        var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--out", Path.Combine(blocked, "out"));
+        var (buildCode, _, buildError) = await Run(Services(server), "build", "--data", data, "--user", "1", "--out", Path.Combine(blocked, "u.json"), "--cache", Path.Combine(data, "c.sqlite"));
+
+        Assert.Equal(RpmCli.UsageError, code);
+        Assert.Contains("--out: the folder", error, StringComparison.Ordinal);
+        Assert.Equal(RpmCli.UsageError, buildCode);
+        Assert.Contains("--out: the folder", buildError, StringComparison.Ordinal);
+        Assert.Equal(0, server.ChatRequests);
+    }
+
+    [Fact]
+    public async Task Option_errors_name_the_option_in_plain_words()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+
+        var (code, output, error) = await Run(Services(server), "eval", "--data", SmallData(), "--users", "five");
+
+        Assert.Equal(RpmCli.UsageError, code);
+        Assert.Contains("--users must be a whole number of at least 1 (was 'five').", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error + output, StringComparison.Ordinal);
     }
 
     /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>

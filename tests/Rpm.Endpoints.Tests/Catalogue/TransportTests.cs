@@ -146,7 +146,7 @@ public sealed class TransportTests(MiniLm miniLm)
             var limited = Assert.IsType<RpmRateLimitedException>(ex.InnerException);
             Assert.Equal(TimeSpan.FromSeconds(3600), limited.RetryAfter);
             Assert.Equal(TimeSpan.FromSeconds(60), limited.RetryAfterCap);
-            Assert.Contains("asked to wait 3600 s, more than the 60 s cap", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("asked to wait 3600 s, more than the 60 s this client waits at most", ex.Message, StringComparison.Ordinal);
             Assert.Contains("tokens per day (TPD)", ex.Message, StringComparison.Ordinal);
             Assert.Single(harness.Server.Requests, r => r.Stage == RpmStage.Generation);
             Assert.Empty(harness.Retries);
@@ -251,6 +251,22 @@ public sealed class TransportTests(MiniLm miniLm)
             Assert.Contains("triggering Azure OpenAI's content management policy", ex.Message, StringComparison.Ordinal);
             Assert.Contains("(content_filter)", ex.Message, StringComparison.Ordinal);
             Assert.Single(harness.Server.Requests, r => r.Stage == RpmStage.Generation);
+        }
+    }
+
+    [Fact]
+    public async Task A_200_with_no_choices_says_so_in_plain_words()
+    {
+        var (harness, pipeline, model) = await Built(miniLm);
+        await using (harness)
+        {
+            harness.Server.Behave = r => r.Stage == RpmStage.Generation
+                ? new Reply { RawBody = """{"id":"x","object":"chat.completion","created":0,"model":"m","choices":[]}""" }
+                : null;
+
+            var ex = await Assert.ThrowsAsync<RpmStageException>(() => pipeline.RespondAsync(model, Query));
+
+            Assert.Contains("answered with a chat completion that has no usable choice", ex.Message, StringComparison.Ordinal);
         }
     }
 }

@@ -72,4 +72,44 @@ public sealed class BadInputTests
 
         Assert.Equal(1, metrics.InvalidAnswers);
     }
+
+    [Fact]
+    public async Task A_UTF8_byte_order_mark_is_accepted_and_UTF16_is_named()
+    {
+        byte[] json = Encoding.UTF8.GetBytes("""[{"id": "q1", "input": "Alien (1979)", "profile": [{"id": "p1", "text": "Aliens (1986)", "score": "4"}]}]""");
+        string withBom = Folder([0xEF, 0xBB, 0xBF, .. json], """{"golds": [{"id": "q1", "output": "4"}]}""");
+        string utf16 = Folder(Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes("[]")).ToArray(), """{"golds": []}""");
+
+        EvaluationDataset data = await EvaluationDataLoader.LoadAsync(withBom);
+        var ex = await Assert.ThrowsAsync<EvaluationDataException>(() => EvaluationDataLoader.LoadAsync(utf16));
+
+        Assert.Equal(1, data.QueryCount);
+        Assert.Contains("the file is UTF-16", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_JSON_syntax_error_names_the_line_and_column_from_one()
+    {
+        string folder = Folder(Encoding.UTF8.GetBytes("[\n  {\"id\": \"q1\",\n   \"input\" \"Alien\"}\n]"), """{"golds": []}""");
+
+        var ex = await Assert.ThrowsAsync<EvaluationDataException>(() => EvaluationDataLoader.LoadAsync(folder));
+
+        Assert.Contains("not valid JSON at line 3, column 12:", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("BytePositionInLine", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rpm_score_checks_the_golds_against_the_task_like_eval()
+    {
+        string folder = TestFiles.NewFolder();
+        string golds = TestFiles.Write(folder, "golds.json", """{"task": "LaMP_3", "golds": [{"id": "1", "output": "7"}]}""");
+        string predictions = TestFiles.Write(folder, "preds.json", """{"task": "LaMP_3", "golds": [{"id": "1", "output": "4"}]}""");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int code = await RpmCli.RunAsync(["score", "--predictions", predictions, "--golds", golds], output, error, new CliServices { Environment = _ => null });
+
+        Assert.Equal(RpmCli.DataError, code);
+        Assert.Contains("golds.json, item '1': the gold '7' is not on the task's scale", error.ToString(), StringComparison.Ordinal);
+    }
 }
