@@ -146,6 +146,7 @@ public static class RpmCli
 
             // Everything that can fail without a model fails before the first call is paid for.
             CheckWritableFolder(outFolder, "--out");
+            using FileStream folderLock = LockFolder(outFolder);
             if (methods.Any(m => m.RequiresChatModel) && settings.Endpoint is not null)
             {
                 CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
@@ -514,6 +515,20 @@ public static class RpmCli
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ArgumentException($"{option}: the folder '{Path.GetFullPath(folder)}' cannot be written ({ex.Message}). Choose another folder.");
+        }
+    }
+
+    // One run per output folder, whatever its cache: two would write the same report. Released when the process ends.
+    private static FileStream LockFolder(string folder)
+    {
+        string path = Path.Combine(folder, ".rpm-run.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new AnswerCacheInUseException($"The output folder '{Path.GetFullPath(folder)}' is in use by another rpm run. Wait for it to finish, or give this run another --out.", ex);
         }
     }
 

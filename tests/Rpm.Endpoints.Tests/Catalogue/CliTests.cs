@@ -164,7 +164,7 @@ public sealed class CliTests
 
         Assert.True(second.ExitCode == RpmCli.Busy, $"exit {second.ExitCode}: {secondOut} {await secondErr} ");
         Assert.True(firstStillRunning, "The first run ended early: " + firstOutput);
-        Assert.Contains("is in use by another process", await secondErr, StringComparison.Ordinal);
+        Assert.Contains("is in use by another rpm run", await secondErr, StringComparison.Ordinal);
     }
 
     [Fact]
