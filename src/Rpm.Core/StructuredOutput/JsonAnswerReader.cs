@@ -170,12 +170,43 @@ internal static partial class JsonAnswerReader
         try
         {
             byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json.ToArray());
-            parsed = JsonNode.Parse(utf8, NodeOptions, DocumentOptions) as JsonObject;
+            using JsonDocument document = JsonDocument.Parse(utf8, DocumentOptions);
+            parsed = document.RootElement.ValueKind == JsonValueKind.Object ? (JsonObject)ToNode(document.RootElement)! : null;
             return parsed is not null;
         }
         catch (JsonException)
         {
             return false;
+        }
+    }
+
+    // Built by hand rather than by JsonNode.Parse, whose objects throw on a repeated key when first read: models do
+    // repeat keys, and the last value wins, as in JavaScript.
+    private static JsonNode? ToNode(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new JsonObject(NodeOptions);
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    obj[property.Name] = ToNode(property.Value);
+                }
+
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray(NodeOptions);
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    array.Add(ToNode(item));
+                }
+
+                return array;
+            case JsonValueKind.Null:
+            case JsonValueKind.Undefined:
+                return null;
+            default:
+                return JsonValue.Create(element.Clone());
         }
     }
 

@@ -93,6 +93,18 @@ public sealed class AnswerReadingTests(MiniLm miniLm)
     }
 
     [Fact]
+    public async Task A_repeated_key_takes_its_last_value_as_JavaScript_does()
+    {
+        var (response, harness, paid, _) = await RespondWith(_ => "{\"rationale\": \"Draft.\", \"answer\": \"1.0\", \"rationale\": \"Sci-fi, as always.\", \"answer\": \"4.5\"}");
+        await using (harness)
+        {
+            Assert.Equal("4.5", response.Answer);
+            Assert.Equal("Sci-fi, as always.", response.Rationale);
+            Assert.Equal(2, paid);
+        }
+    }
+
+    [Fact]
     public async Task An_answer_that_a_reasoning_parser_moved_to_reasoning_content_is_read_from_there()
     {
         // vLLM with --reasoning-parser and guided decoding: the JSON lands in reasoning_content, content is null.

@@ -269,4 +269,21 @@ public sealed class TransportTests(MiniLm miniLm)
             Assert.Contains("answered with a chat completion that has no usable choice", ex.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_hung_attempt_is_abandoned_after_the_attempt_timeout_and_retried()
+    {
+        var (harness, pipeline, model) = await Built(miniLm, o => o.AttemptTimeout = TimeSpan.FromSeconds(1));
+        await using (harness)
+        {
+            int hangs = 0;
+            harness.Server.Behave = r => r.Stage == RpmStage.Generation && Interlocked.Increment(ref hangs) == 1 ? new Reply { Delay = TimeSpan.FromSeconds(10) } : null;
+
+            RpmResponse response = await pipeline.RespondAsync(model, Query);
+
+            Assert.Equal(EndpointRetryReason.Timeout, Assert.Single(harness.Retries).Reason);
+            Assert.Equal(2, harness.Server.Requests.Count(r => r.Stage == RpmStage.Generation));
+            Assert.Equal(2, response.Usage.Calls);
+        }
+    }
 }
