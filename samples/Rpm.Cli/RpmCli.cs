@@ -50,7 +50,7 @@ public static class RpmCli
     private static readonly Option<string?> ApiKeyOption = new("--api-key") { Description = "API key (env RPM_API_KEY)." };
     private static readonly Option<string?> EmbeddingEndpointOption = new("--embedding-endpoint") { Description = "OpenAI-compatible embeddings URL (env RPM_EMBEDDING_ENDPOINT); default: the local MiniLM model." };
     private static readonly Option<string?> EmbeddingModelOption = new("--embedding-model") { Description = "Embedding model name at that endpoint (env RPM_EMBEDDING_MODEL)." };
-    private static readonly Option<double> TemperatureOption = new("--temperature") { Description = "Sampling temperature of every call.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<double> TemperatureOption = new("--temperature") { Description = "Sampling temperature of every call (0 to 2).", DefaultValueFactory = _ => 0, CustomParser = r => Number(r, "--temperature", 0, 2) ?? 0 };
     private static readonly Option<bool> JsonModeOption = new("--json-mode") { Description = "Ask for JSON mode with the schema in the prompt, for servers that reject JSON schemas." };
     private static readonly Option<bool> NoStrictOption = new("--no-strict") { Description = "Do not ask the endpoint to enforce schemas strictly (for servers that reject \"strict\": true)." };
     private static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call.", DefaultValueFactory = _ => 60, CustomParser = r => WholeNumber(r, "--retry-after-cap", minimum: 0) ?? 60 };
@@ -61,8 +61,8 @@ public static class RpmCli
     private static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file; default <out>/answers.sqlite." };
     private static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4, CustomParser = r => WholeNumber(r, "--concurrency", minimum: 1, maximum: 256) ?? 4 };
     private static readonly Option<int> KOption = new("--k") { Description = "K, examples retrieved per query.", DefaultValueFactory = _ => 3, CustomParser = r => WholeNumber(r, "--k", minimum: 1, maximum: 100) ?? 3 };
-    private static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion };
-    private static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion };
+    private static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-in", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.InputPerMillion };
+    private static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-out", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.OutputPerMillion };
 
     // Score, build, ask.
     private static readonly Option<string> PredictionsOption = new("--predictions") { Description = "A predictions file in LaMP's outputs format.", Required = true };
@@ -112,6 +112,18 @@ public static class RpmCli
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
     }
 
+    private static double? Number(System.CommandLine.Parsing.ArgumentResult result, string option, double minimum, double maximum)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && value >= minimum && value <= maximum)
+        {
+            return value;
+        }
+
+        result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option} must be a number from {minimum} to {maximum} (was '{text}')."));
+        return null;
+    }
+
     private static int? WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option, int minimum, int maximum = int.MaxValue)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
@@ -121,7 +133,7 @@ public static class RpmCli
         }
 
         result.AddError(maximum == int.MaxValue
-            ? string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number of at least {minimum} (was '{text}').")
+            ? string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number from {minimum} to {int.MaxValue:N0} (was '{text}').")
             : string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number from {minimum} to {maximum} (was '{text}')."));
         return null;
     }
@@ -277,6 +289,7 @@ public static class RpmCli
             }
 
             string outPath = parse.GetValue(OutOption) ?? Path.ChangeExtension(predictionsPath, ".metrics.json");
+            CheckWritableFile(outPath, "--out");
             await File.WriteAllTextAsync(outPath, JsonSerializer.Serialize(metrics, CliJsonContext.Default.MetricSet), ct).ConfigureAwait(false);
             output.WriteLine($"Metrics: {Path.GetFullPath(outPath)}");
             return 0;
@@ -341,7 +354,7 @@ public static class RpmCli
             EndpointSettings settings = ResolveEndpoint(parse, services);
             string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
             string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
-            CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(outPath))!, "--out");
+            CheckWritableFile(outPath, "--out");
             CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
             await CheckCacheFreeAsync(cache, ct).ConfigureAwait(false);
             var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
@@ -530,6 +543,17 @@ public static class RpmCli
         {
             throw new AnswerCacheInUseException($"The output folder '{Path.GetFullPath(folder)}' is in use by another rpm run. Wait for it to finish, or give this run another --out.", ex);
         }
+    }
+
+    // A file to be written: not a folder, in a folder that can be written.
+    private static void CheckWritableFile(string path, string option)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"{option}: '{Path.GetFullPath(path)}' is a folder; give a file path, e.g. {Path.Combine(path, "result.json")}.");
+        }
+
+        CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(path))!, option);
     }
 
     // Another run on the same cache is refused before its test request is sent.

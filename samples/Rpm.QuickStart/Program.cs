@@ -16,8 +16,18 @@ using Rpm.Embeddings.MiniLM;
 string? apiKey = Environment.GetEnvironmentVariable("RPM_API_KEY");
 string? endpoint = Environment.GetEnvironmentVariable("RPM_ENDPOINT") ?? (apiKey is null ? null : "https://api.openai.com/v1");
 string model = Environment.GetEnvironmentVariable("RPM_MODEL") ?? "gpt-4o-mini";
-int userIndex = int.Parse(Environment.GetEnvironmentVariable("RPM_USER") ?? "0", CultureInfo.InvariantCulture);
-int historySize = int.Parse(Environment.GetEnvironmentVariable("RPM_HISTORY") ?? "20", CultureInfo.InvariantCulture);
+if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? endpointUri) && endpointUri.Scheme is "http" or "https"))
+{
+    Console.Error.WriteLine($"RPM_ENDPOINT '{endpoint}' is not an http(s) URL; e.g. http://localhost:11434/v1.");
+    return 1;
+}
+
+if (!int.TryParse(Environment.GetEnvironmentVariable("RPM_USER") ?? "0", NumberStyles.Integer, CultureInfo.InvariantCulture, out int userIndex) || userIndex is < 0 or > 399
+    || !int.TryParse(Environment.GetEnvironmentVariable("RPM_HISTORY") ?? "20", NumberStyles.Integer, CultureInfo.InvariantCulture, out int historySize) || historySize < 1)
+{
+    Console.Error.WriteLine("RPM_USER must be a user index from 0 to 399 (the bundled data has 400 users), RPM_HISTORY a number of ratings from 1.");
+    return 1;
+}
 
 string dataDir = FindData();
 var (userId, history, query, gold) = LoadUser(Path.Combine(dataDir, "movielens-ratings"), userIndex, historySize);

@@ -133,8 +133,7 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
                 return Unreachable(ex);
             case ArgumentOutOfRangeException or IndexOutOfRangeException or KeyNotFoundException:
                 // Thrown while reading a 200 that is not a usable completion, e.g. "choices": [].
-                return new RpmEndpointException(
-                    $"{_options.Endpoint} answered with a chat completion that has no usable choice ({OneLine(ex.Message)}).", 200, string.Empty, null, ex);
+                return new RpmEndpointException($"{_options.Endpoint} answered with a chat completion that has no usable choice (an empty \"choices\" list).", 200, string.Empty, null, ex);
             case JsonException or FormatException:
                 // A 200 whose body is not a chat completion: an empty body, or a login or error page from a proxy.
                 return new RpmEndpointException(
@@ -153,7 +152,7 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
             ? string.Create(CultureInfo.InvariantCulture, $"no answer within {_options.AttemptTimeout.TotalSeconds:0} s")
             : cause.Message;
         return new RpmEndpointException(
-            string.Create(CultureInfo.InvariantCulture, $"{_options.Endpoint} could not be reached after {_options.MaxRetryAttempts} retries: {reason}"), null, string.Empty, null, ex);
+            string.Create(CultureInfo.InvariantCulture, $"{_options.Endpoint} could not be reached after {_options.MaxRetryAttempts} {(_options.MaxRetryAttempts == 1 ? "retry" : "retries")}: {reason}"), null, string.Empty, null, ex);
     }
 
     private RpmEndpointException FromResponse(ClientResultException ex)
@@ -179,7 +178,7 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
             bool overCap = retryAfter is TimeSpan wait && wait > _options.RetryAfterCap;
             string why = quota ? "the account's quota is exhausted"
                 : overCap ? string.Create(CultureInfo.InvariantCulture, $"it asked to wait {retryAfter!.Value.TotalSeconds:0} s, more than the {_options.RetryAfterCap.TotalSeconds:0} s this client waits at most (OpenAIEndpointOptions.RetryAfterCap; rpm: --retry-after-cap)")
-                : string.Create(CultureInfo.InvariantCulture, $"it kept rate-limiting through {_options.MaxRetryAttempts} retries");
+                : string.Create(CultureInfo.InvariantCulture, $"it kept rate-limiting through {_options.MaxRetryAttempts} {(_options.MaxRetryAttempts == 1 ? "retry" : "retries")}");
             return new RpmRateLimitedException($"{_options.Endpoint} rate-limited the request (429): {why}{said}", server, retryAfter, overCap ? _options.RetryAfterCap : null, ex);
         }
 

@@ -114,7 +114,7 @@ public static class ValidatedChatClientExtensions
             if (response.FinishReason == ChatFinishReason.ContentFilter)
             {
                 throw new RpmModelOutputException(
-                    request.Stage, request.ItemId, raw, "the provider's content filter stopped the answer (finish reason content_filter); change the input or the filter settings.", attempt, ModelOutputFailure.ContentFiltered) { Usage = usage };
+                    request.Stage, request.ItemId, raw, "finish reason content_filter; change the input or the filter settings.", attempt, ModelOutputFailure.ContentFiltered) { Usage = usage };
             }
 
             var context = new OutputValidationContext(attempt, maxAttempts);

@@ -33,6 +33,13 @@ internal static class JsonFiles
             throw new EvaluationDataException(path, null, "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8.");
         }
 
+        // UTF-16 without a byte-order mark: every other byte of ASCII text is zero, which UTF-8 JSON never holds.
+        ReadOnlySpan<byte> head = bytes.AsSpan(0, Math.Min(bytes.Length, 512));
+        if (head.Length >= 4 && head.Count((byte)0) * 3 >= head.Length)
+        {
+            throw new EvaluationDataException(path, null, "the file looks like UTF-16 (zero bytes between its characters); save it as UTF-8.");
+        }
+
         int start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
         CheckUtf8(path, bytes.AsSpan(start));
         return bytes.AsMemory(start);

@@ -229,10 +229,14 @@ public sealed class CliTests
         var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "rpm", "--out", Path.Combine(blocked, "out"));
         var (buildCode, _, buildError) = await Run(Services(server), "build", "--data", data, "--user", "1", "--out", Path.Combine(blocked, "u.json"), "--cache", Path.Combine(data, "c.sqlite"));
 
+        var (folderCode, _, folderError) = await Run(Services(server), "build", "--data", data, "--user", "1", "--out", data, "--cache", Path.Combine(data, "c.sqlite"));
+
         Assert.Equal(RpmCli.UsageError, code);
         Assert.Contains("--out: the folder", error, StringComparison.Ordinal);
         Assert.Equal(RpmCli.UsageError, buildCode);
         Assert.Contains("--out: the folder", buildError, StringComparison.Ordinal);
+        Assert.Equal(RpmCli.UsageError, folderCode);
+        Assert.Contains("is a folder; give a file path", folderError, StringComparison.Ordinal);
         Assert.Equal(0, server.ChatRequests);
     }
 
@@ -242,10 +246,15 @@ public sealed class CliTests
         await using var server = new MisbehavingOpenAiServer();
 
         var (code, output, error) = await Run(Services(server), "eval", "--data", SmallData(), "--users", "five");
+        var (nanCode, nanOutput, nanError) = await Run(Services(server), "eval", "--data", SmallData(), "--temperature", "NaN");
 
         Assert.Equal(RpmCli.UsageError, code);
-        Assert.Contains("--users must be a whole number of at least 1 (was 'five').", error, StringComparison.Ordinal);
+        Assert.Contains("--users must be a whole number from 1 to 2,147,483,647 (was 'five').", error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", error + output, StringComparison.Ordinal);
+        Assert.Equal(RpmCli.UsageError, nanCode);
+        Assert.Contains("--temperature must be a number from 0 to 2 (was 'NaN').", nanError, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", nanError + nanOutput, StringComparison.Ordinal);
+        Assert.Equal(0, server.ChatRequests);
     }
 
     /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>

@@ -79,12 +79,16 @@ public sealed class BadInputTests
         byte[] json = Encoding.UTF8.GetBytes("""[{"id": "q1", "input": "Alien (1979)", "profile": [{"id": "p1", "text": "Aliens (1986)", "score": "4"}]}]""");
         string withBom = Folder([0xEF, 0xBB, 0xBF, .. json], """{"golds": [{"id": "q1", "output": "4"}]}""");
         string utf16 = Folder(Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes("[]")).ToArray(), """{"golds": []}""");
+        string utf16NoBom = Folder(Encoding.Unicode.GetBytes(Encoding.UTF8.GetString(json)), """{"golds": []}""");
 
         EvaluationDataset data = await EvaluationDataLoader.LoadAsync(withBom);
         var ex = await Assert.ThrowsAsync<EvaluationDataException>(() => EvaluationDataLoader.LoadAsync(utf16));
 
+        var noBom = await Assert.ThrowsAsync<EvaluationDataException>(() => EvaluationDataLoader.LoadAsync(utf16NoBom));
+
         Assert.Equal(1, data.QueryCount);
         Assert.Contains("the file is UTF-16", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("looks like UTF-16", noBom.Message, StringComparison.Ordinal);
     }
 
     [Fact]
