@@ -443,7 +443,7 @@ public static class RpmCli
             {
                 endpointClient.Dispose();
                 output.WriteLine($"No chat model ({reason}): answering with the model-free predictor instead of RPM.");
-                var predictor = new ModelFreePredictor(embeddings, new ModelFreePredictorOptions { RetrievalCount = parse.GetValue(KOption) });
+                var predictor = new ModelFreePredictor(new FeatureRetriever(embeddings, RpmOptionsFor(parse, settings)), new ModelFreePredictorOptions { RetrievalCount = parse.GetValue(KOption) });
                 if (!ModelFreePredictor.Supports(task))
                 {
                     output.WriteLine("The model-free predictor cannot write text for a generation task.");
@@ -453,10 +453,10 @@ public static class RpmCli
 
                 ModelFreePrediction prediction = model is not null
                     ? await predictor.PredictAsync(model, query, null, ct).ConfigureAwait(false)
-                    : await predictor.PredictAsync(task, user!.History, query, ct).ConfigureAwait(false);
+                    : predictor.Predict(task, user!.History, query, await (await DenseHistoryIndex.CreateAsync(user.History, embeddings, ct).ConfigureAwait(false)).SearchAsync(query.Input, parse.GetValue(KOption), ct).ConfigureAwait(false));
                 output.WriteLine($"Answer: {prediction.Answer}");
                 output.WriteLine($"Why: {prediction.Explanation}");
-                foreach (HistoryNeighbour n in prediction.Neighbours)
+                foreach (HistoryNeighbor n in prediction.Neighbors)
                 {
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  - similarity {n.Similarity:0.000}, answered {n.Item.Output}: {Shorten(n.Item.Input, 120)}"));
                 }

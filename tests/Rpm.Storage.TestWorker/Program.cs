@@ -64,5 +64,5 @@ switch (mode)
 }
 
 RpmPipeline Create(IUserModelStore store, IBuildCheckpointStore checkpoints) =>
-    new(counting, new FeatureExtractor(counting, options), new StatisticsBuilder(counting, options), new ReasoningPathBuilder(counting, options),
+    new(counting, new FeatureExtractor(counting, options), new FactorConstructor(counting, options), new StatisticsBuilder(), new ReasoningPathBuilder(counting, options),
         new FeatureRetriever(embeddings, options), store, checkpoints, options);

@@ -27,7 +27,8 @@ public static class RpmServiceCollectionExtensions
 
         services.TryAddSingleton(options);
         services.TryAddSingleton<IFeatureExtractor>(sp => new FeatureExtractor(ChatClient(sp, chatClientKey), options));
-        services.TryAddSingleton<IStatisticsBuilder>(sp => new StatisticsBuilder(ChatClient(sp, chatClientKey), options));
+        services.TryAddSingleton<IFactorConstructor>(sp => new FactorConstructor(ChatClient(sp, chatClientKey), options));
+        services.TryAddSingleton<IStatisticsBuilder, StatisticsBuilder>();
         services.TryAddSingleton<IReasoningPathBuilder>(sp => new ReasoningPathBuilder(ChatClient(sp, chatClientKey), options));
         services.TryAddSingleton<IFeatureRetriever>(sp => new FeatureRetriever(EmbeddingGenerator(sp, embeddingGeneratorKey), options));
         services.TryAddSingleton<IUserModelStore, InMemoryUserModelStore>();
@@ -35,6 +36,7 @@ public static class RpmServiceCollectionExtensions
         services.TryAddSingleton(sp => new RpmPipeline(
             ChatClient(sp, chatClientKey),
             sp.GetRequiredService<IFeatureExtractor>(),
+            sp.GetRequiredService<IFactorConstructor>(),
             sp.GetRequiredService<IStatisticsBuilder>(),
             sp.GetRequiredService<IReasoningPathBuilder>(),
             sp.GetRequiredService<IFeatureRetriever>(),

@@ -1,22 +1,22 @@
 namespace Rpm;
 
-/// <summary>An answer predicted without a chat model, with the scores and neighbours that explain it.</summary>
+/// <summary>An answer predicted without a chat model, with the scores and neighbors that explain it.</summary>
 public sealed class ModelFreePrediction
 {
     /// <summary>Initializes a new instance of the <see cref="ModelFreePrediction"/> class.</summary>
     /// <param name="answer">The answer, in the task's canonical form.</param>
     /// <param name="scores">The score of every candidate answer (labels or options: shares summing to 1; ratings: the answer's value only).</param>
-    /// <param name="neighbours">The history items that voted, most similar first.</param>
+    /// <param name="neighbors">The history items that voted, most similar first.</param>
     /// <param name="explanation">How the answer was reached, in one or two sentences.</param>
-    public ModelFreePrediction(string answer, IReadOnlyDictionary<string, double> scores, IReadOnlyList<HistoryNeighbour> neighbours, string explanation)
+    public ModelFreePrediction(string answer, IReadOnlyDictionary<string, double> scores, IReadOnlyList<HistoryNeighbor> neighbors, string explanation)
     {
         ArgumentNullException.ThrowIfNull(answer);
         ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(neighbours);
+        ArgumentNullException.ThrowIfNull(neighbors);
         ArgumentNullException.ThrowIfNull(explanation);
         Answer = answer;
         Scores = scores;
-        Neighbours = neighbours;
+        Neighbors = neighbors;
         Explanation = explanation;
     }
 
@@ -27,7 +27,7 @@ public sealed class ModelFreePrediction
     public IReadOnlyDictionary<string, double> Scores { get; }
 
     /// <summary>Gets the history items that voted, most similar first.</summary>
-    public IReadOnlyList<HistoryNeighbour> Neighbours { get; }
+    public IReadOnlyList<HistoryNeighbor> Neighbors { get; }
 
     /// <summary>Gets how the answer was reached.</summary>
     public string Explanation { get; }

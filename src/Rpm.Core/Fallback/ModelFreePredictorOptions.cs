@@ -7,14 +7,14 @@ public sealed class ModelFreePredictorOptions
     public int RetrievalCount { get; set; } = 3;
 
     /// <summary>
-    /// Gets or sets the weight of the factor statistics against the neighbours' labels when a user model is known,
-    /// from 0 (neighbours only) to 1 (statistics only). Default 0.5.
+    /// Gets or sets the weight of the factor statistics against the neighbors' labels when a user model is known,
+    /// from 0 (neighbors only) to 1 (statistics only). Default 0.5.
     /// </summary>
     public double FactorWeight { get; set; } = 0.5;
 
     /// <summary>
     /// Gets or sets how strongly a predicted rating is pulled toward the user's mean rating: a pseudo-weight added to
-    /// the user's mean, against the neighbours' summed similarity (K neighbours of similarity 1 weigh K). Default 1.
+    /// the user's mean, against the neighbors' summed similarity (K neighbors of similarity 1 weigh K). Default 1.
     /// </summary>
     public double RatingShrinkage { get; set; } = 1.0;
 

@@ -2,12 +2,26 @@ namespace Rpm;
 
 // Stage results kept in an IBuildCheckpointStore while a build runs.
 
+/// <summary>A per-item stage result: what it cost, what it degraded, and whether the item is left out.</summary>
+/// <typeparam name="TSelf">The checkpoint type.</typeparam>
+internal interface IItemCheckpoint<TSelf>
+{
+    ModelUsage Usage { get; }
+
+    BuildDiagnostics Diagnostics { get; }
+
+    /// <summary>Gets why the item is left out of the model (the model refused it or a filter stopped it), or null.</summary>
+    string? Excluded { get; }
+
+    /// <summary>Returns a copy that also carries the cost of a call shared with other items (a refused batch).</summary>
+    TSelf WithAddedUsage(ModelUsage usage);
+}
+
 /// <summary>Stage 1 result of one item.</summary>
-internal sealed class FeatureCheckpoint
+internal sealed class FeatureCheckpoint : IItemCheckpoint<FeatureCheckpoint>
 {
     public required List<Feature> Features { get; init; }
 
-    /// <summary>Gets why the item is left out of the model (the model refused it or a filter stopped it), or null.</summary>
     public string? Excluded { get; init; }
 
     public required ModelUsage Usage { get; init; }
@@ -17,6 +31,9 @@ internal sealed class FeatureCheckpoint
         get => field ?? BuildDiagnostics.None;
         init => field = value ?? BuildDiagnostics.None;
     }
+
+    public FeatureCheckpoint WithAddedUsage(ModelUsage usage) =>
+        new() { Features = Features, Excluded = Excluded, Usage = Usage + usage, Diagnostics = Diagnostics };
 }
 
 /// <summary>Stage 2 result of a user.</summary>
@@ -36,12 +53,11 @@ internal sealed class FactorCheckpoint
 }
 
 /// <summary>Stage 4 result of one item.</summary>
-internal sealed class ReasoningCheckpoint
+internal sealed class ReasoningCheckpoint : IItemCheckpoint<ReasoningCheckpoint>
 {
     /// <summary>Gets the reasoning; empty when the item is excluded.</summary>
     public required string Reasoning { get; init; }
 
-    /// <summary>Gets why the item is left out of the reasoning memory, or null.</summary>
     public string? Excluded { get; init; }
 
     public required ModelUsage Usage { get; init; }
@@ -51,4 +67,7 @@ internal sealed class ReasoningCheckpoint
         get => field ?? BuildDiagnostics.None;
         init => field = value ?? BuildDiagnostics.None;
     }
+
+    public ReasoningCheckpoint WithAddedUsage(ModelUsage usage) =>
+        new() { Reasoning = Reasoning, Excluded = Excluded, Usage = Usage + usage, Diagnostics = Diagnostics };
 }

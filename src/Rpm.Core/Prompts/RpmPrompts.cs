@@ -293,6 +293,3 @@ internal static class RpmPrompts
         new ChatMessage(ChatRole.User, PromptData.Wrap(data)),
     ];
 }
-
-/// <summary>A feature name as seen across a user's history, for factor construction.</summary>
-internal sealed record DistinctFeature(string Name, int Count, IReadOnlyList<string> Contexts, IReadOnlyList<string> SuggestedFactors);

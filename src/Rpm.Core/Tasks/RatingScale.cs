@@ -12,7 +12,7 @@ public sealed partial class RatingScale
     /// <summary>Initializes a new instance of the <see cref="RatingScale"/> class.</summary>
     /// <param name="minimum">The lowest value on the scale.</param>
     /// <param name="maximum">The highest value on the scale; greater than <paramref name="minimum"/>.</param>
-    /// <param name="step">The distance between two neighbouring values; must divide the range.</param>
+    /// <param name="step">The distance between two neighboring values; must divide the range.</param>
     /// <exception cref="ArgumentOutOfRangeException">The values do not describe a finite scale.</exception>
     [JsonConstructor]
     public RatingScale(double minimum, double maximum, double step)
@@ -50,7 +50,7 @@ public sealed partial class RatingScale
     /// <summary>Gets the highest value on the scale.</summary>
     public double Maximum { get; }
 
-    /// <summary>Gets the distance between two neighbouring values.</summary>
+    /// <summary>Gets the distance between two neighboring values.</summary>
     public double Step { get; }
 
     /// <summary>Gets the number of decimals used when a value of this scale is written as text.</summary>

@@ -43,13 +43,13 @@ public sealed class HistoryVoteMethod : IEvaluationMethod
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(query);
         DenseHistoryIndex index = state as DenseHistoryIndex ?? throw new InvalidOperationException("The history vote was asked to answer for a user it did not index.");
-        IReadOnlyList<HistoryNeighbour> neighbours = await index.SearchAsync(query.Input, context.RetrievalCount, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<HistoryNeighbor> neighbors = await index.SearchAsync(query.Input, context.RetrievalCount, cancellationToken).ConfigureAwait(false);
         var predictor = new ModelFreePredictor(options: new ModelFreePredictorOptions { RetrievalCount = context.RetrievalCount });
-        ModelFreePrediction prediction = predictor.Predict(context.Task, user.History, query.ToRpmQuery(), neighbours);
+        ModelFreePrediction prediction = predictor.Predict(context.Task, user.History, query.ToRpmQuery(), neighbors);
         return new MethodAnswer(prediction.Answer, true)
         {
             Rationale = prediction.Explanation,
-            Examples = [.. neighbours.Select(n => new ExplainedExample(n.Item.Id, n.Item.Input, n.Item.Output, Math.Round(n.Similarity, 4)))],
+            Examples = [.. neighbors.Select(n => new ExplainedExample(n.Item.Id, n.Item.Input, n.Item.Output, Math.Round(n.Similarity, 4)))],
         };
     }
 }

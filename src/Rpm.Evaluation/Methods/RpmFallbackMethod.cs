@@ -39,12 +39,12 @@ public sealed class RpmFallbackMethod : IEvaluationMethod
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(query);
         UserModel model = state as UserModel ?? throw new InvalidOperationException("The RPM fallback was asked to answer for a user it did not build.");
-        var predictor = new ModelFreePredictor(context.RequireEmbeddingGenerator(), new ModelFreePredictorOptions { RetrievalCount = context.RetrievalCount });
+        var predictor = new ModelFreePredictor(new FeatureRetriever(context.RequireEmbeddingGenerator(), context.CreateRpmOptions()), new ModelFreePredictorOptions { RetrievalCount = context.RetrievalCount });
         ModelFreePrediction prediction = await predictor.PredictAsync(model, query.ToRpmQuery(), queryFeatures: null, cancellationToken).ConfigureAwait(false);
         return new MethodAnswer(prediction.Answer, true)
         {
             Rationale = prediction.Explanation,
-            Examples = [.. prediction.Neighbours.Select(n => new ExplainedExample(
+            Examples = [.. prediction.Neighbors.Select(n => new ExplainedExample(
                 n.Item.Id, n.Item.Input, n.Item.Output, Math.Round(n.Similarity, 4),
                 model.Paths.FirstOrDefault(p => p.Item.Id == n.Item.Id)?.Reasoning,
                 n.Features?.Select(f => f.ToString()).ToList()))],

@@ -2,7 +2,7 @@ namespace Rpm.Evaluation;
 
 /// <summary>
 /// The floor every personalized method should beat, with no model and no retrieval: the user's most frequent answer
-/// (ratings: the user's mean rating on the scale's grid), by <see cref="ModelFreePredictor"/> with no neighbours.
+/// (ratings: the user's mean rating on the scale's grid), by <see cref="ModelFreePredictor"/> with no neighbors.
 /// </summary>
 public sealed class UserPriorMethod : IEvaluationMethod
 {

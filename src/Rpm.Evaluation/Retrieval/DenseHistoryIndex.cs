@@ -52,8 +52,8 @@ public sealed class DenseHistoryIndex
     /// <param name="text">The query text (the raw query for RAG).</param>
     /// <param name="count">How many to return.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The neighbours, most similar first.</returns>
-    public async Task<IReadOnlyList<HistoryNeighbour>> SearchAsync(string text, int count, CancellationToken cancellationToken = default)
+    /// <returns>The neighbors, most similar first.</returns>
+    public async Task<IReadOnlyList<HistoryNeighbor>> SearchAsync(string text, int count, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
@@ -62,6 +62,6 @@ public sealed class DenseHistoryIndex
         int[] indices = new int[k];
         float[] scores = new float[k];
         int found = _matrix.Search(query[0].Vector.Span, indices, scores);
-        return [.. Enumerable.Range(0, found).Select(i => new HistoryNeighbour(Items[indices[i]], scores[i]))];
+        return [.. Enumerable.Range(0, found).Select(i => new HistoryNeighbor(Items[indices[i]], scores[i]))];
     }
 }

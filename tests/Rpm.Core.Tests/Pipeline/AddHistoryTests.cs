@@ -26,7 +26,7 @@ public sealed class AddHistoryTests(MiniLmFixture miniLm)
         Assert.Equal(built.Paths.Select(p => p.Reasoning), updated.Paths.Take(10).Select(p => p.Reasoning));
 
         // Statistics must equal a recount over the whole history with the same features and factors.
-        var recount = await new StatisticsBuilder(chat, new RpmOptions()).ComputeStatisticsAsync(
+        var recount = await new StatisticsBuilder().ComputeStatisticsAsync(
             TestPipelines.Rating, [.. updated.Factors], [.. updated.Paths.Select(p => new ItemFeatures(p.Item, p.Features))]);
         Assert.Equal(recount.Count, updated.Statistics.Count);
         for (int i = 0; i < recount.Count; i++)

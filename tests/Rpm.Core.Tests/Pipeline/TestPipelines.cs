@@ -18,7 +18,8 @@ public static class TestPipelines
         return new RpmPipeline(
             chat,
             new FeatureExtractor(chat, options),
-            new StatisticsBuilder(chat, options),
+            new FactorConstructor(chat, options),
+            new StatisticsBuilder(),
             new ReasoningPathBuilder(chat, options),
             new FeatureRetriever(embeddings, options),
             store ?? new InMemoryUserModelStore(),

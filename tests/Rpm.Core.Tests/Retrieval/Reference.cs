@@ -61,7 +61,7 @@ internal static class Reference
     /// <summary>
     /// Asserts that a kernel's top K agrees with the double-precision reference: same count, each score within
     /// tolerance of the reference score of the row returned and of the reference score at that rank, no row twice,
-    /// and the same row wherever the reference's neighbouring scores are further apart than the tolerance.
+    /// and the same row wherever the reference's neighboring scores are further apart than the tolerance.
     /// </summary>
     public static void AssertTopK((int Index, double Score)[] expected, ReadOnlySpan<int> indices, ReadOnlySpan<float> scores, int found, ReadOnlySpan<float> query, ReadOnlySpan<float> rows, int dimensions)
     {

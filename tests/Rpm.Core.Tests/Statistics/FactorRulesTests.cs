@@ -26,7 +26,7 @@ public sealed class FactorRulesTests
         };
         ItemFeatures[] items = [Item("1", ("Rockets", "Space"), ("Planets", "Space")), Item("2", ("Kisses", "Love"), ("Weddings", "Love"))];
 
-        FactorConstruction result = await new StatisticsBuilder(chat, new RpmOptions { MinFactors = 1, MaxFactors = 2 }).ConstructFactorsAsync("u", Rating, items);
+        FactorConstruction result = await new FactorConstructor(chat, new RpmOptions { MinFactors = 1, MaxFactors = 2 }).ConstructFactorsAsync("u", Rating, items);
 
         Assert.Equal(["Space", "Love"], result.Factors.Select(f => f.Name));
         Assert.Equal(2, result.Diagnostics.FactorsMergedOrDropped);
@@ -41,7 +41,7 @@ public sealed class FactorRulesTests
         var chat = new FakeChatClient();
         ItemFeatures[] items = [Item("1", ("Rockets", "Space"), ("Kisses", "Love")), Item("2", ("Rockets", "Space"))];
 
-        FactorConstruction result = await new StatisticsBuilder(chat, new RpmOptions { MaxFactorConstructionFeatures = 1 }).ConstructFactorsAsync("u", Rating, items);
+        FactorConstruction result = await new FactorConstructor(chat, new RpmOptions { MaxFactorConstructionFeatures = 1 }).ConstructFactorsAsync("u", Rating, items);
 
         FakeRequest request = Assert.Single(chat.Requests);
         Assert.Contains("Group these features into 1 user-level factor:", request.System, StringComparison.Ordinal);

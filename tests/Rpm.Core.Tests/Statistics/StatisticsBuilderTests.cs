@@ -28,7 +28,7 @@ public sealed class StatisticsBuilderTests
             Item("6", "comedy", ("Music", null)),
         ];
 
-        var builder = new StatisticsBuilder(new FakeChatClient(), new RpmOptions());
+        var builder = new StatisticsBuilder();
         IReadOnlyList<FactorStatistics> stats = await builder.ComputeStatisticsAsync(task, [Darkness, Humor, Unused], items);
 
         Assert.Equal(["Darkness", "Humor", "Unused"], stats.Select(s => s.Factor.Name));
@@ -61,7 +61,7 @@ public sealed class StatisticsBuilderTests
             Item("d", "1", ("Jokes", "Humor")),
         ];
 
-        var stats = await new StatisticsBuilder(new FakeChatClient(), new RpmOptions()).ComputeStatisticsAsync(task, [Darkness, Humor], items);
+        var stats = await new StatisticsBuilder().ComputeStatisticsAsync(task, [Darkness, Humor], items);
 
         Assert.Equal(3, stats[0].Coverage);
         Assert.Equal(2.0 / 3, stats[0].Propensity["4"], 12);
@@ -92,7 +92,7 @@ public sealed class StatisticsBuilderTests
             ]),
         };
 
-        var stats = await new StatisticsBuilder(new FakeChatClient(), new RpmOptions()).ComputeStatisticsAsync(task, [Darkness, Humor], items);
+        var stats = await new StatisticsBuilder().ComputeStatisticsAsync(task, [Darkness, Humor], items);
 
         Assert.Equal(2, stats[0].Coverage);
         Assert.Equal(2, stats[0].Influence);
@@ -117,7 +117,7 @@ public sealed class StatisticsBuilderTests
             new ItemFeatures(new HistoryItem("3", "q3", "agree", options: options), [new Feature("Economy", "c", "Economy")]),
         };
 
-        var stats = await new StatisticsBuilder(new FakeChatClient(), new RpmOptions()).ComputeStatisticsAsync(task, [new Factor("Economy", null)], items);
+        var stats = await new StatisticsBuilder().ComputeStatisticsAsync(task, [new Factor("Economy", null)], items);
 
         Assert.Equal(2.0 / 3, stats[0].Propensity["Agree"], 12);
         Assert.Equal(1.0 / 3, stats[0].Propensity["Disagree"], 12);
@@ -128,7 +128,7 @@ public sealed class StatisticsBuilderTests
     {
         RpmTask task = RpmTask.Classification("tags", "Tag.", ["a", "b"]);
         var ex = await Assert.ThrowsAsync<ArgumentException>(() =>
-            new StatisticsBuilder(new FakeChatClient(), new RpmOptions()).ComputeStatisticsAsync(task, [Darkness], [Item("bad-item", "c", ("x", "Darkness"))]));
+            new StatisticsBuilder().ComputeStatisticsAsync(task, [Darkness], [Item("bad-item", "c", ("x", "Darkness"))]));
         Assert.Contains("bad-item", ex.Message);
     }
 
@@ -136,7 +136,7 @@ public sealed class StatisticsBuilderTests
     public async Task Factor_construction_assigns_every_feature_by_name_and_sends_distinct_features_once()
     {
         var chat = new FakeChatClient();
-        var builder = new StatisticsBuilder(chat, new RpmOptions());
+        var builder = new FactorConstructor(chat, new RpmOptions());
         RpmTask task = RpmTask.Rating("r", "Rate.", new RatingScale(1, 5, 1));
         ItemFeatures[] items =
         [
@@ -162,7 +162,7 @@ public sealed class StatisticsBuilderTests
         {
             Respond = r => r.Attempt == 1 ? """{"factors":[{"name":"Mood","description":"d","features":["Invented"]}]}""" : null,
         };
-        var builder = new StatisticsBuilder(chat, new RpmOptions());
+        var builder = new FactorConstructor(chat, new RpmOptions());
         ItemFeatures[] items = [new(new HistoryItem("1", "in", "3"), [new Feature("Space", "outer space", "Imagination")])];
 
         FactorConstruction result = await builder.ConstructFactorsAsync("u1", RpmTask.Rating("r", "Rate.", new RatingScale(1, 5, 1)), items);

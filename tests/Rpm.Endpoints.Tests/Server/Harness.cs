@@ -109,7 +109,8 @@ public sealed class Harness : IAsyncDisposable
         return new RpmPipeline(
             client,
             new FeatureExtractor(client, options),
-            new StatisticsBuilder(client, options),
+            new FactorConstructor(client, options),
+            new StatisticsBuilder(),
             new ReasoningPathBuilder(client, options),
             new FeatureRetriever(Embeddings, options),
             new InMemoryUserModelStore(),

@@ -14,11 +14,11 @@ public sealed class ModelFreePredictorTests
     {
         HistoryItem h1 = Item("1", "4.0"), h2 = Item("2", "2.0"), h3 = Item("3", "3.0");
 
-        // Neighbour mean (0.8 * 4 + 0.2 * 2) / 1.0 = 3.6; user mean 3.0; (1.0 * 3.6 + 1 * 3.0) / 2 = 3.3, on the grid 3.5.
+        // Neighbor mean (0.8 * 4 + 0.2 * 2) / 1.0 = 3.6; user mean 3.0; (1.0 * 3.6 + 1 * 3.0) / 2 = 3.3, on the grid 3.5.
         ModelFreePrediction p = new ModelFreePredictor().Predict(Ratings, [h1, h2, h3], "q", [new(h1, 0.8f), new(h2, 0.2f)]);
 
         Assert.Equal("3.5", p.Answer);
-        Assert.Equal(3.6, p.Scores["neighbourMean"], 5);
+        Assert.Equal(3.6, p.Scores["neighborMean"], 5);
         Assert.Equal(3.0, p.Scores["userMean"], 12);
         Assert.Equal(3.3, p.Scores["prediction"], 5);
         Assert.Contains("shrunk toward the user's mean 3", p.Explanation, StringComparison.Ordinal);
@@ -28,10 +28,10 @@ public sealed class ModelFreePredictorTests
     public void A_negative_similarity_carries_no_weight_and_the_shrinkage_strength_is_an_option()
     {
         HistoryItem h1 = Item("1", "4.0"), h2 = Item("2", "2.0"), h3 = Item("3", "3.0");
-        HistoryNeighbour[] neighbours = [new(h1, 0.5f), new(h2, -0.3f)];
+        HistoryNeighbor[] neighbors = [new(h1, 0.5f), new(h2, -0.3f)];
 
-        ModelFreePrediction shrunk = new ModelFreePredictor().Predict(Ratings, [h1, h2, h3], "q", neighbours);
-        ModelFreePrediction raw = new ModelFreePredictor(options: new ModelFreePredictorOptions { RatingShrinkage = 0 }).Predict(Ratings, [h1, h2, h3], "q", neighbours);
+        ModelFreePrediction shrunk = new ModelFreePredictor().Predict(Ratings, [h1, h2, h3], "q", neighbors);
+        ModelFreePrediction raw = new ModelFreePredictor(options: new ModelFreePredictorOptions { RatingShrinkage = 0 }).Predict(Ratings, [h1, h2, h3], "q", neighbors);
 
         Assert.Equal((0.5 * 4 + 3.0) / 1.5, shrunk.Scores["prediction"], 5);
         Assert.Equal("3.5", shrunk.Answer);
@@ -70,7 +70,7 @@ public sealed class ModelFreePredictorTests
     [InlineData(0.5, "b")]
     [InlineData(0.6, "b")]
     [InlineData(0.4, "a")]
-    public void With_a_user_model_the_factor_propensities_of_the_query_blend_with_the_neighbours(double factorWeight, string expected)
+    public void With_a_user_model_the_factor_propensities_of_the_query_blend_with_the_neighbors(double factorWeight, string expected)
     {
         var f1 = new Factor("Lightness", "light movies");
         var f2 = new Factor("Darkness", "dark movies");
@@ -88,7 +88,7 @@ public sealed class ModelFreePredictorTests
         var model = new UserModel("u", Tags, statistics, paths);
         var predictor = new ModelFreePredictor(options: new ModelFreePredictorOptions { FactorWeight = factorWeight });
 
-        // The neighbour says a (share 1); the query's feature is in Darkness, whose propensity says b (1).
+        // The neighbor says a (share 1); the query's feature is in Darkness, whose propensity says b (1).
         ModelFreePrediction p = predictor.Predict(model, "q", [new RetrievedExample(paths[0], 0.9f)], [new Feature("Thriller genre", "a thriller", "Darkness")]);
 
         Assert.Equal(expected, p.Answer);
@@ -106,14 +106,15 @@ public sealed class ModelFreePredictorTests
             Item("3", "b", "romantic comedy wedding"), Item("4", "c", "war documentary"),
         ];
         var embeddings = new HashingEmbeddingGenerator();
-        var predictor = new ModelFreePredictor(embeddings, new ModelFreePredictorOptions { RetrievalCount = 2 });
+        var predictor = new ModelFreePredictor(options: new ModelFreePredictorOptions { RetrievalCount = 2 });
+        DenseHistoryIndex index = await DenseHistoryIndex.CreateAsync(history, embeddings);
 
-        ModelFreePrediction p = await predictor.PredictAsync(Tags, history, "a romantic comedy");
+        ModelFreePrediction p = predictor.Predict(Tags, history, "a romantic comedy", await index.SearchAsync("a romantic comedy", 2));
 
         Assert.Equal("b", p.Answer);
-        Assert.Equal(2, p.Neighbours.Count);
-        Assert.All(p.Neighbours, n => Assert.Equal("b", n.Item.Output));
-        Assert.Equal("a romantic comedy", embeddings.Inputs[0]);
+        Assert.Equal(2, p.Neighbors.Count);
+        Assert.All(p.Neighbors, n => Assert.Equal("b", n.Item.Output));
+        Assert.Equal("a romantic comedy", embeddings.Inputs[^1]);
     }
 
     [Fact]
@@ -126,8 +127,9 @@ public sealed class ModelFreePredictorTests
         Assert.Throws<NotSupportedException>(() => predictor.Predict(generation, [Item("1", "text")], "q", []));
         Assert.Throws<ArgumentException>(() => predictor.Predict(Tags, [], "q", []));
         Assert.Throws<ArgumentException>(() => predictor.Predict(Tags, [Item("1", "zzz")], "q", []));
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => predictor.PredictAsync(Tags, [Item("1", "a")], "q"));
-        Assert.Contains("embedding generator", ex.Message, StringComparison.Ordinal);
+        var model = new UserModel("u", Tags, [], [new ReasoningPath(Item("1", "a"), [], "The user tags it a.")]);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => predictor.PredictAsync(model, "q"));
+        Assert.Contains("no feature retriever", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new ModelFreePredictor(options: new ModelFreePredictorOptions { FactorWeight = 2 }));
     }
 }

@@ -170,7 +170,7 @@ public abstract class PersistentPipelineTests
         Models.AssertSame(updated, stored);
         Assert.Equal(built.Paths.Select(p => p.Reasoning), stored.Paths.Take(10).Select(p => p.Reasoning));
 
-        IReadOnlyList<FactorStatistics> recount = await new StatisticsBuilder(chat, new RpmOptions()).ComputeStatisticsAsync(
+        IReadOnlyList<FactorStatistics> recount = await new StatisticsBuilder().ComputeStatisticsAsync(
             TestPipelines.Rating, [.. stored.Factors], [.. stored.Paths.Select(p => new ItemFeatures(p.Item, p.Features))]);
         Assert.Equal(recount.Count, stored.Statistics.Count);
         for (int i = 0; i < recount.Count; i++)

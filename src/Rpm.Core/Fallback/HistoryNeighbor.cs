@@ -1,13 +1,13 @@
 namespace Rpm;
 
 /// <summary>A past history item found similar to a query, with its similarity: the input of the model-free predictor.</summary>
-public sealed class HistoryNeighbour
+public sealed class HistoryNeighbor
 {
-    /// <summary>Initializes a new instance of the <see cref="HistoryNeighbour"/> class.</summary>
+    /// <summary>Initializes a new instance of the <see cref="HistoryNeighbor"/> class.</summary>
     /// <param name="item">The history item.</param>
     /// <param name="similarity">Its similarity to the query (cosine, in [-1, 1]; negative values carry no weight).</param>
     /// <param name="features">The item's features tagged with the user's factors, when a user model is known; otherwise <see langword="null"/>.</param>
-    public HistoryNeighbour(HistoryItem item, float similarity, IReadOnlyList<Feature>? features = null)
+    public HistoryNeighbor(HistoryItem item, float similarity, IReadOnlyList<Feature>? features = null)
     {
         ArgumentNullException.ThrowIfNull(item);
         if (!float.IsFinite(similarity))
@@ -29,6 +29,6 @@ public sealed class HistoryNeighbour
     /// <summary>Gets the item's features tagged with the user's factors, if known.</summary>
     public IReadOnlyList<Feature>? Features { get; }
 
-    /// <summary>Gets the weight of the neighbour's vote: its similarity, or 0 when negative.</summary>
+    /// <summary>Gets the weight of the neighbor's vote: its similarity, or 0 when negative.</summary>
     public double Weight => Math.Max(0, Similarity);
 }

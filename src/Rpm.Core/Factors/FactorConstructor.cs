@@ -1,0 +1,93 @@
+using Microsoft.Extensions.AI;
+
+namespace Rpm;
+
+/// <summary>
+/// The default <see cref="IFactorConstructor"/>: one model call over the user's distinct features (as the paper does,
+/// not k-means), read leniently and completed by rules (<see cref="FactorRules"/>), so that no model judgment aborts a
+/// build that was already paid for.
+/// </summary>
+/// <remarks>
+/// The prompt lists at most <see cref="RpmOptions.MaxFactorConstructionFeatures"/> distinct features, the most frequent
+/// first, and asks for no more factors than it lists. Names that are not features are ignored or matched to the feature
+/// they renamed; features left out are assigned by rule. When the answer is unusable even after the repair turn (or
+/// refused), the factors are formed by rule from the categories suggested in stage 1. <see cref="BuildDiagnostics"/>
+/// counts each such step.
+/// </remarks>
+public sealed class FactorConstructor : IFactorConstructor
+{
+    private readonly StructuredChat _chat;
+    private readonly RpmOptions _options;
+
+    /// <summary>Initializes a new instance of the <see cref="FactorConstructor"/> class.</summary>
+    /// <param name="chatClient">The chat model.</param>
+    /// <param name="options">The options; validated here.</param>
+    public FactorConstructor(IChatClient chatClient, RpmOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(chatClient);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _chat = new StructuredChat(chatClient, options);
+    }
+
+    /// <inheritdoc />
+    public async Task<FactorConstruction> ConstructFactorsAsync(string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(items);
+        IReadOnlyList<DistinctFeature> distinct = DistinctFeature.Collect(items);
+        if (distinct.Count == 0)
+        {
+            throw new ArgumentException($"The history of '{userId}' has no features to group into factors.", nameof(items));
+        }
+
+        List<DistinctFeature> shown = [.. distinct.Take(_options.MaxFactorConstructionFeatures)];
+        int maxFactors = Math.Min(_options.MaxFactors, shown.Count);
+        int minFactors = Math.Min(_options.MinFactors, maxFactors);
+        FactorAnswer? answer;
+        ModelUsage usage;
+        var diagnostics = new BuildDiagnostics { FeaturesNotShownToFactorConstruction = distinct.Count - shown.Count };
+        try
+        {
+            ValidatedChatResponse<FactorAnswer> response = await _chat.GetAsync(
+                RpmStage.FactorConstruction,
+                userId,
+                RpmPrompts.FactorConstruction(task, shown, minFactors, maxFactors),
+                RpmJsonContext.Default.FactorListOutput,
+                (output, context) => FactorRules.Read(output, shown, maxFactors, context),
+                schema => SchemaEdits.SetEnum(schema, [.. shown.Select(f => f.Name)], "factors", "[]", "features", "[]"),
+                cancellationToken).ConfigureAwait(false);
+            answer = response.Result;
+            usage = response.Usage;
+            diagnostics += response.Diagnostics;
+        }
+        catch (RpmModelOutputException ex)
+        {
+            // No model judgment aborts a paid build: form the factors by rule instead.
+            answer = FactorRules.FromSuggestions(distinct, maxFactors);
+            if (answer is null)
+            {
+                throw;
+            }
+
+            usage = ex.Usage;
+            diagnostics += new BuildDiagnostics
+            {
+                FactorsFromSuggestedCategories = true,
+                FactorFallbackReason = ex.Failure == ModelOutputFailure.Refused ? $"the model refused: {ex.Error}" : ex.Error,
+            };
+        }
+
+        var (assignment, rules) = FactorRules.Complete(distinct, items, answer);
+        diagnostics += rules;
+        var assigned = new List<ItemFeatures>(items.Count);
+        foreach (ItemFeatures item in items)
+        {
+            assigned.Add(new ItemFeatures(item.Item, [.. item.Features.Select(f => f.WithFactor(assignment.GetValueOrDefault(f.Name)))]));
+        }
+
+        return new FactorConstruction(answer.Factors, assigned, usage) { Diagnostics = diagnostics };
+    }
+}

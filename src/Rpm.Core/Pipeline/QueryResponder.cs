@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace Rpm;
+
+/// <summary>
+/// Answers a query as the user would: stage 5 (the query's features tagged with the user's factors), stage 6 (the K
+/// most similar reasoning paths) and stage 7 (rationale and answer), and, when the chat model fails and
+/// <see cref="RpmOptions.FallbackToModelFree"/> is set, the model-free answer instead.
+/// </summary>
+internal sealed class QueryResponder
+{
+    private readonly IFeatureExtractor _featureExtractor;
+    private readonly IFeatureRetriever _retriever;
+    private readonly ResponseGenerator _generator;
+    private readonly RpmOptions _options;
+    private readonly ModelFreePredictor? _fallback;
+
+    public QueryResponder(IFeatureExtractor featureExtractor, IFeatureRetriever retriever, ResponseGenerator generator, RpmOptions options)
+    {
+        _featureExtractor = featureExtractor;
+        _retriever = retriever;
+        _generator = generator;
+        _options = options;
+        _fallback = options.FallbackToModelFree ? new ModelFreePredictor(retriever, new ModelFreePredictorOptions { RetrievalCount = options.RetrievalCount }) : null;
+    }
+
+    public async Task<RpmResponse> RespondAsync(UserModel userModel, RpmQuery query, CancellationToken cancellationToken)
+    {
+        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.respond");
+        activity?.SetTag("rpm.user_id", userModel.UserId);
+
+        // Stage 5: factor-aware features of the query.
+        FeatureExtractionResult extraction;
+        try
+        {
+            extraction = await _featureExtractor.ExtractAsync(
+                new FeatureExtractionRequest(userModel.Task, query.Id, query.Input) { Options = query.Options, Factors = userModel.Statistics },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpmStageException ex) when (CanFallBack(userModel))
+        {
+            // Without the query's features, the query text itself is the retrieval key.
+            IReadOnlyList<RetrievedExample> nearest = await _retriever.RetrieveAsync(userModel, [new Feature("Query", query.Input)], _options.RetrievalCount, cancellationToken).ConfigureAwait(false);
+            return FallBack(_fallback!.Predict(userModel, query, nearest), [], nearest, ModelUsage.None, ex, activity);
+        }
+
+        // Stage 6: the K past reasoning paths whose feature text is most similar.
+        IReadOnlyList<RetrievedExample> examples = await _retriever.RetrieveAsync(userModel, extraction.Features, _options.RetrievalCount, cancellationToken).ConfigureAwait(false);
+
+        // Stage 7: rationale and answer.
+        try
+        {
+            var (answer, rationale, usage) = await _generator.GenerateAsync(userModel, query, extraction.Features, examples, cancellationToken).ConfigureAwait(false);
+            return new RpmResponse(answer, rationale, extraction.Features, examples, extraction.Usage + usage);
+        }
+        catch (RpmStageException ex) when (CanFallBack(userModel))
+        {
+            ModelFreePrediction fallback = _fallback!.Predict(userModel, query, examples, extraction.Features.Count > 0 ? extraction.Features : null);
+            return FallBack(fallback, extraction.Features, examples, extraction.Usage, ex, activity);
+        }
+    }
+
+    private bool CanFallBack(UserModel userModel) =>
+        _fallback is not null && ModelFreePredictor.Supports(userModel.Task) && userModel.Paths.Count > 0;
+
+    private static RpmResponse FallBack(
+        ModelFreePrediction prediction, IReadOnlyList<Feature> features, IReadOnlyList<RetrievedExample> examples, ModelUsage usage, RpmStageException failure, Activity? activity)
+    {
+        activity?.SetTag("rpm.fallback", failure.Stage.ToString());
+        return new RpmResponse(prediction.Answer, prediction.Explanation, features, examples, usage)
+        {
+            FallbackReason = $"The chat model failed at stage {failure.Stage}: {failure.Message} The answer comes from the user's statistics and most similar past items, without the model.",
+        };
+    }
+}

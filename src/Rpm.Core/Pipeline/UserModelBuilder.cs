@@ -1,0 +1,268 @@
+using System.Diagnostics;
+
+namespace Rpm;
+
+/// <summary>
+/// Builds and updates user models: stage 1 (features per item), stage 2 (factors), stage 3 (statistics), stage 4 (a
+/// reasoning path per item) and the retrieval index, every model call through one checkpointed <see cref="BuildSession"/>.
+/// </summary>
+internal sealed class UserModelBuilder
+{
+    private readonly IFeatureExtractor _featureExtractor;
+    private readonly IFactorConstructor _factorConstructor;
+    private readonly IStatisticsBuilder _statisticsBuilder;
+    private readonly IReasoningPathBuilder _reasoningPathBuilder;
+    private readonly IFeatureRetriever _retriever;
+    private readonly IUserModelStore _store;
+    private readonly IBuildCheckpointStore _checkpoints;
+    private readonly RpmOptions _options;
+    private readonly string? _chatModelId;
+
+    public UserModelBuilder(
+        IFeatureExtractor featureExtractor,
+        IFactorConstructor factorConstructor,
+        IStatisticsBuilder statisticsBuilder,
+        IReasoningPathBuilder reasoningPathBuilder,
+        IFeatureRetriever retriever,
+        IUserModelStore store,
+        IBuildCheckpointStore checkpoints,
+        RpmOptions options,
+        string? chatModelId)
+    {
+        _featureExtractor = featureExtractor;
+        _factorConstructor = factorConstructor;
+        _statisticsBuilder = statisticsBuilder;
+        _reasoningPathBuilder = reasoningPathBuilder;
+        _retriever = retriever;
+        _store = store;
+        _checkpoints = checkpoints;
+        _options = options;
+        _chatModelId = chatModelId;
+    }
+
+    /// <summary>Builds a model from a validated, non-empty history and saves it.</summary>
+    public async Task<UserModel> BuildAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
+    {
+        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.build");
+        activity?.SetTag("rpm.user_id", userId);
+        activity?.SetTag("rpm.history_items", items.Count);
+
+        UserModel? existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
+        BuildSession session = await BuildSession.OpenAsync(
+            _checkpoints, userId, CheckpointKeys.Build("build", task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+
+        // Stage 1: features of every history item (items the model refuses are left out).
+        var (withFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, factors: null, cancellationToken).ConfigureAwait(false);
+        if (withFeatures.Count == 0)
+        {
+            throw new RpmStageException(
+                RpmStage.FeatureExtraction, userId, $"The model refused (or its content filter stopped) every history item of '{userId}', so no model can be built: {diagnostics.ExclusionReason}") { Usage = usage };
+        }
+
+        // Stage 2: factors over all of the user's features.
+        FactorCheckpoint factors = await ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
+        usage += factors.Usage;
+        diagnostics += factors.Diagnostics;
+        IReadOnlyList<ItemFeatures> assigned = [.. withFeatures.Select(i => new ItemFeatures(i.Item, factors.Items.TryGetValue(i.Item.Id, out var f) ? f : []))];
+
+        // Stage 3: statistics, counted locally.
+        IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken).ConfigureAwait(false);
+
+        // Stage 4 and the retrieval keys.
+        var (paths, reasoningUsage, reasoningDiagnostics) = await WritePathsAsync(session, task, assigned, statistics, cancellationToken).ConfigureAwait(false);
+        usage += reasoningUsage;
+        diagnostics += reasoningDiagnostics;
+        var (indexed, embeddingModelId) = await IndexAsync(paths, cancellationToken).ConfigureAwait(false);
+
+        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
+        var model = new UserModel(userId, task, statistics, indexed)
+        {
+            ChatModelId = _chatModelId,
+            EmbeddingModelId = embeddingModelId,
+            EmbeddingDimensions = indexed.Count > 0 ? indexed[0].Embedding.Length : 0,
+            CreatedAt = now,
+            UpdatedAt = now,
+            BuildUsage = usage,
+            Diagnostics = diagnostics,
+        };
+
+        UserModel result = await _store.SaveAsync(model, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        await session.ClearAsync().ConfigureAwait(false);
+        activity?.SetTag("rpm.model_calls", usage.Calls);
+        return result;
+    }
+
+    /// <summary>Adds validated, non-empty new items to a saved model and saves it.</summary>
+    public async Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
+    {
+        string userId = existing.UserId;
+        RpmTask task = existing.Task;
+        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.add_history");
+        activity?.SetTag("rpm.user_id", userId);
+        activity?.SetTag("rpm.new_items", items.Count);
+
+        string kind = "update:" + existing.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        BuildSession session = await BuildSession.OpenAsync(
+            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+
+        // New items' features, tagged with the existing factors (factor-aware extraction).
+        var (newFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, existing.Statistics, cancellationToken).ConfigureAwait(false);
+
+        List<ItemFeatures> all = [.. existing.Paths.Select(p => new ItemFeatures(p.Item, p.Features)), .. newFeatures];
+        IReadOnlyList<Factor> factors = [.. existing.Factors];
+        int newFeatureCount = newFeatures.Sum(i => i.Features.Count);
+        int unassigned = newFeatures.Sum(i => i.Features.Count(f => f.IsUnassigned));
+        bool rebuild = newFeatureCount > 0 && (double)unassigned / newFeatureCount > _options.FactorRebuildThreshold;
+        activity?.SetTag("rpm.factors_rebuilt", rebuild);
+        if (rebuild)
+        {
+            FactorCheckpoint rebuilt = await ConstructFactorsAsync(session, userId, task, all, cancellationToken).ConfigureAwait(false);
+            usage += rebuilt.Usage;
+            diagnostics += rebuilt.Diagnostics;
+            factors = rebuilt.Factors;
+            all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
+        }
+
+        IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken).ConfigureAwait(false);
+
+        // Reasoning paths for the new items only; existing paths keep their reasoning and embeddings, with their
+        // features re-tagged when the factors were rebuilt.
+        var (newPaths, reasoningUsage, reasoningDiagnostics) = await WritePathsAsync(session, task, [.. all.Skip(existing.Paths.Count)], statistics, cancellationToken).ConfigureAwait(false);
+        usage += reasoningUsage;
+        diagnostics += reasoningDiagnostics;
+        var (indexedNew, embeddingModelId) = await IndexAsync(newPaths, cancellationToken).ConfigureAwait(false);
+        if (existing.EmbeddingModelId is not null && embeddingModelId is not null && existing.EmbeddingModelId != embeddingModelId)
+        {
+            throw new InvalidOperationException(
+                $"The user model of '{userId}' was indexed with embedding model '{existing.EmbeddingModelId}', but the retriever now uses '{embeddingModelId}'. Rebuild the model instead of adding history.");
+        }
+
+        var paths = new List<ReasoningPath>(all.Count);
+        for (int i = 0; i < existing.Paths.Count; i++)
+        {
+            ReasoningPath old = existing.Paths[i];
+            paths.Add(rebuild ? new ReasoningPath(old.Item, all[i].Features, old.Reasoning, old.Embedding) : old);
+        }
+
+        paths.AddRange(indexedNew);
+        var updated = new UserModel(userId, task, statistics, paths)
+        {
+            ChatModelId = existing.ChatModelId ?? _chatModelId,
+            EmbeddingModelId = existing.EmbeddingModelId ?? embeddingModelId,
+            EmbeddingDimensions = existing.EmbeddingDimensions != 0 ? existing.EmbeddingDimensions : (indexedNew.Count > 0 ? indexedNew[0].Embedding.Length : 0),
+            CreatedAt = existing.CreatedAt,
+            UpdatedAt = _options.TimeProvider.GetUtcNow(),
+            Version = existing.Version,
+            BuildUsage = existing.BuildUsage + usage,
+            Diagnostics = existing.Diagnostics + diagnostics,
+        };
+
+        UserModel result = await _store.SaveAsync(updated, existing.Version, cancellationToken).ConfigureAwait(false);
+        await session.ClearAsync().ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> ExtractFeaturesAsync(
+        BuildSession session, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
+    {
+        FeatureExtractionRequest Request(int i) => new(task, items[i].Id, items[i].Input)
+        {
+            Options = items[i].Options,
+            KnownOutput = task.Kind == RpmTaskKind.Generation ? items[i].Output : null,
+            Factors = factors,
+        };
+
+        static FeatureCheckpoint Checkpoint(FeatureExtractionResult r) => new() { Features = [.. r.Features], Usage = r.Usage, Diagnostics = r.Diagnostics };
+
+        FeatureCheckpoint[] results = await session.RunItemsAsync(
+            items.Count,
+            i => CheckpointKeys.Features(items[i]),
+            RpmJsonContext.Default.FeatureCheckpoint,
+            _options.FeatureExtractionBatchSize,
+            async (batch, ct) => [.. (await _featureExtractor.ExtractBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
+            async (i, ct) => Checkpoint(await _featureExtractor.ExtractAsync(Request(i), ct).ConfigureAwait(false)),
+            (i, ex) => new FeatureCheckpoint { Features = [], Usage = ex.Usage, Excluded = Exclusion(items[i], ex) },
+            cancellationToken).ConfigureAwait(false);
+
+        return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ItemFeatures(x.item, results[x.i].Features))], Sum(results), Diagnose(results));
+    }
+
+    private Task<FactorCheckpoint> ConstructFactorsAsync(BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken) =>
+        session.GetOrRunAsync(CheckpointKeys.Factors(items.Select(i => i.Item)), RpmJsonContext.Default.FactorCheckpoint, async () =>
+        {
+            FactorConstruction construction = await _factorConstructor.ConstructFactorsAsync(userId, task, items, cancellationToken).ConfigureAwait(false);
+            return new FactorCheckpoint
+            {
+                Factors = [.. construction.Factors],
+                Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
+                Usage = construction.Usage,
+                Diagnostics = construction.Diagnostics,
+            };
+        });
+
+    private async Task<(List<ReasoningPath> Paths, ModelUsage Usage, BuildDiagnostics Diagnostics)> WritePathsAsync(
+        BuildSession session, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
+    {
+        ReasoningPathRequest Request(int i) => new(task, items[i].Item, items[i].Features, statistics);
+
+        static ReasoningCheckpoint Checkpoint(ReasoningPathResult r) => new() { Reasoning = r.Reasoning, Usage = r.Usage, Diagnostics = r.Diagnostics };
+
+        ReasoningCheckpoint[] results = await session.RunItemsAsync(
+            items.Count,
+            i => CheckpointKeys.Reasoning(items[i].Item),
+            RpmJsonContext.Default.ReasoningCheckpoint,
+            _options.ReasoningBatchSize,
+            async (batch, ct) => [.. (await _reasoningPathBuilder.BuildBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
+            async (i, ct) => Checkpoint(await _reasoningPathBuilder.BuildAsync(Request(i), ct).ConfigureAwait(false)),
+            (i, ex) => new ReasoningCheckpoint { Reasoning = string.Empty, Usage = ex.Usage, Excluded = Exclusion(items[i].Item, ex) },
+            cancellationToken).ConfigureAwait(false);
+
+        return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ReasoningPath(x.item.Item, x.item.Features, results[x.i].Reasoning))], Sum(results), Diagnose(results));
+    }
+
+    private async Task<(List<ReasoningPath> Paths, string? ModelId)> IndexAsync(List<ReasoningPath> paths, CancellationToken cancellationToken)
+    {
+        if (paths.Count == 0)
+        {
+            return (paths, null);
+        }
+
+        FeatureEmbeddings embeddings = await _retriever.EmbedAsync([.. paths.Select(p => p.Features)], cancellationToken).ConfigureAwait(false);
+        if (embeddings.Vectors.Count != paths.Count)
+        {
+            throw new InvalidOperationException($"The retriever returned {embeddings.Vectors.Count} embeddings for {paths.Count} reasoning paths.");
+        }
+
+        int dimensions = embeddings.Vectors[0].Length;
+        for (int i = 0; i < paths.Count; i++)
+        {
+            ReadOnlyMemory<float> vector = embeddings.Vectors[i];
+            if (vector.Length == 0 || vector.Length != dimensions)
+            {
+                throw new InvalidOperationException($"The embedding of history item '{paths[i].Item.Id}' has {vector.Length} dimensions; {dimensions} were expected.");
+            }
+
+            // Reject vectors that cosine similarity cannot use now, rather than at query time.
+            try
+            {
+                CosineKernel.Normalize(vector.Span, new float[vector.Length]);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidOperationException($"The embedding of history item '{paths[i].Item.Id}' cannot be stored: {ex.Message}", ex);
+            }
+        }
+
+        return ([.. paths.Select((p, i) => p.WithEmbedding(embeddings.Vectors[i]))], embeddings.ModelId);
+    }
+
+    private static ModelUsage Sum<T>(T[] results)
+        where T : IItemCheckpoint<T> => results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
+
+    private static BuildDiagnostics Diagnose<T>(T[] results)
+        where T : IItemCheckpoint<T> =>
+        results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics + (r.Excluded is null ? BuildDiagnostics.None : new BuildDiagnostics { ItemsExcluded = 1, ExclusionReason = r.Excluded }));
+
+    private static string Exclusion(HistoryItem item, RpmModelOutputException ex) =>
+        $"item '{item.Id}' at {ex.Stage}: {(ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ")}{ex.Error}";
+}
