@@ -32,7 +32,7 @@ internal static class RpmPrompts
             batch
                 ? "You analyse several inputs, each on its own, for a system that learns how a particular user reasons."
                 : "You analyse one input for a system that learns how a particular user reasons.",
-            TaskLine(task),
+            PromptRules.TaskLine(task),
             $"List the features of {(batch ? "each" : "the")} input that could influence how a person answers it: between 1 and {options.MaxFeaturesPerItem} features. " +
             "Leave out everything that does not matter for the answer.",
             "Each feature has a \"name\" (two to four words, general enough to recur in other inputs, e.g. \"Taste\"), " +
@@ -57,7 +57,7 @@ internal static class RpmPrompts
                 "and then \"polarity\" to \"positive\" (the text leans toward the feature), \"neutral\" or \"negative\" (the text leans away from it); otherwise influential false and polarity null.");
         }
 
-        system.Add(PromptData.DataRule);
+        system.Add(PromptRules.DataRule);
         system.Add(batch
             ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}]}."
             : "Reply with one JSON object: {\"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}.");
@@ -69,7 +69,7 @@ internal static class RpmPrompts
                 ["itemId"] = request.ItemId,
                 ["input"] = budget.Fit(request.Input),
             };
-            AddOptions(item, task, request.Options);
+            PromptRules.AddOptions(item, task, request.Options);
             if (judgeInfluence)
             {
                 item["userOutput"] = budget.Fit(request.KnownOutput!);
@@ -84,7 +84,7 @@ internal static class RpmPrompts
             data["factors"] = StatisticsNode(task, first.Factors!);
         }
 
-        return Messages(system, data);
+        return PromptRules.Messages(system, data);
     }
 
     /// <summary>Stage 2 prompt over a bounded list of distinct features (most frequent first), asking for between <paramref name="minFactors"/> and <paramref name="maxFactors"/> factors.</summary>
@@ -93,13 +93,13 @@ internal static class RpmPrompts
         var system = new List<string>
         {
             "You build the model of one user for a system that learns how this user reasons.",
-            TaskLine(task),
+            PromptRules.TaskLine(task),
             "The data lists the features found in the inputs of the user's history, the most frequent first: each with its name, how many items it appeared in, example contexts, and the categories suggested for it.",
             (minFactors == maxFactors ? $"Group these features into {maxFactors} user-level factor{(maxFactors == 1 ? string.Empty : "s")}" : $"Group these features into between {minFactors} and {maxFactors} user-level factors") +
             ": each factor a named theme that could drive this user's answers " +
             "(e.g. \"Product quality\", \"Narrative darkness\"). Give each factor a one-sentence description.",
             "Assign every feature, by its exact name, to exactly one factor under \"features\". Use only feature names from the data. Factor names must be distinct.",
-            PromptData.DataRule,
+            PromptRules.DataRule,
             "Reply with one JSON object: {\"factors\": [{\"name\": ..., \"description\": ..., \"features\": [feature names]}]}.",
         };
 
@@ -110,12 +110,12 @@ internal static class RpmPrompts
             {
                 ["name"] = feature.Name,
                 ["items"] = feature.Count,
-                ["contexts"] = PromptData.Strings(feature.Contexts),
-                ["suggestedFactors"] = PromptData.Strings(feature.SuggestedFactors),
+                ["contexts"] = PromptRules.Strings(feature.Contexts),
+                ["suggestedFactors"] = PromptRules.Strings(feature.SuggestedFactors),
             });
         }
 
-        return Messages(system, new JsonObject { ["features"] = list });
+        return PromptRules.Messages(system, new JsonObject { ["features"] = list });
     }
 
     public static IReadOnlyList<ChatMessage> ReasoningPath(ReasoningPathRequest request, TextBudget budget) => ReasoningPath([request], budget);
@@ -129,7 +129,7 @@ internal static class RpmPrompts
         var system = new List<string>
         {
             "You explain how one particular user reasons.",
-            TaskLine(task),
+            PromptRules.TaskLine(task),
             batch
                 ? "The data holds several past inputs of this user (\"items\"), each with its features (tagged with the user's factors) and the answer the user actually gave (\"userAnswer\"), " +
                   "and the statistics of the user's factors over the whole history (\"factors\")."
@@ -137,7 +137,7 @@ internal static class RpmPrompts
                   "and the answer the user actually gave (\"userAnswer\").",
             $"Write{(batch ? ", for each item on its own," : string.Empty)} the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
             "Cite the relevant statistics by number. Use only the features and statistics given: do not invent facts about the input.",
-            PromptData.DataRule,
+            PromptRules.DataRule,
             batch
                 ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"reasoning\": \"...\"}]}."
                 : "Reply with one JSON object: {\"reasoning\": \"...\"}.",
@@ -150,7 +150,7 @@ internal static class RpmPrompts
                 ["itemId"] = request.Item.Id,
                 ["input"] = budget.Fit(request.Item.Input),
             };
-            AddOptions(item, task, request.Item.Options);
+            PromptRules.AddOptions(item, task, request.Item.Options);
             item["features"] = FeaturesNode(request.Features);
             if (!batch)
             {
@@ -164,7 +164,7 @@ internal static class RpmPrompts
         JsonObject data = batch
             ? new JsonObject { ["items"] = new JsonArray([.. requests.Select(Item)]), ["factors"] = StatisticsNode(task, first.Statistics) }
             : Item(first);
-        return Messages(system, data);
+        return PromptRules.Messages(system, data);
     }
 
     public static IReadOnlyList<ChatMessage> Generation(
@@ -174,18 +174,18 @@ internal static class RpmPrompts
         var system = new List<string>
         {
             "You predict how one particular user answers a new input, by reasoning the way this user reasons.",
-            TaskLine(task),
+            PromptRules.TaskLine(task),
             "The data holds the new input (\"query\"), its features tagged with the user's factors, the statistics of the user's factors over the user's history, " +
             $"and the user's most similar past inputs (\"examples\", most similar first), each with its features, the reasoning that explains the user's answer, and that answer.",
             $"Features tagged \"{Unassigned}\" fit none of the user's factors: no statistics exist for them, so do not assume any.",
             "First write a rationale, in three to six sentences, that applies this user's reasoning patterns and factor statistics to the new input. Then give the final answer.",
-            AnswerRule(task),
-            PromptData.DataRule,
+            PromptRules.AnswerRule(task),
+            PromptRules.DataRule,
             "Reply with one JSON object: {\"rationale\": \"...\", \"answer\": \"...\"}.",
         };
 
         var data = new JsonObject { ["query"] = budget.Fit(query.Input) };
-        AddOptions(data, task, query.Options);
+        PromptRules.AddOptions(data, task, query.Options);
         data["queryFeatures"] = FeaturesNode(features);
         data["factors"] = StatisticsNode(task, model.Statistics);
         var list = new JsonArray();
@@ -195,7 +195,7 @@ internal static class RpmPrompts
             {
                 ["input"] = budget.Fit(example.Path.Item.Input),
             };
-            AddOptions(node, task, example.Path.Item.Options);
+            PromptRules.AddOptions(node, task, example.Path.Item.Options);
             node["similarity"] = Math.Round(example.Similarity, 3);
             node["features"] = FeaturesNode(example.Path.Features);
             node["reasoning"] = example.Path.Reasoning;
@@ -204,20 +204,8 @@ internal static class RpmPrompts
         }
 
         data["examples"] = list;
-        return Messages(system, data);
+        return PromptRules.Messages(system, data);
     }
-
-    public static string AnswerRule(RpmTask task) => task.Kind switch
-    {
-        RpmTaskKind.Classification => $"The answer must be exactly one of these labels: {string.Join(", ", task.Labels)}.",
-        RpmTaskKind.Rating => string.Create(
-            CultureInfo.InvariantCulture,
-            $"The answer must be a number from {task.Scale!.Format(task.Scale.Minimum)} to {task.Scale.Format(task.Scale.Maximum)} in steps of {task.Scale.Step}, written as a number only."),
-        RpmTaskKind.MultipleChoice => "The answer must be exactly the text of one of the options listed under \"options\".",
-        _ => "The answer is the text the user would write, in the user's own style.",
-    };
-
-    public static string TaskLine(RpmTask task) => $"The task: {task.Description}";
 
     public static JsonArray FeaturesNode(IEnumerable<Feature> features)
     {
@@ -278,18 +266,4 @@ internal static class RpmPrompts
 
         return array;
     }
-
-    private static void AddOptions(JsonObject data, RpmTask task, IReadOnlyList<string>? options)
-    {
-        if (task.Kind == RpmTaskKind.MultipleChoice)
-        {
-            data["options"] = PromptData.Strings(options is { Count: > 0 } ? options : task.Labels);
-        }
-    }
-
-    private static ChatMessage[] Messages(List<string> system, JsonObject data) =>
-    [
-        new ChatMessage(ChatRole.System, string.Join("\n", system)),
-        new ChatMessage(ChatRole.User, PromptData.Wrap(data)),
-    ];
 }
