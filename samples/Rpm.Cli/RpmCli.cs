@@ -379,7 +379,11 @@ public static class RpmCli
             var meter = new UsageMeter();
             var sent = new UsageMeter();
             await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
-            using IChatClient chat = new MeteringChatClient(new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase, sent), store, RpmMethod.Scope, settings.Model), null, meter);
+            using IChatClient chat = endpointClient.AsBuilder()
+                .UseUsageMetering(null, meter)
+                .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
+                .UseUsageMetering(Evaluation.EvaluationTokenizer.O200kBase, sent)
+                .Build();
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
             output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({2 * user.History.Count + 1} calls, cached in {cache})...");
@@ -466,7 +470,10 @@ public static class RpmCli
                 string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
                 await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
                 var sent = new UsageMeter();
-                using IChatClient chat = new SqliteCachingChatClient(new MeteringChatClient(endpointClient, Evaluation.EvaluationTokenizer.O200kBase, sent), store, RpmMethod.Scope, settings.Model);
+                using IChatClient chat = endpointClient.AsBuilder()
+                    .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
+                    .UseUsageMetering(Evaluation.EvaluationTokenizer.O200kBase, sent)
+                    .Build();
                 var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
                 if (model is null)
                 {

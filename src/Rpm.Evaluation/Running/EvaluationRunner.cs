@@ -65,11 +65,11 @@ public sealed class EvaluationRunner
         await using SqliteResponseStore? store = _options.CachePath is null || chatClient is null
             ? null
             : await SqliteResponseStore.OpenAsync(_options.CachePath, cancellationToken).ConfigureAwait(false);
-        IChatClient? endpoint = chatClient is null ? null : new MeteringChatClient(chatClient, _options.Tokenizer, endpointMeter);
+        IChatClient? endpoint = chatClient?.AsBuilder().UseUsageMetering(_options.Tokenizer, endpointMeter).Build();
         var scoped = new ConcurrentDictionary<string, IChatClient>(StringComparer.Ordinal);
         IChatClient? ScopeClient(string scope) => endpoint is null ? null
             : store is null ? endpoint
-            : scoped.GetOrAdd(scope, s => new SqliteCachingChatClient(endpoint, store, s, _options.ModelId));
+            : scoped.GetOrAdd(scope, s => endpoint.AsBuilder().UseAnswerCache(store, s, _options.ModelId).Build());
 
         var states = runnable.ToDictionary(m => m.Name, _ => new MethodState(), StringComparer.Ordinal);
         var allMeter = new UsageMeter();
@@ -157,7 +157,7 @@ public sealed class EvaluationRunner
         MethodContext Context(UsageMeter meter) => new()
         {
             Task = dataset.Task,
-            ChatClient = scopeClient is null ? null : new MeteringChatClient(scopeClient, null, meter, allMeter),
+            ChatClient = scopeClient?.AsBuilder().UseUsageMetering(null, meter, allMeter).Build(),
             EmbeddingGenerator = embeddingGenerator,
             RetrievalCount = _options.RetrievalCount,
             ChatOptions = _options.ChatOptions,
