@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
+using Rpm.Simd;
 
 namespace Rpm.Benchmarks;
 

@@ -1,3 +1,5 @@
+using Rpm.Simd;
+
 namespace Rpm.Benchmarks;
 
 /// <summary>Deterministic random data: standard normal components, the hardest case for int8 quantization among simple distributions.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Rpm.Embeddings.MiniLM;
+using Rpm.Simd;
 
 namespace Rpm.Benchmarks;
 

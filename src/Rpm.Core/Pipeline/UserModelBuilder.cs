@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Rpm.Simd;
 
 namespace Rpm;
 

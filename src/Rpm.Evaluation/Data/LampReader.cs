@@ -7,7 +7,7 @@ namespace Rpm.Evaluation;
 /// <see cref="EvaluationDataset"/>. Unknown keys are ignored; malformed input fails with an
 /// <see cref="EvaluationDataException"/> that names the file and the item.
 /// </summary>
-public static class LampReader
+internal static class LampReader
 {
     /// <summary>The optional question key that names the person behind a question (the MovieLens samples carry it).</summary>
     public const string UserIdKey = "user_id";

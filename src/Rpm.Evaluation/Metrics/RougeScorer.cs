@@ -7,7 +7,7 @@ namespace Rpm.Evaluation;
 /// stemmer (what LaMP's scorer uses): lower-case, every run of characters other than <c>[a-z0-9]</c> becomes a space,
 /// tokens are the non-empty pieces; ROUGE-1 counts clipped unigram overlap, ROUGE-L the longest common subsequence.
 /// </summary>
-public static partial class RougeScorer
+internal static partial class RougeScorer
 {
     /// <summary>Splits a text into rouge_score's tokens.</summary>
     /// <param name="text">The text.</param>

@@ -6,7 +6,7 @@ namespace Rpm.Evaluation;
 /// score = Σ over query tokens of idf × f × (k1 + 1) / (f + k1 × (1 - b + b × |d| / avgdl)). Tokens are lower-case
 /// <c>[a-z0-9]+</c> runs (<see cref="RougeScorer.Tokenize"/>), so punctuation does not split the vocabulary.
 /// </summary>
-public sealed class Bm25Index
+internal sealed class Bm25Index
 {
     private readonly List<Dictionary<string, int>> _frequencies = [];
     private readonly int[] _lengths;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Rpm.Simd;
 
 namespace Rpm.Evaluation;
 

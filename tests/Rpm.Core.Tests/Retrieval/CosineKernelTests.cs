@@ -1,3 +1,5 @@
+using Rpm.Simd;
+
 namespace Rpm.Tests.Retrieval;
 
 public sealed class CosineKernelTests

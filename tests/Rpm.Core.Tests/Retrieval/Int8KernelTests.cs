@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Rpm.Simd;
 
 namespace Rpm.Tests.Retrieval;
 

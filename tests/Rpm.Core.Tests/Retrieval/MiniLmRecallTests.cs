@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Rpm.Simd;
 using Xunit.Abstractions;
 
 namespace Rpm.Tests.Retrieval;

@@ -1,3 +1,4 @@
+using Rpm.Simd;
 using Xunit.Abstractions;
 
 namespace Rpm.Tests.Retrieval;

@@ -1,3 +1,5 @@
+using Rpm.Simd;
+
 namespace Rpm.Tests.Retrieval;
 
 /// <summary>Plain scalar references in double precision, and random test data.</summary>

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// Keeps the best K (score, row) pairs seen so far in the caller's output spans, with no allocation. Rows must be offered

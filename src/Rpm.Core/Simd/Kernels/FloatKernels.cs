@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// Float dot-product kernels over row-major matrices: four rows per pass share each query load, two accumulators per

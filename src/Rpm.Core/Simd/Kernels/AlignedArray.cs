@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// Allocates arrays on the pinned object heap with the usable part starting on a cache line, so that vector loads of

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// Cosine similarity of two vectors that need not be normalized, in one pass: the dot product and both squared norms

@@ -1,4 +1,4 @@
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// Exact cosine similarity and top-K selection over L2-normalized float vectors stored as one contiguous row-major

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>The integer dot-product path of the compact (int8) search; tests force each one.</summary>
 internal enum Int8Path

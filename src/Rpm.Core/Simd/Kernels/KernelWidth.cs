@@ -1,4 +1,4 @@
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>The widest vector a kernel may use; tests force the narrower ones to exercise every path on one machine.</summary>
 internal enum KernelWidth

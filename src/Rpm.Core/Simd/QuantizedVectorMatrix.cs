@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// The compact form of a <see cref="VectorMatrix"/>: each normalized row stored as int8 codes with one scale

@@ -1,4 +1,4 @@
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// An immutable, contiguous row-major matrix of L2-normalized vectors, searched with <see cref="CosineKernel"/>.

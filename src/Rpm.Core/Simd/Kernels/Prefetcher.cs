@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace Rpm;
+namespace Rpm.Simd;
 
 /// <summary>
 /// Software prefetch of the next block of rows. Four rows read side by side look like four interleaved streams to the
