@@ -1,0 +1,258 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rpm.Evaluation;
+using static Rpm.Cli.CliOptions;
+using static Rpm.Cli.RpmCli;
+
+namespace Rpm.Cli;
+
+/// <summary>What the rpm commands share: loading data, resolving the endpoint, checks made before anything is paid for, and the guard that turns failures into messages and exit codes.</summary>
+internal static class CliSupport
+{
+    // An output folder that cannot be written is found before anything is paid for, not after the whole run.
+    internal static void CheckWritableFolder(string folder, string option)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".rpm-write-check-{System.Environment.ProcessId}");
+            File.WriteAllText(probe, string.Empty);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{option}: the folder '{Path.GetFullPath(folder)}' cannot be written ({ex.Message}). Choose another folder.");
+        }
+    }
+
+    // One run per output folder, whatever its cache: two would write the same report. Released when the process ends.
+    internal static FileStream LockFolder(string folder)
+    {
+        string path = Path.Combine(folder, ".rpm-run.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new AnswerCacheInUseException($"The output folder '{Path.GetFullPath(folder)}' is in use by another rpm run. Wait for it to finish, or give this run another --out.", ex);
+        }
+    }
+
+    // A file to be written: not a folder, in a folder that can be written.
+    internal static void CheckWritableFile(string path, string option)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"{option}: '{Path.GetFullPath(path)}' is a folder; give a file path, e.g. {Path.Combine(path, "result.json")}.");
+        }
+
+        CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(path))!, option);
+    }
+
+    // Another run on the same cache is refused before its test request is sent.
+    internal static async Task CheckCacheFreeAsync(string cache, CancellationToken ct)
+    {
+        await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+    }
+
+    // The one-line test request, with one retry, so that a down or overloaded server is reported quickly with its reason.
+    internal static async Task<string?> PreflightAsync(CliServices services, EndpointSettings settings, ProgressPrinter printer, ParseResult parse, CancellationToken ct)
+    {
+        using IChatClient client = services.CreateChatClient(settings with { MaxRetryAttempts = 1 }, printer.Retry);
+        return await services.Preflight(client, settings, !parse.GetValue(JsonModeOption), ct).ConfigureAwait(false);
+    }
+
+    // Every expected failure becomes one message and a documented exit code, never a stack trace.
+    internal static async Task<int> Guard(TextWriter error, Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (EvaluationDataException ex)
+        {
+            error.WriteLine($"Data error: {ex.Message}");
+            return DataError;
+        }
+        catch (InvalidDataException ex)
+        {
+            error.WriteLine($"Data error: {ex.Message}");
+            return DataError;
+        }
+        catch (AnswerCacheInUseException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return Busy;
+        }
+        catch (RpmStageException ex)
+        {
+            error.WriteLine($"Model error: {ex.Message}");
+            error.WriteLine("Every answer that arrived is kept (answer cache and build checkpoints): run the same command again to retry only what failed.");
+            return ModelFailure;
+        }
+        catch (RpmEndpointException ex)
+        {
+            error.WriteLine($"Model error: {ex.Message}");
+            return ModelFailure;
+        }
+        catch (ArgumentException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return UsageError;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return DataError;
+        }
+        catch (IOException ex)
+        {
+            error.WriteLine($"Error: {ex.Message}");
+            return DataError;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("Interrupted.");
+            return Interrupted;
+        }
+        catch (Exception ex)
+        {
+            error.WriteLine($"Internal error ({ex.GetType().Name}): {ex.Message}");
+            error.WriteLine(System.Environment.GetEnvironmentVariable("RPM_DEBUG") is { Length: > 0 } ? ex.ToString() : "This is a bug in rpm; set RPM_DEBUG=1 to print the stack trace and report it.");
+            return InternalError;
+        }
+    }
+
+    internal static async Task<EvaluationDataset> LoadDataAsync(ParseResult parse, CancellationToken ct)
+    {
+        LampTaskSpec? spec = await ResolveSpecAsync(parse, ct).ConfigureAwait(false);
+        string? data = parse.GetValue(DataOption);
+        string? questions = parse.GetValue(QuestionsOption);
+        EvaluationDataset dataset = questions is not null
+            ? await EvaluationDataLoader.LoadPairAsync(questions, parse.GetValue(GoldsOption) ?? throw new ArgumentException("--questions needs --golds (the outputs file)."), spec, ct).ConfigureAwait(false)
+            : await EvaluationDataLoader.LoadAsync(data ?? throw new ArgumentException("Give --data (a LaMP folder or an opinions file), or --questions and --golds."), spec, ct).ConfigureAwait(false);
+        return parse.GetValue(UsersOption) is int users ? dataset.TakePeople(users) : dataset;
+    }
+
+    internal static async Task<LampTaskSpec?> ResolveSpecAsync(ParseResult parse, CancellationToken ct)
+    {
+        string? task = parse.GetValue(TaskOption);
+        string? kind = parse.GetValue(KindOption);
+        if (kind is not null)
+        {
+            RpmTaskKind parsedKind = LampTaskSpec.ParseKind(kind);
+            string name = task ?? (parse.GetValue(DataOption) is string d ? Path.GetFileName(Path.TrimEndingDirectorySeparator(d)) : "custom-task");
+            string[] inputs = parse.GetValue(InputFieldOption) is { Length: > 0 } fields ? [.. fields.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] : ["text"];
+            return new LampTaskSpec(
+                name,
+                parsedKind,
+                parse.GetValue(DescriptionOption) ?? $"Predict this user's answer ({kind}).",
+                inputs,
+                parse.GetValue(OutputFieldOption) ?? (parsedKind == RpmTaskKind.Rating ? "score" : parsedKind == RpmTaskKind.Classification ? "tag" : "title"),
+                labels: parse.GetValue(LabelsOption)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                scale: parse.GetValue(ScaleOption) is string scale ? LampTaskSpec.ParseScale(scale) : null);
+        }
+
+        if (task is null)
+        {
+            return null;
+        }
+
+        return LampTaskSpec.TryGetPreset(task, out LampTaskSpec? preset) ? preset
+            : File.Exists(task) ? await LampTaskSpec.LoadAsync(task, ct).ConfigureAwait(false)
+            : throw new ArgumentException($"--task '{task}' is neither a LaMP task (LaMP-1 ... LaMP-7) nor a task.json file.");
+    }
+
+    internal static IReadOnlyList<IEvaluationMethod> ParseMethods(string? list) =>
+        list is null ? EvaluationMethods.CreateAll() : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).Select(EvaluationMethods.Create)];
+
+    internal static EndpointSettings ResolveEndpoint(ParseResult parse, CliServices services)
+    {
+        int cap = parse.GetValue(RetryAfterCapOption);
+        if (cap < 0)
+        {
+            throw new ArgumentException($"--retry-after-cap must be a number of seconds, 0 or more (was {cap}).");
+        }
+
+        return EndpointSettings.Resolve(
+            parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment)
+            with { RetryAfterCap = TimeSpan.FromSeconds(cap), Strict = !parse.GetValue(NoStrictOption) };
+    }
+
+    internal static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()
+    {
+        RetrievalCount = parse.GetValue(KOption),
+        Tokenizer = Evaluation.EvaluationTokenizer.O200kBase,
+        ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
+        UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
+        UseStrictJsonSchema = !parse.GetValue(NoStrictOption),
+    };
+
+    internal static EvaluationUser FindUser(EvaluationDataset dataset, string? id) =>
+        id is null ? dataset.Users[0]
+        : dataset.Users.FirstOrDefault(u => u.Id == id) ?? dataset.Users.FirstOrDefault(u => u.PersonId == id)
+        ?? throw new ArgumentException($"No user '{id}' in {dataset.Name}; e.g. {string.Join(", ", dataset.Users.Take(5).Select(u => u.Id))}.");
+
+    internal static void PrintModel(TextWriter output, UserModel model)
+    {
+        output.WriteLine($"Factors of {model.UserId} ({model.Paths.Count} reasoning paths, {model.UnassignedFeatureCount} unassigned features):");
+        foreach (FactorStatistics s in model.Statistics)
+        {
+            string top = model.Task.Kind == RpmTaskKind.Generation
+                ? string.Create(CultureInfo.InvariantCulture, $"influence {s.Influence}, +{s.PositiveShare:0.00} / ={s.NeutralShare:0.00} / -{s.NegativeShare:0.00}")
+                : string.Join(", ", s.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).Take(3).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:0.00}")))
+                  + (s.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"; mean {mean:0.00}") : string.Empty);
+            output.WriteLine($"  - {s.Factor.Name} (coverage {s.Coverage}): {top}");
+        }
+    }
+
+    internal static async Task WriteTaskFileAsync(RpmTask task, string path, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", task.Name);
+            writer.WriteString("kind", task.Kind switch { RpmTaskKind.MultipleChoice => "multiple-choice", _ => task.Kind.ToString().ToLowerInvariant() });
+            writer.WriteString("description", task.Description);
+            if (task.Labels.Count > 0)
+            {
+                writer.WriteStartArray("labels");
+                foreach (string label in task.Labels)
+                {
+                    writer.WriteStringValue(label);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            if (task.Scale is RatingScale scale)
+            {
+                writer.WriteStartObject("scale");
+                writer.WriteNumber("minimum", scale.Minimum);
+                writer.WriteNumber("maximum", scale.Maximum);
+                writer.WriteNumber("step", scale.Step);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteStartArray("profileInput");
+            writer.WriteStringValue("input");
+            writer.WriteEndArray();
+            writer.WriteString("profileOutput", "output");
+            writer.WriteString("note", "Written by rpm eval so that rpm score can read golds.json and predictions/*.json of this folder.");
+            writer.WriteEndObject();
+        }
+
+        await File.WriteAllBytesAsync(path, buffer.ToArray(), ct).ConfigureAwait(false);
+    }
+
+    internal static string Slug(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')]);
+
+    internal static string Money(decimal value) => value == 0 ? "$0" : value < 0.01m ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture) : "$" + value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    internal static string Shorten(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 3), "...");
+}

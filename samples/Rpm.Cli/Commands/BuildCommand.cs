@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rpm.Evaluation;
+using static Rpm.Cli.CliOptions;
+using static Rpm.Cli.CliSupport;
+using static Rpm.Cli.RpmCli;
+
+namespace Rpm.Cli;
+
+/// <summary><c>rpm build</c>: one user's RPM model, saved as JSON.</summary>
+internal static class BuildCommand
+{
+    public static Command Create(TextWriter output, TextWriter error, CliServices services)
+    {
+        var command = new Command("build", "Build one user's RPM model (2N + 1 calls, cached) and save it as JSON.");
+        AddDataOptions(command);
+        AddModelOptions(command);
+        foreach (Option option in new Option[] { UserOption, OutOption, CacheOption, KOption, PriceInOption, PriceOutOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
+            EvaluationUser user = FindUser(dataset, parse.GetValue(UserOption));
+            EndpointSettings settings = ResolveEndpoint(parse, services);
+            string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
+            string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
+            CheckWritableFile(outPath, "--out");
+            CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
+            await CheckCacheFreeAsync(cache, ct).ConfigureAwait(false);
+            var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
+            string? reason = await services.Probe(settings, ct).ConfigureAwait(false)
+                ?? await PreflightAsync(services, settings, printer, parse, ct).ConfigureAwait(false);
+            IChatClient endpointClient = services.CreateChatClient(settings, printer.Retry);
+            if (reason is not null)
+            {
+                endpointClient.Dispose();
+                if (settings.Endpoint is not null)
+                {
+                    error.WriteLine($"Model error: {reason}");
+                    return ModelFailure;
+                }
+
+                output.WriteLine($"No chat model: {reason}");
+                output.WriteLine("rpm build needs a chat model to extract features, factors and reasoning paths.");
+                output.WriteLine(EndpointSettings.HowToEnable);
+                return NoModel;
+            }
+
+            var meter = new UsageMeter();
+            var sent = new UsageMeter();
+            await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+            using IChatClient chat = endpointClient.AsBuilder()
+                .UseUsageMetering(null, meter)
+                .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
+                .UseUsageMetering(Evaluation.EvaluationTokenizer.O200kBase, sent)
+                .Build();
+            using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
+            var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
+            output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({2 * user.History.Count + 1} calls, cached in {cache})...");
+            UserModel model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+            PrintModel(output, model);
+            output.WriteLine($"Build diagnostics: {model.Diagnostics}.");
+            UsageTotals usage = meter.Snapshot();
+            UsageTotals paid = sent.Snapshot();
+            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent ({usage.CachedCalls} more answered from the cache), {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens = {Money(paid.Cost(prices))}. The model's build: {model.BuildUsage.Calls} calls in all."));
+            output.WriteLine($"User model: {Path.GetFullPath(outPath)}");
+            return 0;
+        }));
+        return command;
+    }
+}

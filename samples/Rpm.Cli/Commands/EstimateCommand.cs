@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rpm.Evaluation;
+using static Rpm.Cli.CliOptions;
+using static Rpm.Cli.CliSupport;
+using static Rpm.Cli.RpmCli;
+
+namespace Rpm.Cli;
+
+/// <summary><c>rpm estimate</c>: the calls, tokens and cost of a run, offline.</summary>
+internal static class EstimateCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("estimate", "Estimate the calls, tokens and cost of building and answering for a data set, offline, before spending anything.");
+        AddDataOptions(command);
+        foreach (Option option in new Option[] { MethodsOption, KOption, PriceInOption, PriceOutOption })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => Guard(error, async () =>
+        {
+            EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
+            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
+            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
+            IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), ct).ConfigureAwait(false);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users, {dataset.QueryCount} queries, at ${prices.InputPerMillion} / ${prices.OutputPerMillion} per million input / output tokens."));
+            output.WriteLine("Nothing was sent anywhere: prompts were counted with the o200k_base tokenizer, output lengths are assumptions.");
+            output.WriteLine();
+            output.WriteLine("| method | build calls | build tokens (in / out) | build cost | per user | query calls | query tokens (in / out) | query cost | per query | total |");
+            output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (MethodEstimate e in estimates)
+            {
+                decimal build = e.Build.Cost(prices), query = e.Query.Cost(prices);
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"| {e.Method} | {e.Build.Calls:N0} | {e.Build.InputTokens:N0} / {e.Build.OutputTokens:N0} | {Money(build)} | {Money(e.Users == 0 ? 0 : build / e.Users)} | {e.Query.Calls:N0} | {e.Query.InputTokens:N0} / {e.Query.OutputTokens:N0} | {Money(query)} | {Money(e.Queries == 0 ? 0 : query / e.Queries)} | {Money(build + query)} |"));
+            }
+
+            output.WriteLine();
+            foreach (MethodEstimate e in estimates)
+            {
+                output.WriteLine($"- {e.Method}: {e.Note}");
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total: {Money(estimates.Sum(e => e.Total.Cost(prices)))} for {estimates.Sum(e => e.Total.Calls):N0} calls (retries of invalid answers not included)."));
+            return 0;
+        }));
+        return command;
+    }
+}
