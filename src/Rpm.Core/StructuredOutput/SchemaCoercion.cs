@@ -56,7 +56,7 @@ internal static class SchemaCoercion
 
         if (schema.TryGetProperty("enum", out JsonElement enumValues) && enumValues.ValueKind == JsonValueKind.Array)
         {
-            JsonNode? coerced = CoerceEnum(node, enumValues, nullable);
+            JsonNode? coerced = EnumCoercion.Coerce(node, enumValues, nullable);
 
             // Outside the enum but a number where text is expected (an option's number): text, for validation to judge.
             return coerced is JsonValue v && types.Contains("string") && v.GetValueKind() is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
@@ -196,47 +196,6 @@ internal static class SchemaCoercion
         return obj;
     }
 
-    private static JsonNode? CoerceEnum(JsonNode node, JsonElement values, bool nullable)
-    {
-        var allowed = values.EnumerateArray().ToList();
-        if (allowed.Any(v => JsonNode.DeepEquals(JsonNode.Parse(v.GetRawText()), node)))
-        {
-            return node;
-        }
-
-        if (node is not JsonValue value)
-        {
-            return node;
-        }
-
-        JsonValueKind kind = value.GetValueKind();
-        string text = kind == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
-        string normalized = NormalizeEnumText(text);
-        if (nullable && normalized.ToUpperInvariant() is "" or "NULL" or "NONE" or "N/A")
-        {
-            return null;
-        }
-
-        var strings = allowed.Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToList();
-        var exact = strings.Where(s => string.Equals(NormalizeEnumText(s), normalized, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.Ordinal).ToList();
-        if (exact.Count == 1)
-        {
-            return JsonValue.Create(exact[0]);
-        }
-
-        // A number that equals one of the enum's numbers ("4" for "4.0").
-        if (double.TryParse(normalized, NumberStyles.Float, CultureInfo.InvariantCulture, out double number))
-        {
-            var numeric = strings.Where(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && Math.Abs(v - number) < 1e-9).ToList();
-            if (numeric.Count == 1)
-            {
-                return JsonValue.Create(numeric[0]);
-            }
-        }
-
-        return node;
-    }
-
     // An answer wrapped in one object ({"data": {...}}, {"response": {...}}): unwrap when the schema's required
     // properties are all missing at the top and the only property holds an object that has some of them.
     private static JsonNode? Unwrap(JsonNode? node, JsonElement schema)
@@ -261,23 +220,6 @@ internal static class SchemaCoercion
         }
 
         return node;
-    }
-
-    internal static string NormalizeEnumText(string text)
-    {
-        string t = text.Trim();
-        for (int guard = 0; guard < 4 && t.Length > 0; guard++)
-        {
-            string before = t;
-            t = t.Trim().Trim('"', '\'', '`', '*', '“', '”').Trim();
-            t = t.TrimEnd('.', ',', ';', ':', '!', '?').Trim();
-            if (t == before)
-            {
-                break;
-            }
-        }
-
-        return t;
     }
 
     private static string Key(string name) => new([.. name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);

@@ -29,9 +29,6 @@ namespace Rpm;
 /// </remarks>
 public static class ValidatedChatClientExtensions
 {
-    private static readonly Dictionary<Type, ChatResponseFormatJson> BaseFormats = [];
-    private static readonly Lock Gate = new();
-
     /// <summary>Asks for a <typeparamref name="T"/>, reads, coerces and validates it, and repairs an unusable answer.</summary>
     /// <typeparam name="T">The JSON shape the model returns.</typeparam>
     /// <typeparam name="TResult">What validation turns it into.</typeparam>
@@ -60,7 +57,7 @@ public static class ValidatedChatClientExtensions
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRepairs, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRepairs, 5, nameof(options));
 
-        var (format, schema) = SchemaFor(request);
+        var (format, schema) = OutputSchemas.For(request);
         var conversation = new List<ChatMessage>(messages);
         if (!options.UseJsonSchemaResponseFormat)
         {
@@ -118,7 +115,7 @@ public static class ValidatedChatClientExtensions
             }
 
             var context = new OutputValidationContext(attempt, maxAttempts);
-            ReadResult<TResult> read = Read(response, raw, request, schema, context);
+            ReadResult<TResult> read = AnswerReader.Read(response, raw, request, schema, context);
             if (response.FinishReason == ChatFinishReason.Length)
             {
                 failure = ModelOutputFailure.Truncated;
@@ -192,142 +189,4 @@ public static class ValidatedChatClientExtensions
         _ => $"That answer was not valid: {error} Reply again with only the corrected JSON object.",
     };
 
-    private static ReadResult<TResult> Read<T, TResult>(ChatResponse response, string raw, ValidatedOutputRequest<T, TResult> request, JsonElement schema, OutputValidationContext context)
-        where T : class
-    {
-        var (answer, inlineReasoning, unclosed) = JsonAnswerReader.SplitReasoning(raw);
-        string reasoningField = string.Concat(response.Messages.Count > 0
-            ? response.Messages[^1].Contents.OfType<TextReasoningContent>().Select(r => r.Text)
-            : []);
-
-        // Outside the reasoning first, the latest first (an echoed schema or a draft comes before the answer).
-        var candidates = new List<(JsonObject Node, bool FromReasoning)>();
-        List<JsonObject> outside = JsonAnswerReader.FindObjects(answer, out bool cutOff);
-        candidates.AddRange(Enumerable.Reverse(outside).Select(o => (o, false)));
-        candidates.AddRange(Enumerable.Reverse(JsonAnswerReader.FindObjects(inlineReasoning, out _)).Select(o => (o, true)));
-        if (string.IsNullOrWhiteSpace(answer))
-        {
-            candidates.AddRange(Enumerable.Reverse(JsonAnswerReader.FindObjects(reasoningField, out _)).Select(o => (o, true)));
-        }
-
-        // A plain-text answer to a one-string schema ({"answer": ...} or {"summary": ...}) is that string.
-        if (outside.Count == 0 && !cutOff && !unclosed && SingleStringProperty(schema) is string property && JsonAnswerReader.BareText(answer) is { Length: > 0 } bare)
-        {
-            candidates.Add((new JsonObject { [property] = bare }, false));
-        }
-
-        string? firstError = null;
-        foreach (var (node, fromReasoning) in candidates)
-        {
-            JsonNode? coerced = SchemaCoercion.Coerce(node, schema, out string? missing);
-            string? error = missing;
-            T? parsed = null;
-            if (error is null)
-            {
-                try
-                {
-                    parsed = coerced.Deserialize(request.TypeInfo);
-                    error = parsed is null ? "The answer was JSON null; a JSON object was expected." : null;
-                }
-                catch (JsonException ex)
-                {
-                    error = ex.Path is { Length: > 1 } where
-                        ? $"The value at {where} has the wrong JSON type for the schema."
-                        : "The answer's JSON does not fit the schema.";
-                }
-            }
-
-            if (parsed is not null)
-            {
-                OutputValidation<TResult> validation;
-                try
-                {
-                    validation = request.Validate(parsed, context);
-                }
-                catch (ArgumentException ex)
-                {
-                    // Constructors of the public types reject blank names and the like.
-                    validation = OutputValidation<TResult>.Invalid(ex.Message);
-                }
-
-                if (validation.IsValid)
-                {
-                    return new ReadResult<TResult>(validation, fromReasoning, string.Empty, ModelOutputFailure.InvalidOutput);
-                }
-
-                error = validation.Error;
-            }
-
-            firstError ??= error;
-        }
-
-        if (firstError is not null)
-        {
-            return new ReadResult<TResult>(null, false, firstError, ModelOutputFailure.InvalidOutput);
-        }
-
-        if (string.IsNullOrWhiteSpace(raw))
-        {
-            int reasoningLength = reasoningField.Length + inlineReasoning.Length;
-            return new ReadResult<TResult>(null, false, reasoningLength > 0
-                ? string.Create(CultureInfo.InvariantCulture, $"The answer text was empty; the model wrote {reasoningLength} characters to its reasoning field instead (a reasoning parser or a thinking model moved the answer there). Turn the model's reasoning off or raise its output token limit.")
-                : "The answer was empty; a JSON object was expected.", ModelOutputFailure.Empty);
-        }
-
-        if (unclosed)
-        {
-            return new ReadResult<TResult>(null, false, "The answer ended inside an unclosed reasoning block: the model ran out of output tokens while reasoning.", ModelOutputFailure.Truncated);
-        }
-
-        return cutOff
-            ? new ReadResult<TResult>(null, false, "The JSON object was cut off before it closed.", ModelOutputFailure.Truncated)
-            : new ReadResult<TResult>(null, false, "The answer contained no JSON object.", ModelOutputFailure.InvalidOutput);
-    }
-
-    private static string? SingleStringProperty(JsonElement schema)
-    {
-        if (schema.TryGetProperty("properties", out JsonElement properties) && properties.ValueKind == JsonValueKind.Object)
-        {
-            var all = properties.EnumerateObject().ToList();
-            if (all.Count == 1 && all[0].Value.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String && type.GetString() == "string"
-                && !all[0].Value.TryGetProperty("enum", out _))
-            {
-                return all[0].Name;
-            }
-        }
-
-        return null;
-    }
-
-    private static (ChatResponseFormatJson Format, JsonElement Schema) SchemaFor<T, TResult>(ValidatedOutputRequest<T, TResult> request)
-        where T : class
-    {
-        ChatResponseFormatJson baseFormat;
-        lock (Gate)
-        {
-            if (!BaseFormats.TryGetValue(typeof(T), out baseFormat!))
-            {
-                baseFormat = ChatResponseFormat.ForJsonSchema<T>(request.TypeInfo.Options);
-                BaseFormats[typeof(T)] = baseFormat;
-            }
-        }
-
-        string name = request.SchemaName ?? "rpm_" + typeof(T).Name.Replace("Output", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-        if (request.RefineSchema is null && request.Enums is not { Count: > 0 })
-        {
-            return (ChatResponseFormat.ForJsonSchema(baseFormat.Schema!.Value, name, baseFormat.SchemaDescription), baseFormat.Schema!.Value);
-        }
-
-        JsonObject copy = JsonNode.Parse(baseFormat.Schema!.Value.GetRawText())!.AsObject();
-        foreach (var (path, values) in request.Enums ?? new Dictionary<string, IReadOnlyList<string?>>())
-        {
-            SchemaEdits.SetEnum(copy, [.. values.Distinct()], SchemaEdits.ParsePath(path));
-        }
-
-        request.RefineSchema?.Invoke(copy);
-        JsonElement refined = JsonDocument.Parse(copy.ToJsonString()).RootElement.Clone();
-        return (ChatResponseFormat.ForJsonSchema(refined, name, baseFormat.SchemaDescription), refined);
-    }
-
-    private readonly record struct ReadResult<TResult>(OutputValidation<TResult>? Value, bool FromReasoning, string Error, ModelOutputFailure Failure);
 }

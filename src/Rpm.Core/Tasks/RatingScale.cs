@@ -87,7 +87,7 @@ public sealed partial class RatingScale
     public bool TryParse(string? text, out double value, out string? error)
     {
         value = 0;
-        string trimmed = SchemaCoercion.NormalizeEnumText(text ?? string.Empty);
+        string trimmed = EnumCoercion.NormalizeText(text ?? string.Empty);
         Match unit = RatingTextRegex().Match(trimmed);
         if (unit.Success)
         {

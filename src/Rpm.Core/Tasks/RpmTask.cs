@@ -101,7 +101,7 @@ public sealed partial class RpmTask
         {
             case RpmTaskKind.Classification:
                 // A label that differs only in case, surrounding space, quotes or trailing punctuation is that label.
-                if (_labelLookup is not null && (_labelLookup.TryGetValue(trimmed, out string? label) || _labelLookup.TryGetValue(SchemaCoercion.NormalizeEnumText(trimmed), out label)))
+                if (_labelLookup is not null && (_labelLookup.TryGetValue(trimmed, out string? label) || _labelLookup.TryGetValue(EnumCoercion.NormalizeText(trimmed), out label)))
                 {
                     normalized = label;
                     error = null;
@@ -155,7 +155,7 @@ public sealed partial class RpmTask
     // or its number ("2", "Option 2"), unless options themselves look like letters or numbers, which would be ambiguous.
     private static string? MatchOption(IReadOnlyList<string> choices, string answer)
     {
-        string normalized = SchemaCoercion.NormalizeEnumText(answer);
+        string normalized = EnumCoercion.NormalizeText(answer);
         foreach (string text in new[] { answer, normalized })
         {
             var matches = choices.Where(c => string.Equals(c.Trim(), text, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -198,7 +198,7 @@ public sealed partial class RpmTask
         }
 
         // "B) Some text" must name the same option by its text too.
-        return rest.Length == 0 || string.Equals(SchemaCoercion.NormalizeEnumText(rest), SchemaCoercion.NormalizeEnumText(choices[index]), StringComparison.OrdinalIgnoreCase)
+        return rest.Length == 0 || string.Equals(EnumCoercion.NormalizeText(rest), EnumCoercion.NormalizeText(choices[index]), StringComparison.OrdinalIgnoreCase)
             ? choices[index]
             : null;
     }
