@@ -207,6 +207,19 @@ public sealed partial class RpmTask
     private static partial Regex OptionMarkerRegex();
 
     /// <summary>
+    /// Checks a history for this task, as a build does before any call is paid for: no null item, unique ids, options
+    /// where the task needs them, every output a valid answer. Returns the items with their outputs in canonical form.
+    /// </summary>
+    /// <param name="history">The history.</param>
+    /// <returns>The items, outputs canonical (e.g. <c>4.0</c> for <c>4</c> on a half-star scale).</returns>
+    /// <exception cref="ArgumentException">An item is invalid; the message names it and says why.</exception>
+    public IReadOnlyList<HistoryItem> ValidateHistory(IEnumerable<HistoryItem> history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        return HistoryValidation.Normalize(this, history, existing: null, nameof(history));
+    }
+
+    /// <summary>
     /// Gets the valid answers of a question as a list, for a JSON-schema enum: the labels, the question's options (else
     /// the task's default options), or every value of a rating scale of at most 250 values written canonically.
     /// </summary>

@@ -65,7 +65,12 @@ public sealed class PostgresBuildQueue
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(history);
-        List<HistoryItem> items = Normalize(userId, task, history);
+        List<HistoryItem> items = [.. task.ValidateHistory(history)];
+        if (items.Count == 0)
+        {
+            throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history));
+        }
+
         string taskJson = JsonSerializer.Serialize(task, RpmJson.RpmTask);
         string historyJson = JsonSerializer.Serialize(items, BuildQueueJsonContext.Default.ListHistoryItem);
 
@@ -205,7 +210,7 @@ public sealed class PostgresBuildQueue
 
             await using (claim.ConfigureAwait(false))
             {
-                await BuildAsync(pipeline, claim, cancellationToken).ConfigureAwait(false);
+                await PostgresBuildJobRunner.RunAsync(pipeline, claim, cancellationToken).ConfigureAwait(false);
                 finished++;
             }
         }
@@ -233,45 +238,6 @@ public sealed class PostgresBuildQueue
             await ProcessPendingAsync(pipeline, cancellationToken).ConfigureAwait(false);
             await listener.WaitAsync(Options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Builds one claimed job with the pipeline and records the outcome on the job.</summary>
-    internal async Task BuildAsync(RpmPipeline pipeline, PostgresBuildClaim claim, CancellationToken cancellationToken)
-    {
-        UserModel? existing;
-        try
-        {
-            existing = await pipeline.Store.GetAsync(claim.UserId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidDataException ex)
-        {
-            await claim.FailAsync(ex, permanent: true, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (existing is not null && Covers(existing, claim))
-        {
-            await claim.CompleteAsync(existing.Version, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        UserModel built;
-        try
-        {
-            built = await pipeline.BuildUserModelAsync(claim.UserId, claim.Task, claim.History, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is not RpmStoreException)
-        {
-            // An invalid history cannot succeed on a retry; anything else (an outage, a conflict) may.
-            await claim.FailAsync(ex, permanent: ex is ArgumentException, CancellationToken.None).ConfigureAwait(false);
-            return;
-        }
-
-        await claim.CompleteAsync(built.Version, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<PostgresBuildClaim?> TryClaimAsync(NpgsqlConnection connection, string userId, CancellationToken cancellationToken)
@@ -327,57 +293,5 @@ public sealed class PostgresBuildQueue
                 await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
-    }
-
-    private static List<HistoryItem> Normalize(string userId, RpmTask task, IEnumerable<HistoryItem> history)
-    {
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        var items = new List<HistoryItem>();
-        foreach (HistoryItem? item in history)
-        {
-            if (item is null)
-            {
-                throw new ArgumentException($"History item at position {items.Count} of '{userId}' is null.", nameof(history));
-            }
-
-            if (!ids.Add(item.Id))
-            {
-                throw new ArgumentException($"The history item id '{item.Id}' appears more than once in the history of '{userId}'; ids must be unique.", nameof(history));
-            }
-
-            if (!task.TryNormalizeAnswer(item.Output, item.Options, out string output, out string? error))
-            {
-                throw new ArgumentException($"The output of history item '{item.Id}' of '{userId}' is not valid for task '{task.Name}': {error}", nameof(history));
-            }
-
-            items.Add(output == item.Output ? item : new HistoryItem(item.Id, item.Input, output, item.Timestamp, item.Options));
-        }
-
-        return items.Count == 0
-            ? throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history))
-            : items;
-    }
-
-    /// <summary>Whether a stored model was built for exactly this job's task and history (so building again would change nothing).</summary>
-    private static bool Covers(UserModel model, PostgresBuildClaim claim)
-    {
-        if (model.Paths.Count != claim.History.Count
-            || JsonSerializer.Serialize(model.Task, RpmJson.RpmTask) != JsonSerializer.Serialize(claim.Task, RpmJson.RpmTask))
-        {
-            return false;
-        }
-
-        for (int i = 0; i < claim.History.Count; i++)
-        {
-            HistoryItem stored = model.Paths[i].Item;
-            HistoryItem wanted = claim.History[i];
-            if (stored.Id != wanted.Id || stored.Input != wanted.Input || stored.Output != wanted.Output || stored.Timestamp != wanted.Timestamp
-                || !(stored.Options ?? []).SequenceEqual(wanted.Options ?? []))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
