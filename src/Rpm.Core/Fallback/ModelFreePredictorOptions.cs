@@ -18,9 +18,6 @@ public sealed class ModelFreePredictorOptions
     /// </summary>
     public double RatingShrinkage { get; set; } = 1.0;
 
-    /// <summary>Gets or sets the most texts sent to the embedding generator in one request. Default 64.</summary>
-    public int EmbeddingBatchSize { get; set; } = 64;
-
     /// <summary>Checks every option and throws one exception that names each invalid option.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid.</exception>
     public void Validate()
@@ -39,11 +36,6 @@ public sealed class ModelFreePredictorOptions
         if (!(RatingShrinkage >= 0) || double.IsInfinity(RatingShrinkage))
         {
             errors.Add($"{nameof(RatingShrinkage)} must be a finite number of at least 0 (was {RatingShrinkage}).");
-        }
-
-        if (EmbeddingBatchSize is < 1 or > 4096)
-        {
-            errors.Add($"{nameof(EmbeddingBatchSize)} must be between 1 and 4,096 (was {EmbeddingBatchSize}).");
         }
 
         if (errors.Count > 0)

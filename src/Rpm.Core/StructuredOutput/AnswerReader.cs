@@ -15,23 +15,23 @@ internal static class AnswerReader
     public static ReadResult<TResult> Read<T, TResult>(ChatResponse response, string raw, ValidatedOutputRequest<T, TResult> request, JsonElement schema, OutputValidationContext context)
         where T : class
     {
-        var (answer, inlineReasoning, unclosed) = JsonAnswerReader.SplitReasoning(raw);
+        var (answer, inlineReasoning, unclosed) = JsonCandidates.SplitReasoning(raw);
         string reasoningField = string.Concat(response.Messages.Count > 0
             ? response.Messages[^1].Contents.OfType<TextReasoningContent>().Select(r => r.Text)
             : []);
 
         // Outside the reasoning first, the latest first (an echoed schema or a draft comes before the answer).
         var candidates = new List<(JsonObject Node, bool FromReasoning)>();
-        List<JsonObject> outside = JsonAnswerReader.FindObjects(answer, out bool cutOff);
+        List<JsonObject> outside = JsonCandidates.FindObjects(answer, out bool cutOff);
         candidates.AddRange(Enumerable.Reverse(outside).Select(o => (o, false)));
-        candidates.AddRange(Enumerable.Reverse(JsonAnswerReader.FindObjects(inlineReasoning, out _)).Select(o => (o, true)));
+        candidates.AddRange(Enumerable.Reverse(JsonCandidates.FindObjects(inlineReasoning, out _)).Select(o => (o, true)));
         if (string.IsNullOrWhiteSpace(answer))
         {
-            candidates.AddRange(Enumerable.Reverse(JsonAnswerReader.FindObjects(reasoningField, out _)).Select(o => (o, true)));
+            candidates.AddRange(Enumerable.Reverse(JsonCandidates.FindObjects(reasoningField, out _)).Select(o => (o, true)));
         }
 
         // A plain-text answer to a one-string schema ({"answer": ...} or {"summary": ...}) is that string.
-        if (outside.Count == 0 && !cutOff && !unclosed && SingleStringProperty(schema) is string property && JsonAnswerReader.BareText(answer) is { Length: > 0 } bare)
+        if (outside.Count == 0 && !cutOff && !unclosed && SingleStringProperty(schema) is string property && JsonCandidates.BareText(answer) is { Length: > 0 } bare)
         {
             candidates.Add((new JsonObject { [property] = bare }, false));
         }

@@ -157,8 +157,8 @@ public static class ValidatedChatClientExtensions
             return null;
         }
 
-        string answer = JsonAnswerReader.SplitReasoning(answerText).Answer;
-        foreach (JsonObject candidate in Enumerable.Reverse(JsonAnswerReader.FindObjects(answer, out _)))
+        string answer = JsonCandidates.SplitReasoning(answerText).Answer;
+        foreach (JsonObject candidate in Enumerable.Reverse(JsonCandidates.FindObjects(answer, out _)))
         {
             if (candidate.FirstOrDefault(p => string.Equals(p.Key, propertyName, StringComparison.OrdinalIgnoreCase)).Value is JsonValue value)
             {

@@ -1,6 +1,6 @@
 using Rpm.Endpoints.Tests.Server;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>
 /// Errors in the server's own words, whatever the shape of the body, and transient failures ridden out by the transport's

@@ -5,7 +5,7 @@ using Rpm.Endpoints.Tests.Server;
 using Rpm.Evaluation;
 using Rpm.Tests;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>The rpm command against the misbehaving endpoint: exit codes, messages without stack traces, re-runs that retry exactly what failed.</summary>
 [Collection(EndpointCollection.Name)]

@@ -4,7 +4,7 @@ using Rpm.Endpoints.Tests.Server;
 using Rpm.Evaluation;
 using Rpm.Tests.Pipeline;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>No model judgment aborts a paid build, no sibling of a failed call is lost or paid twice, and answers that arrived survive a cancellation.</summary>
 [Collection(EndpointCollection.Name)]

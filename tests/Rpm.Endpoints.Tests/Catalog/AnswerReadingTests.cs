@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Rpm.Endpoints.Tests.Server;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>
 /// Where real models put the JSON: after reasoning blocks, in fences, after an echoed schema, before prose, as numbers

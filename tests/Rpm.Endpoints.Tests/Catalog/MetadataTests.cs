@@ -1,6 +1,6 @@
 using Rpm.Endpoints.Tests.Server;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>The response's metadata is read, never ignored: cut-off answers, refusals and filter stops, and what is cached after each.</summary>
 [Collection(EndpointCollection.Name)]

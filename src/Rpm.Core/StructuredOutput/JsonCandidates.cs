@@ -9,7 +9,7 @@ namespace Rpm;
 /// may itself contain braces), after an echoed copy of the schema, before trailing prose. Real endpoints produce all
 /// of these (reasoning models through Ollama, vLLM, llama.cpp and LM Studio; JSON mode that only asks politely).
 /// </summary>
-internal static partial class JsonAnswerReader
+internal static partial class JsonCandidates
 {
     // A model answer longer than this is not scanned further; no stage asks for anything near it.
     private const int MaxScannedCharacters = 1 << 20;

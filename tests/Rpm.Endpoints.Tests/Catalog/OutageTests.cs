@@ -1,6 +1,6 @@
 using Rpm.Endpoints.Tests.Server;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>A 30-second outage in the middle of a build, with Rpm.OpenAI's default resilience: the build completes and no call is paid twice.</summary>
 [Collection(OutageCollection.Name)]

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Rpm.Endpoints.Tests.Server;
 
-namespace Rpm.Endpoints.Tests.Catalogue;
+namespace Rpm.Endpoints.Tests.Catalog;
 
 /// <summary>The answer space travels as a per-call enum, strictly where the endpoint can; answers that name it loosely are read.</summary>
 [Collection(EndpointCollection.Name)]
