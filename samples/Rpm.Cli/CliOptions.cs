@@ -76,11 +76,17 @@ internal static class CliOptions
         return null;
     }
 
-    internal static void AddDataOptions(Command command)
+    // --users limits a run over many users; build and ask work on one (--user) and do not show it.
+    internal static void AddDataOptions(Command command, bool manyUsers = true)
     {
-        foreach (Option option in new Option[] { DataOption, QuestionsOption, GoldsOption, TaskOption, KindOption, LabelsOption, ScaleOption, InputFieldOption, OutputFieldOption, DescriptionOption, UsersOption })
+        foreach (Option option in new Option[] { DataOption, QuestionsOption, GoldsOption, TaskOption, KindOption, LabelsOption, ScaleOption, InputFieldOption, OutputFieldOption, DescriptionOption })
         {
             command.Options.Add(option);
+        }
+
+        if (manyUsers)
+        {
+            command.Options.Add(UsersOption);
         }
     }
 

@@ -96,7 +96,79 @@ public static class EndpointProbe
             string hint = !useJsonSchema || !format ? string.Empty
                 : settings.Strict ? " If the server rejects strict schemas, add --no-strict; if it rejects JSON schemas, add --json-mode."
                 : " If the server rejects JSON schemas, add --json-mode.";
-            return $"the model '{settings.Model}' at {settings.Endpoint} failed a one-line test request: {ex.Message.TrimEnd().TrimEnd('.')}.{hint}";
+            string served = string.Empty;
+            if (IsUnknownModel(ex))
+            {
+                // A wrong model name is the commonest first-run mistake: say which names the endpoint does serve.
+                IReadOnlyList<string> models = await ListModelsAsync(settings, cancellationToken).ConfigureAwait(false);
+                hint = string.Empty;
+                served = models.Count == 0 ? string.Empty
+                    : $" The endpoint serves: {string.Join(", ", models.OrderBy(m => Distance(m, settings.Model)).ThenBy(m => m, StringComparer.Ordinal).Take(8))}; pass one with --model (or RPM_MODEL).";
+            }
+
+            return $"the model '{settings.Model}' at {settings.Endpoint} failed a one-line test request: {ex.Message.TrimEnd().TrimEnd('.')}.{served}{hint}";
         }
+    }
+
+    /// <summary>Lists the model names an OpenAI-compatible endpoint serves (<c>GET {endpoint}/models</c>), or none when it will not say.</summary>
+    /// <param name="settings">The endpoint settings.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The names.</returns>
+    public static async Task<IReadOnlyList<string>> ListModelsAsync(EndpointSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Endpoint is null)
+        {
+            return [];
+        }
+
+        using var http = new HttpClient { Timeout = Timeout };
+        using var request = new HttpRequestMessage(HttpMethod.Get, settings.Endpoint.ToString().TrimEnd('/') + "/models");
+        if (settings.ApiKey is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiKey);
+        }
+
+        try
+        {
+            using HttpResponseMessage response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using JsonDocument list = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            return list.RootElement.TryGetProperty("data", out JsonElement data) && data.ValueKind == JsonValueKind.Array
+                ? [.. data.EnumerateArray().Select(m => m.TryGetProperty("id", out JsonElement id) ? id.GetString() : null).OfType<string>()]
+                : [];
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException)
+        {
+            return [];
+        }
+    }
+
+    private static bool IsUnknownModel(Exception ex)
+    {
+        string text = (ex as RpmEndpointException)?.ServerMessage is { Length: > 0 } server ? server : ex.Message;
+        return text.Contains("model", StringComparison.OrdinalIgnoreCase)
+            && (text.Contains("not found", StringComparison.OrdinalIgnoreCase) || text.Contains("does not exist", StringComparison.OrdinalIgnoreCase)
+                || text.Contains("unknown", StringComparison.OrdinalIgnoreCase) || text.Contains("not available", StringComparison.OrdinalIgnoreCase));
+    }
+
+    // Edit distance, case-insensitive: the served names closest to what was asked for come first.
+    private static int Distance(string a, string b)
+    {
+        a = a.ToUpperInvariant();
+        b = b.ToUpperInvariant();
+        int[] previous = [.. Enumerable.Range(0, b.Length + 1)];
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int[] current = new int[b.Length + 1];
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
     }
 }

@@ -16,7 +16,7 @@ internal static class AskCommand
     public static Command Create(TextWriter output, TextWriter error, CliServices services)
     {
         var command = new Command("ask", "Answer a question as one user would, with RPM's rationale and retrieved examples (without a model: the model-free predictor).");
-        AddDataOptions(command);
+        AddDataOptions(command, manyUsers: false);
         AddModelOptions(command);
         foreach (Option option in new Option[] { UserOption, UserModelOption, QuestionOption, OptionsOption, CacheOption, KOption })
         {

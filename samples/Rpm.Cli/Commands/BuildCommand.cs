@@ -16,7 +16,7 @@ internal static class BuildCommand
     public static Command Create(TextWriter output, TextWriter error, CliServices services)
     {
         var command = new Command("build", "Build one user's RPM model (2N + 1 calls, cached) and save it as JSON.");
-        AddDataOptions(command);
+        AddDataOptions(command, manyUsers: false);
         AddModelOptions(command);
         foreach (Option option in new Option[] { UserOption, OutOption, CacheOption, KOption, PriceInOption, PriceOutOption })
         {

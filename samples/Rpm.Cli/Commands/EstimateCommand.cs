@@ -47,7 +47,17 @@ internal static class EstimateCommand
                 output.WriteLine($"- {e.Method}: {e.Note}");
             }
 
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total: {Money(estimates.Sum(e => e.Total.Cost(prices)))} for {estimates.Sum(e => e.Total.Calls):N0} calls (retries of invalid answers not included)."));
+            // Methods with one cache scope build once (rpm and rpm-fallback share RPM's user models; pag and pag-cot their
+            // summaries): a run pays for each shared build once, and so does the total.
+            var scopes = methods.ToDictionary(m => m.Name, m => m.CacheScope, StringComparer.OrdinalIgnoreCase);
+            UsageTotals builds = estimates.GroupBy(e => scopes[e.Method], StringComparer.Ordinal).Select(g => g.First().Build).Aggregate(UsageTotals.Zero, (sum, b) => sum + b);
+            UsageTotals queries = estimates.Select(e => e.Query).Aggregate(UsageTotals.Zero, (sum, q) => sum + q);
+            foreach (var shared in estimates.GroupBy(e => scopes[e.Method], StringComparer.Ordinal).Where(g => g.Count() > 1 && g.First().Build.Calls > 0))
+            {
+                output.WriteLine($"- {string.Join(" and ", shared.Select(e => e.Method))} share one build; the total counts it once.");
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total: {Money((builds + queries).Cost(prices))} for {(builds + queries).Calls:N0} calls (retries of invalid answers not included)."));
             return 0;
         }));
         return command;

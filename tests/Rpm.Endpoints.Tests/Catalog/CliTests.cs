@@ -257,6 +257,26 @@ public sealed class CliTests
         Assert.Equal(0, server.ChatRequests);
     }
 
+    [Fact]
+    public async Task A_wrong_model_name_is_answered_with_the_names_the_endpoint_serves_closest_first()
+    {
+        await using var server = new MisbehavingOpenAiServer();
+        server.Behave = _ => Reply.Error(404, """{"error":{"message":"model \"llama3.1\" not found, try pulling it first","type":"api_error"}}""", "application/json");
+        CliServices services = Services(server);
+        services = new CliServices
+        {
+            Environment = name => name switch { "RPM_ENDPOINT" => server.Endpoint.ToString(), "RPM_MODEL" => "llama3.1", _ => null },
+            CreateChatClient = services.CreateChatClient,
+            CreateEmbeddingGenerator = services.CreateEmbeddingGenerator,
+        };
+
+        var (code, _, error) = await Run(services, "eval", "--data", SmallData(), "--methods", "rpm", "--out", Path.Combine(SmallData(), "out"));
+
+        Assert.Equal(RpmCli.ModelFailure, code);
+        Assert.Contains("The endpoint serves: catalogue-model; pass one with --model (or RPM_MODEL).", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--json-mode", error, StringComparison.Ordinal);
+    }
+
     /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>
     private sealed class HashingEmbeddings : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
     {

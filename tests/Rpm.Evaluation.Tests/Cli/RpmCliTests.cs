@@ -218,4 +218,46 @@ public sealed class RpmCliTests
         {
         }
     }
+
+    [Fact]
+    public async Task Each_subcommand_shows_only_the_options_it_uses()
+    {
+        var (_, buildHelp, _) = await Run(Offline(), "build", "--help");
+        var (_, evalHelp, _) = await Run(Offline(), "eval", "--help");
+        var (_, estimateHelp, _) = await Run(Offline(), "estimate", "--help");
+
+        Assert.DoesNotContain("--users", buildHelp, StringComparison.Ordinal);
+        Assert.Contains("--user ", buildHelp, StringComparison.Ordinal);
+        Assert.Contains("--users", evalHelp, StringComparison.Ordinal);
+        Assert.DoesNotContain("--endpoint", estimateHelp, StringComparison.Ordinal);
+        Assert.DoesNotContain("--cache", estimateHelp, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Estimate_counts_a_build_that_two_methods_share_once_in_its_total()
+    {
+        var (code, output, _) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensRatings, "--users", "3", "--methods", "rpm,rpm-fallback");
+        var (_, alone, _) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensRatings, "--users", "3", "--methods", "rpm");
+
+        Assert.Equal(0, code);
+        Assert.Contains("rpm and rpm-fallback share one build; the total counts it once.", output, StringComparison.Ordinal);
+        string Total(string text) => text.Split('\n').Single(l => l.StartsWith("Total:", StringComparison.Ordinal));
+        Assert.Equal(Total(alone), Total(output)); // rpm-fallback adds no query calls, and its build is rpm's
+    }
+
+    [Fact]
+    public async Task Ctrl_C_without_a_model_says_nothing_was_paid_for_instead_of_claiming_a_cache()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int code = await RpmCli.RunAsync(["eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "user-prior", "--out", TestFiles.NewFolder()], output, error, Offline(), cancelled.Token);
+
+        Assert.Equal(RpmCli.Interrupted, code);
+        Assert.DoesNotContain("answers.sqlite", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("cache", error.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
 }
+
