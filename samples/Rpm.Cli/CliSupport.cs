@@ -202,11 +202,7 @@ internal static class CliSupport
         output.WriteLine($"Factors of {model.UserId} ({model.Paths.Count} reasoning paths, {model.UnassignedFeatureCount} unassigned features):");
         foreach (FactorStatistics s in model.Statistics)
         {
-            string top = model.Task.Kind == RpmTaskKind.Generation
-                ? string.Create(CultureInfo.InvariantCulture, $"influence {s.Influence}, +{s.PositiveShare:0.00} / ={s.NeutralShare:0.00} / -{s.NegativeShare:0.00}")
-                : string.Join(", ", s.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).Take(3).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:0.00}")))
-                  + (s.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"; mean {mean:0.00}") : string.Empty);
-            output.WriteLine($"  - {s.Factor.Name} (coverage {s.Coverage}): {top}");
+            output.WriteLine($"  - {s.Factor.Name} (coverage {s.Coverage}): {ReportFormat.Statistics(model.Task, s)}");
         }
     }
 
@@ -252,7 +248,7 @@ internal static class CliSupport
 
     internal static string Slug(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')]);
 
-    internal static string Money(decimal value) => value == 0 ? "$0" : value < 0.01m ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture) : "$" + value.ToString("0.####", CultureInfo.InvariantCulture);
+    internal static string Money(decimal value) => ReportFormat.Money(value);
 
     internal static string Shorten(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 3), "...");
 }

@@ -33,11 +33,16 @@ internal static class ScoreCommand
                 ?? await EvaluationDataLoader.ResolveSpecAsync(Path.GetDirectoryName(Path.GetFullPath(goldsPath))!, goldsPath, ct).ConfigureAwait(false);
             golds.CheckGolds(spec.Task, goldsPath);
             MetricSet metrics = LampMetrics.Score(spec.Task, golds, predictions);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Task}: {metrics.Count} answers, {metrics.InvalidAnswers} not valid for the task"));
+            Dictionary<string, string> byId = predictions.ToDictionary();
+            IReadOnlyDictionary<string, ConfidenceInterval> intervals = MetricBootstrap.ComputeIntervals(
+                spec.Task, [.. golds.Items.Select(g => g.Value)], [.. golds.Items.Select(g => byId[g.Key])]);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{spec.Task}: {metrics.Count:N0} answers, {metrics.InvalidAnswers:N0} not valid for the task"));
             foreach (var (name, value) in metrics.Values)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-9} {value:0.0000}{(MetricSet.LowerIsBetter(name) ? "  (lower is better)" : string.Empty)}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-9} {ReportFormat.Interval(intervals[name])}{(MetricSet.LowerIsBetter(name) ? "  (lower is better)" : string.Empty)}"));
             }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  n = {metrics.Count:N0} queries; in brackets the {ReportFormat.Level(MetricBootstrap.DefaultLevel)} interval of a seeded percentile bootstrap over queries ({MetricBootstrap.DefaultResamples:N0} resamples)."));
 
             string outPath = parse.GetValue(OutOption) ?? Path.ChangeExtension(predictionsPath, ".metrics.json");
             CheckWritableFile(outPath, "--out");

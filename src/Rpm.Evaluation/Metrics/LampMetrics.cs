@@ -175,7 +175,7 @@ public static class LampMetrics
     }
 
     // A multiple-choice answer is valid when it is one of its question's options exactly (after trimming), as scored.
-    private static bool IsOption(string? prediction, IReadOnlyList<string>? options, IReadOnlyList<string> defaults)
+    internal static bool IsOption(string? prediction, IReadOnlyList<string>? options, IReadOnlyList<string> defaults)
     {
         string answer = (prediction ?? string.Empty).Trim();
         IReadOnlyList<string> choices = options is { Count: > 0 } ? options : defaults;
@@ -203,7 +203,7 @@ public static class LampMetrics
         return Score(task, [.. golds.Items.Select(g => g.Value)], [.. golds.Items.Select(g => byId[g.Key])], optionsById is null ? null : [.. golds.Items.Select(g => optionsById.GetValueOrDefault(g.Key))]);
     }
 
-    private static int[] Map(IReadOnlyList<string> values, IReadOnlyList<string> labels, string parameterName)
+    internal static int[] Map(IReadOnlyList<string> values, IReadOnlyList<string> labels, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(labels);
@@ -232,7 +232,7 @@ public static class LampMetrics
     }
 
     // LaMP strips, then looks the answer up in the label list exactly (case-sensitive); -1 when absent.
-    private static int IndexOf(IReadOnlyList<string> labels, string? value)
+    internal static int IndexOf(IReadOnlyList<string> labels, string? value)
     {
         string stripped = (value ?? string.Empty).Trim();
         for (int i = 0; i < labels.Count; i++)

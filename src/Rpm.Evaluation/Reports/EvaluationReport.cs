@@ -31,6 +31,10 @@ internal sealed class EvaluationReport
 
     public required List<SkippedReport> Skipped { get; init; }
 
+    public required List<PairedDifference> Comparisons { get; init; }
+
+    public double? IntervalLevel { get; init; }
+
     public required string Note { get; init; }
 }
 
@@ -86,6 +90,10 @@ internal sealed class MethodReport
     public required bool UsesChatModel { get; init; }
 
     public required Dictionary<string, double> Metrics { get; init; }
+
+    public required int Count { get; init; }
+
+    public required Dictionary<string, double[]> Intervals { get; init; }
 
     public required int InvalidAnswers { get; init; }
 

@@ -69,6 +69,8 @@ public static class EvaluationReportWriter
             Spent = UsageReport.From(result.Spent, prices),
             ElapsedSeconds = Math.Round(result.Elapsed.TotalSeconds, 2),
             Note = QualityNote,
+            Comparisons = [.. result.Comparisons],
+            IntervalLevel = result.Methods.SelectMany(m => m.Intervals.Values).FirstOrDefault()?.Level,
             Skipped = [.. result.Skipped.Select(s => new SkippedReport { Name = s.Name, Reason = s.Reason })],
             Methods =
             [
@@ -78,6 +80,8 @@ public static class EvaluationReportWriter
                     Description = m.Description,
                     UsesChatModel = m.UsesChatModel,
                     Metrics = m.Metrics.Values.ToDictionary(v => v.Key, v => Math.Round(v.Value, 6), StringComparer.Ordinal),
+                    Count = m.Metrics.Count,
+                    Intervals = m.Intervals.ToDictionary(v => v.Key, v => new[] { Math.Round(v.Value.Lower, 6), Math.Round(v.Value.Upper, 6) }, StringComparer.Ordinal),
                     InvalidAnswers = m.Metrics.InvalidAnswers,
                     FailedQueries = m.FailedQueries,
                     Build = UsageReport.From(m.BuildUsage, prices),
@@ -92,18 +96,23 @@ public static class EvaluationReportWriter
         return JsonSerializer.Serialize(report, EvaluationJsonContext.Default.EvaluationReport);
     }
 
-    /// <summary>Renders the Markdown table.</summary>
+    /// <summary>Renders the Markdown report (also what <c>rpm eval</c> prints): each metric with its interval, RPM against the best baseline, costs when anything was spent, and what RPM built for a few users.</summary>
     /// <param name="result">The run's result.</param>
     /// <returns>The Markdown text.</returns>
     public static string RenderMarkdown(EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         IReadOnlyList<string> metrics = LampMetrics.For(result.Task.Kind);
+        bool spent = AnythingSpent(result);
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# {result.Dataset}: {result.Task}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {result.Users} users ({result.People} people), {result.Queries} queries, K = {result.RetrievalCount}. ");
-        md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {Money(result.Prices.InputPerMillion)} / {Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");
+        if (spent)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");
+        }
+
         md.AppendLine(CultureInfo.InvariantCulture, $"{Spent(result)} Elapsed {result.Elapsed.TotalSeconds:0.0} s.");
         md.AppendLine();
         md.Append("| method |");
@@ -112,21 +121,44 @@ public static class EvaluationReportWriter
             md.Append(CultureInfo.InvariantCulture, $" {metric}{(MetricSet.LowerIsBetter(metric) ? " ↓" : " ↑")} |");
         }
 
-        md.AppendLine(" invalid | failed | build calls / user | build tokens / user | build cost / user | calls / query | tokens / query | cost / query |");
+        md.AppendLine(spent
+            ? " n | invalid | failed | build calls / user | build tokens / user | build cost / user | calls / query | tokens / query | cost / query |"
+            : " n | invalid | failed |");
         md.Append("|---|");
         md.Append(string.Concat(Enumerable.Repeat("---:|", metrics.Count)));
-        md.AppendLine("---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine(spent ? "---:|---:|---:|---:|---:|---:|---:|---:|---:|" : "---:|---:|---:|");
+        var best = metrics.ToDictionary(m => m, m => ClearlyBest(result, m), StringComparer.Ordinal);
         foreach (MethodResult m in result.Methods)
         {
             md.Append(CultureInfo.InvariantCulture, $"| {m.Name} |");
             foreach (string metric in metrics)
             {
-                md.Append(CultureInfo.InvariantCulture, $" {m.Metrics.Values[metric]:0.000} |");
+                string value = m.Intervals.TryGetValue(metric, out ConfidenceInterval? ci) ? ReportFormat.Interval(ci) : ReportFormat.Metric(m.Metrics.Values[metric]);
+                md.Append(best[metric] == m.Name ? $" **{value}** |" : $" {value} |");
             }
 
-            var (bc, bi, bo) = m.BuildPerUser;
-            var (qc, qi, qo) = m.PerQuery;
-            md.AppendLine(CultureInfo.InvariantCulture, $" {m.Metrics.InvalidAnswers} | {m.FailedQueries} | {bc:0.#} | {bi + bo:0} | {Money(m.BuildCostPerUser(result.Prices))} | {qc:0.#} | {qi + qo:0} | {Money(m.CostPerQuery(result.Prices))} |");
+            md.Append(CultureInfo.InvariantCulture, $" {m.Metrics.Count:N0} | {m.Metrics.InvalidAnswers:N0} | {m.FailedQueries:N0} |");
+            if (spent)
+            {
+                var (bc, bi, bo) = m.BuildPerUser;
+                var (qc, qi, qo) = m.PerQuery;
+                md.Append(CultureInfo.InvariantCulture, $" {ReportFormat.Count(bc)} | {ReportFormat.Count(bi + bo)} | {ReportFormat.Money(m.BuildCostPerUser(result.Prices))} | {ReportFormat.Count(qc)} | {ReportFormat.Count(qi + qo)} | {ReportFormat.Money(m.CostPerQuery(result.Prices))} |");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine();
+        md.AppendLine(IntervalNote(result));
+        if (result.Comparisons.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"RPM against the best other method on each metric, on the same {result.Comparisons[0].Count:N0} queries (paired {ReportFormat.Level(result.Comparisons[0].Level)} bootstrap):");
+            md.AppendLine();
+            foreach (PairedDifference d in result.Comparisons)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"- {d.Metric}: {d.Method} − {d.Baseline} = {ReportFormat.Difference(d)}: {Reading(d)}.");
+            }
         }
 
         if (result.Skipped.Count > 0)
@@ -137,6 +169,25 @@ public static class EvaluationReportWriter
             foreach (var group in result.Skipped.GroupBy(s => s.Reason, StringComparer.Ordinal))
             {
                 md.AppendLine(CultureInfo.InvariantCulture, $"- {string.Join(", ", group.Select(s => $"**{s.Name}**"))}: {group.Key}");
+            }
+        }
+
+        MethodResult? built = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.UserModels.Count > 0);
+        if (built is not null)
+        {
+            md.AppendLine();
+            md.AppendLine("## What RPM built");
+            md.AppendLine();
+            md.AppendLine("Each user's factors (largest coverage first) with the statistics the model reasons with: coverage = history items the factor touches; propensity = share of those items the user answered each way.");
+            foreach (UserModel model in built.UserModels)
+            {
+                md.AppendLine();
+                md.AppendLine(CultureInfo.InvariantCulture, $"**user {model.UserId}**: {model.Paths.Count:N0} reasoning paths, {model.Statistics.Count} factors, {model.UnassignedFeatureCount:N0} unassigned features.");
+                md.AppendLine();
+                foreach (FactorStatistics f in model.Statistics.OrderByDescending(f => f.Coverage).ThenBy(f => f.Factor.Name, StringComparer.Ordinal))
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"- {f.Factor.Name} (coverage {f.Coverage:N0}): {ReportFormat.Statistics(model.Task, f)}");
+                }
             }
         }
 
@@ -156,7 +207,7 @@ public static class EvaluationReportWriter
         long all = result.Methods.Sum(m => m.TotalUsage.Calls);
         return all == 0 && result.Spent.Calls == 0
             ? "No model calls were made."
-            : string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; this run sent {result.Spent.Calls:N0} of them to the endpoint ({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {Money(result.Spent.Cost(result.Prices))}) and answered the rest from the cache.");
+            : string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; this run sent {result.Spent.Calls:N0} of them to the endpoint ({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {ReportFormat.Money(result.Spent.Cost(result.Prices))}) and answered the rest from the cache.");
     }
 
     private static MeanUsageReport Mean((double Calls, double InputTokens, double OutputTokens) mean, decimal cost) => new()
@@ -167,7 +218,36 @@ public static class EvaluationReportWriter
         Cost = Math.Round(cost, 6),
     };
 
-    internal static string Money(decimal value) => value == 0 ? "$0" : value < 0.01m ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture) : "$" + value.ToString("0.####", CultureInfo.InvariantCulture);
+    /// <summary>Whether any method made a model call (else the reports leave out every cost).</summary>
+    internal static bool AnythingSpent(EvaluationResult result) => result.Methods.Any(m => m.TotalUsage.Calls > 0) || result.Spent.Calls > 0;
+
+    /// <summary>The method best on a metric when its interval overlaps no other method's; otherwise (or without intervals) none.</summary>
+    internal static string? ClearlyBest(EvaluationResult result, string metric)
+    {
+        if (result.Methods.Count < 2 || result.Methods.Any(m => !m.Intervals.ContainsKey(metric)))
+        {
+            return null;
+        }
+
+        MethodResult best = MetricSet.LowerIsBetter(metric) ? result.Methods.MinBy(m => m.Metrics.Values[metric])! : result.Methods.MaxBy(m => m.Metrics.Values[metric])!;
+        ConfidenceInterval interval = best.Intervals[metric];
+        return result.Methods.Where(m => m != best).Any(m => m.Intervals[metric].Overlaps(interval)) ? null : best.Name;
+    }
+
+    /// <summary>What the brackets mean, with n, the level, the resamples and the seed.</summary>
+    internal static string IntervalNote(EvaluationResult result)
+    {
+        ConfidenceInterval? any = result.Methods.SelectMany(m => m.Intervals.Values).FirstOrDefault();
+        return any is null
+            ? string.Create(CultureInfo.InvariantCulture, $"Each metric is computed on n = {result.Queries:N0} queries; no intervals were computed (bootstrap off), so no method is marked best.")
+            : string.Create(CultureInfo.InvariantCulture, $"Each metric on n = {any.Count:N0} queries, with its {ReportFormat.Level(any.Level)} confidence interval in brackets (percentile bootstrap over queries, seeded, so the same on every run). A method is marked best only when its interval overlaps no other method's.");
+    }
+
+    /// <summary>How to read a paired difference, in words.</summary>
+    internal static string Reading(PairedDifference d) =>
+        d.MethodIsBetter ? $"{d.Method} is better at {ReportFormat.Level(d.Level)}"
+        : d.MethodIsWorse ? $"{d.Method} is worse at {ReportFormat.Level(d.Level)}"
+        : $"no clear difference at {ReportFormat.Level(d.Level)} (the interval includes 0)";
 
     internal static string Shorten(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 3), "...");
 

@@ -4,9 +4,16 @@ using System.Text;
 
 namespace Rpm.Evaluation;
 
-/// <summary>The self-contained HTML page of a run: a chart of each metric by method, costs, and RPM's rationales with their examples.</summary>
+/// <summary>
+/// The self-contained HTML page of a run (no script, no external resource): each metric by method with its bootstrap
+/// interval, RPM against the best baseline, cost and quality against cost (when anything was spent), the table, what
+/// RPM built for a few users, and RPM's rationales with their examples. Each part is a <c>&lt;section&gt;</c> with a
+/// stable id: <c>metrics</c>, <c>comparison</c>, <c>cost</c>, <c>quality-cost</c>, <c>table</c>, <c>rpm-built</c>, <c>rationales</c>.
+/// </summary>
 internal static class HtmlReport
 {
+    private const string Ink = "#1d2430", Muted = "#5b6475", Blue = "#4c6ef5", Green = "#0b6e4f", Grid = "#e1e4ea";
+
     public static string Render(EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -17,10 +24,11 @@ internal static class HtmlReport
         html.AppendLine(CultureInfo.InvariantCulture, $"<title>{E(result.Dataset)}: RPM evaluation</title>");
         html.AppendLine("<style>");
         html.AppendLine("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2430}");
-        html.AppendLine("main{max-width:1040px;margin:0 auto;padding:24px}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem}");
+        html.AppendLine("main{max-width:1040px;margin:0 auto;padding:24px}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem}h3{font-size:1rem;margin:.2rem 0 .6rem}");
         html.AppendLine(".sub{color:#5b6475}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}");
         html.AppendLine(".card{background:#fff;border:1px solid #e1e4ea;border-radius:10px;padding:16px}table{border-collapse:collapse;width:100%;background:#fff}");
         html.AppendLine("th,td{padding:6px 10px;border-bottom:1px solid #e1e4ea;text-align:right;font-variant-numeric:tabular-nums}th:first-child,td:first-child{text-align:left}");
+        html.AppendLine("td.text,th.text{text-align:left}td:first-child{white-space:nowrap}.ci{color:#5b6475;font-size:.85em;white-space:nowrap}");
         html.AppendLine(".best{font-weight:700;color:#0b6e4f}.note{background:#fff8e1;border:1px solid #f0d98c;border-radius:8px;padding:10px 14px}");
         html.AppendLine(".ex{border-left:3px solid #4c6ef5;padding-left:10px;margin:8px 0}.tag{display:inline-block;background:#eef1ff;border-radius:4px;padding:1px 6px;margin:2px;font-size:.85em}");
         html.AppendLine(".ok{color:#0b6e4f}.bad{color:#b42318}details{margin:6px 0}summary{cursor:pointer}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}");
@@ -35,42 +43,123 @@ internal static class HtmlReport
             html.AppendLine("</p>");
         }
 
-        html.AppendLine("<h2>Metrics by method</h2><div class=\"cards\">");
+        Metrics(html, result, metrics);
+        Comparison(html, result);
+        if (EvaluationReportWriter.AnythingSpent(result))
+        {
+            Cost(html, result);
+            QualityAgainstCost(html, result, metrics[0]);
+        }
+
+        Table(html, result, metrics);
+        UserModels(html, result);
+        Rationales(html, result);
+        html.AppendLine("<p class=\"sub\">Files: <code>metrics.json</code>, <code>report.md</code>, <code>golds.json</code>, <code>predictions/&lt;method&gt;.json</code> (LaMP outputs format; re-score any of them with <code>rpm score</code>).</p>");
+        html.AppendLine("</main></body></html>");
+        return html.ToString();
+    }
+
+    private static void Metrics(StringBuilder html, EvaluationResult result, IReadOnlyList<string> metrics)
+    {
+        html.AppendLine("<section id=\"metrics\"><h2>Metrics by method</h2>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(EvaluationReportWriter.IntervalNote(result))}</p><div class=\"cards\">");
         foreach (string metric in metrics)
         {
-            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{E(metric)}</b> <span class=\"sub\">({(MetricSet.LowerIsBetter(metric) ? "lower is better" : "higher is better")})</span>");
-            html.AppendLine(BarChart("metric-" + metric, [.. result.Methods.Select(m => (m.Name, m.Metrics.Values[metric]))], v => v.ToString("0.000", CultureInfo.InvariantCulture), MetricSet.LowerIsBetter(metric), metric is LampMetrics.Mae or LampMetrics.Rmse ? null : 1.0));
+            bool lower = MetricSet.LowerIsBetter(metric);
+            string? best = EvaluationReportWriter.ClearlyBest(result, metric);
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{E(metric)}</b> <span class=\"sub\">({(lower ? "lower is better" : "higher is better")})</span>");
+            var bars = result.Methods.Select(m => new Bar(m.Name, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric), m.Name == best)).ToList();
+            double? fullScale = lower ? null : 1.0;
+            html.AppendLine(BarChart("metric-" + metric, bars, ReportFormat.Metric, fullScale));
+            html.AppendLine(best is null
+                ? (result.Methods.Count > 1 ? "<div class=\"sub\">No method is clearly best: the best one's interval overlaps another's.</div>" : string.Empty)
+                : $"<div class=\"sub\"><span class=\"best\">{E(best)}</span> is best, and its interval overlaps no other method's.</div>");
             html.AppendLine("</div>");
         }
 
-        html.AppendLine("</div>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<h2>Cost per method</h2><p class=\"sub\">At {EvaluationReportWriter.Money(result.Prices.InputPerMillion)} / {EvaluationReportWriter.Money(result.Prices.OutputPerMillion)} per million input / output tokens; a method's cost counts every call it needs, cached or not.</p><div class=\"cards\">");
-        html.AppendLine("<div class=\"card\"><b>build cost per user</b>");
-        html.AppendLine(BarChart("cost-build", [.. result.Methods.Select(m => (m.Name, (double)m.BuildCostPerUser(result.Prices)))], v => EvaluationReportWriter.Money((decimal)v), lowerIsBetter: true, null));
-        html.AppendLine("</div><div class=\"card\"><b>cost per query</b>");
-        html.AppendLine(BarChart("cost-query", [.. result.Methods.Select(m => (m.Name, (double)m.CostPerQuery(result.Prices)))], v => EvaluationReportWriter.Money((decimal)v), lowerIsBetter: true, null));
-        html.AppendLine("</div></div>");
+        html.AppendLine("</div></section>");
+    }
 
-        html.AppendLine("<h2>Table</h2><table><thead><tr><th>method</th>");
-        foreach (string metric in metrics)
+    private static void Comparison(StringBuilder html, EvaluationResult result)
+    {
+        if (result.Comparisons.Count == 0)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<th>{E(metric)}</th>");
+            return;
         }
 
-        html.AppendLine("<th>invalid</th><th>failed</th><th>build calls / user</th><th>build tokens / user</th><th>calls / query</th><th>tokens / query</th><th>total cost</th></tr></thead><tbody>");
+        PairedDifference first = result.Comparisons[0];
+        html.AppendLine("<section id=\"comparison\"><h2>RPM against the best baseline, on the same queries</h2>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">Per metric, <code>rpm</code> minus the best method on that metric that is not a form of RPM, on the same {first.Count:N0} queries; the interval is a paired {ReportFormat.Level(first.Level)} bootstrap (both methods scored on the same resampled queries).</p>");
+        html.AppendLine("<table><thead><tr><th>metric</th><th class=\"text\">baseline</th><th>rpm</th><th>baseline</th><th>difference [interval]</th><th class=\"text\">reading</th></tr></thead><tbody>");
+        foreach (PairedDifference d in result.Comparisons)
+        {
+            double rpm = result.Methods.First(m => m.Name == d.Method).Metrics.Values[d.Metric];
+            double baseline = result.Methods.First(m => m.Name == d.Baseline).Metrics.Values[d.Metric];
+            string cls = d.MethodIsBetter ? "ok" : d.MethodIsWorse ? "bad" : "sub";
+            html.AppendLine(CultureInfo.InvariantCulture, $"<tr><td>{E(d.Metric)}</td><td class=\"text\"><code>{E(d.Baseline)}</code></td><td>{ReportFormat.Metric(rpm)}</td><td>{ReportFormat.Metric(baseline)}</td><td>{E(ReportFormat.Difference(d))}</td><td class=\"text {cls}\">{E(EvaluationReportWriter.Reading(d))}</td></tr>");
+        }
+
+        html.AppendLine("</tbody></table></section>");
+    }
+
+    private static void Cost(StringBuilder html, EvaluationResult result)
+    {
+        html.AppendLine(CultureInfo.InvariantCulture, $"<section id=\"cost\"><h2>Cost per method</h2><p class=\"sub\">At {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens; a method's cost counts every call it needs, cached or not.</p><div class=\"cards\">");
+        html.AppendLine("<div class=\"card\"><b>build cost per user</b>");
+        html.AppendLine(BarChart("cost-build", [.. result.Methods.Select(m => new Bar(m.Name, (double)m.BuildCostPerUser(result.Prices), null, false))], v => ReportFormat.Money((decimal)v), null));
+        html.AppendLine("</div><div class=\"card\"><b>cost per query</b>");
+        html.AppendLine(BarChart("cost-query", [.. result.Methods.Select(m => new Bar(m.Name, (double)m.CostPerQuery(result.Prices), null, false))], v => ReportFormat.Money((decimal)v), null));
+        html.AppendLine("</div></div></section>");
+    }
+
+    private static void QualityAgainstCost(StringBuilder html, EvaluationResult result, string metric)
+    {
+        bool priced = result.Prices.InputPerMillion > 0 || result.Prices.OutputPerMillion > 0;
+        Func<MethodResult, double> total = priced
+            ? m => (double)m.TotalUsage.Cost(result.Prices)
+            : m => m.TotalUsage.InputTokens + m.TotalUsage.OutputTokens;
+        Func<double, string> format = priced ? v => ReportFormat.Money((decimal)v) : ReportFormat.Count;
+        string unit = priced ? "cost" : "tokens";
+        html.AppendLine("<section id=\"quality-cost\"><h2>Quality against cost</h2>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(metric)} ({(MetricSet.LowerIsBetter(metric) ? "lower is better" : "higher is better")}) against everything a method spends (build and queries), on a logarithmic scale so that small {unit}s stay apart; methods that spend nothing sit on the \"free\" line. Vertical bars: the metric's interval.</p><div class=\"cards\">");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{unit} per user</b>");
+        html.AppendLine(Scatter("quality-cost-user", $"{unit} per user", [.. result.Methods.Select(m => new Point(m.Name, result.Users == 0 ? 0 : total(m) / result.Users, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric)))], format, !MetricSet.LowerIsBetter(metric)));
+        html.AppendLine(CultureInfo.InvariantCulture, $"</div><div class=\"card\"><b>{unit} per query</b>");
+        html.AppendLine(Scatter("quality-cost-query", $"{unit} per query", [.. result.Methods.Select(m => new Point(m.Name, result.Queries == 0 ? 0 : total(m) / result.Queries, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric)))], format, !MetricSet.LowerIsBetter(metric)));
+        html.AppendLine("</div></div></section>");
+    }
+
+    private static void Table(StringBuilder html, EvaluationResult result, IReadOnlyList<string> metrics)
+    {
+        bool spent = EvaluationReportWriter.AnythingSpent(result);
+        html.AppendLine("<section id=\"table\"><h2>Table</h2><table><thead><tr><th>method</th>");
+        foreach (string metric in metrics)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<th>{E(metric)} {(MetricSet.LowerIsBetter(metric) ? "↓" : "↑")}</th>");
+        }
+
+        html.AppendLine(spent
+            ? "<th>n</th><th>invalid</th><th>failed</th><th>build calls / user</th><th>build tokens / user</th><th>calls / query</th><th>tokens / query</th><th>total cost</th></tr></thead><tbody>"
+            : "<th>n</th><th>invalid</th><th>failed</th></tr></thead><tbody>");
+        var best = metrics.ToDictionary(m => m, m => EvaluationReportWriter.ClearlyBest(result, m), StringComparer.Ordinal);
         foreach (MethodResult m in result.Methods)
         {
             html.Append(CultureInfo.InvariantCulture, $"<tr><td title=\"{E(m.Description)}\">{E(m.Name)}</td>");
             foreach (string metric in metrics)
             {
-                double value = m.Metrics.Values[metric];
-                bool best = result.Methods.Count > 1 && value == (MetricSet.LowerIsBetter(metric) ? result.Methods.Min(x => x.Metrics.Values[metric]) : result.Methods.Max(x => x.Metrics.Values[metric]));
-                html.Append(CultureInfo.InvariantCulture, $"<td{(best ? " class=\"best\"" : string.Empty)}>{value:0.000}</td>");
+                string interval = m.Intervals.TryGetValue(metric, out ConfidenceInterval? ci) ? $" <span class=\"ci\">[{ReportFormat.Metric(ci.Lower)}, {ReportFormat.Metric(ci.Upper)}]</span>" : string.Empty;
+                html.Append(CultureInfo.InvariantCulture, $"<td{(best[metric] == m.Name ? " class=\"best\"" : string.Empty)}>{ReportFormat.Metric(m.Metrics.Values[metric])}{interval}</td>");
             }
 
-            var (bc, bi, bo) = m.BuildPerUser;
-            var (qc, qi, qo) = m.PerQuery;
-            html.AppendLine(CultureInfo.InvariantCulture, $"<td>{m.Metrics.InvalidAnswers}</td><td>{m.FailedQueries}</td><td>{bc:0.#}</td><td>{bi + bo:N0}</td><td>{qc:0.#}</td><td>{qi + qo:N0}</td><td>{EvaluationReportWriter.Money(m.TotalUsage.Cost(result.Prices))}</td></tr>");
+            html.Append(CultureInfo.InvariantCulture, $"<td>{m.Metrics.Count:N0}</td><td>{m.Metrics.InvalidAnswers:N0}</td><td>{m.FailedQueries:N0}</td>");
+            if (spent)
+            {
+                var (bc, bi, bo) = m.BuildPerUser;
+                var (qc, qi, qo) = m.PerQuery;
+                html.Append(CultureInfo.InvariantCulture, $"<td>{ReportFormat.Count(bc)}</td><td>{ReportFormat.Count(bi + bo)}</td><td>{ReportFormat.Count(qc)}</td><td>{ReportFormat.Count(qi + qo)}</td><td>{ReportFormat.Money(m.TotalUsage.Cost(result.Prices))}</td>");
+            }
+
+            html.AppendLine("</tr>");
         }
 
         html.AppendLine("</tbody></table>");
@@ -80,92 +169,185 @@ internal static class HtmlReport
             html.AppendLine(CultureInfo.InvariantCulture, $"<li><code>{E(m.Name)}</code>: {E(m.Description)}</li>");
         }
 
-        html.AppendLine("</ul>");
-
-        MethodResult? explained = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.Explanations.Count > 0)
-            ?? result.Methods.FirstOrDefault(m => m.Explanations.Any(e => e.Rationale is not null));
-        if (explained is not null)
-        {
-            html.AppendLine(CultureInfo.InvariantCulture, $"<h2>Why it answered: <code>{E(explained.Name)}</code> on {explained.Explanations.Count} queries</h2>");
-            if (explained.Name != "rpm")
-            {
-                html.AppendLine("<p class=\"sub\">RPM did not run, so the rationales below are those of the first method that gives one.</p>");
-            }
-
-            foreach (QueryExplanation q in explained.Explanations)
-            {
-                bool correct = string.Equals(q.Answer.Trim(), q.Gold.Trim(), StringComparison.Ordinal);
-                html.AppendLine("<div class=\"card\" style=\"margin:12px 0\">");
-                html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">user <b>{E(q.UserId)}</b> · query <b>{E(q.QueryId)}</b></div>");
-                html.AppendLine(CultureInfo.InvariantCulture, $"<p>{E(EvaluationReportWriter.Shorten(q.Input, 600))}</p>");
-                html.AppendLine(CultureInfo.InvariantCulture, $"<p>answer <b class=\"{(correct ? "ok" : "bad")}\">{E(q.Answer.Length == 0 ? "(none)" : q.Answer)}</b> · the user answered <b>{E(q.Gold)}</b>{(q.IsValid ? string.Empty : " · <span class=\"bad\">not a valid answer</span>")}</p>");
-                if (q.Rationale is not null)
-                {
-                    html.AppendLine(CultureInfo.InvariantCulture, $"<p><b>Rationale.</b> {E(q.Rationale)}</p>");
-                }
-
-                if (q.QueryFeatures.Count > 0)
-                {
-                    html.AppendLine("<p><b>Query features.</b> " + string.Concat(q.QueryFeatures.Select(f => $"<span class=\"tag\">{E(f)}</span>")) + "</p>");
-                }
-
-                if (q.Examples.Count > 0)
-                {
-                    html.AppendLine(CultureInfo.InvariantCulture, $"<details open><summary>{q.Examples.Count} retrieved examples</summary>");
-                    foreach (ExplainedExample ex in q.Examples)
-                    {
-                        html.AppendLine("<div class=\"ex\">");
-                        html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">similarity {ex.Similarity:0.000} · the user answered <b>{E(ex.Answer)}</b></div>");
-                        html.AppendLine(CultureInfo.InvariantCulture, $"<div>{E(EvaluationReportWriter.Shorten(ex.Input, 400))}</div>");
-                        if (ex.Features is { Count: > 0 })
-                        {
-                            html.AppendLine("<div>" + string.Concat(ex.Features.Select(f => $"<span class=\"tag\">{E(f)}</span>")) + "</div>");
-                        }
-
-                        if (ex.Reasoning is not null)
-                        {
-                            html.AppendLine(CultureInfo.InvariantCulture, $"<div><i>{E(ex.Reasoning)}</i></div>");
-                        }
-
-                        html.AppendLine("</div>");
-                    }
-
-                    html.AppendLine("</details>");
-                }
-
-                html.AppendLine("</div>");
-            }
-        }
-
-        html.AppendLine("<p class=\"sub\">Files: <code>metrics.json</code>, <code>report.md</code>, <code>golds.json</code>, <code>predictions/&lt;method&gt;.json</code> (LaMP outputs format; re-score any of them with <code>rpm score</code>).</p>");
-        html.AppendLine("</main></body></html>");
-        return html.ToString();
+        html.AppendLine("</ul></section>");
     }
 
-    /// <summary>An inline SVG horizontal bar chart, best value highlighted.</summary>
-    private static string BarChart(string id, IReadOnlyList<(string Label, double Value)> bars, Func<double, string> format, bool lowerIsBetter, double? fullScale)
+    private static void UserModels(StringBuilder html, EvaluationResult result)
+    {
+        MethodResult? built = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.UserModels.Count > 0) ?? result.Methods.FirstOrDefault(m => m.UserModels.Count > 0);
+        if (built is null)
+        {
+            return;
+        }
+
+        html.AppendLine(CultureInfo.InvariantCulture, $"<section id=\"rpm-built\"><h2>What <code>{E(built.Name)}</code> built, for {built.UserModels.Count} users</h2>");
+        html.AppendLine("<p class=\"sub\">Each user's factors with the statistics the model reasons with at query time (RPM §3.2): coverage is how many history items the factor touches; propensity is the share of those items the user answered each way (labelled tasks); influence and polarity say how the factor shapes the user's text (generation). The same users' answered queries follow.</p>");
+        foreach (UserModel model in built.UserModels)
+        {
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\" id=\"model-{E(Slug(model.UserId))}\" style=\"margin:12px 0\"><h3>user {E(model.UserId)}</h3>");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">{model.Paths.Count:N0} reasoning paths · {model.Statistics.Count} factors · {model.UnassignedFeatureCount:N0} unassigned features{(model.Diagnostics.IsClean ? string.Empty : " · " + E(model.Diagnostics.ToString()))}</div>");
+            html.AppendLine("<table><thead><tr><th class=\"text\">factor</th><th>coverage</th><th class=\"text\">statistics</th></tr></thead><tbody>");
+            foreach (FactorStatistics s in model.Statistics.OrderByDescending(s => s.Coverage).ThenBy(s => s.Factor.Name, StringComparer.Ordinal))
+            {
+                html.AppendLine(CultureInfo.InvariantCulture, $"<tr><td class=\"text\" title=\"{E(s.Factor.Description)}\"><b>{E(s.Factor.Name)}</b><br><span class=\"sub\">{E(EvaluationReportWriter.Shorten(s.Factor.Description, 160))}</span></td><td>{s.Coverage:N0}</td><td class=\"text\">{E(ReportFormat.Statistics(model.Task, s))}</td></tr>");
+            }
+
+            html.AppendLine("</tbody></table></div>");
+        }
+
+        html.AppendLine("</section>");
+    }
+
+    private static void Rationales(StringBuilder html, EvaluationResult result)
+    {
+        MethodResult? explained = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.Explanations.Count > 0)
+            ?? result.Methods.FirstOrDefault(m => m.Explanations.Any(e => e.Rationale is not null));
+        if (explained is null)
+        {
+            return;
+        }
+
+        html.AppendLine(CultureInfo.InvariantCulture, $"<section id=\"rationales\"><h2>Why it answered: <code>{E(explained.Name)}</code> on {explained.Explanations.Count} queries</h2>");
+        if (explained.Name != "rpm")
+        {
+            html.AppendLine("<p class=\"sub\">RPM did not run, so the rationales below are those of the first method that gives one.</p>");
+        }
+
+        foreach (QueryExplanation q in explained.Explanations)
+        {
+            bool correct = string.Equals(q.Answer.Trim(), q.Gold.Trim(), StringComparison.Ordinal);
+            bool hasModel = explained.UserModels.Any(u => u.UserId == q.UserId);
+            html.AppendLine("<div class=\"card\" style=\"margin:12px 0\">");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">user <b>{(hasModel ? $"<a href=\"#model-{E(Slug(q.UserId))}\">{E(q.UserId)}</a>" : E(q.UserId))}</b> · query <b>{E(q.QueryId)}</b></div>");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<p title=\"{E(EvaluationReportWriter.Shorten(q.Input, 2000))}\">{E(EvaluationReportWriter.Shorten(QueryContent.Of(q.Input), 600))}</p>");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<p>answer <b class=\"{(correct ? "ok" : "bad")}\">{E(q.Answer.Length == 0 ? "(none)" : q.Answer)}</b> · the user answered <b>{E(q.Gold)}</b>{(q.IsValid ? string.Empty : " · <span class=\"bad\">not a valid answer</span>")}</p>");
+            if (q.Rationale is not null)
+            {
+                html.AppendLine(CultureInfo.InvariantCulture, $"<p><b>Rationale.</b> {E(q.Rationale)}</p>");
+            }
+
+            if (q.QueryFeatures.Count > 0)
+            {
+                html.AppendLine("<p><b>Query features.</b> " + string.Concat(q.QueryFeatures.Select(f => $"<span class=\"tag\">{E(f)}</span>")) + "</p>");
+            }
+
+            if (q.Examples.Count > 0)
+            {
+                html.AppendLine(CultureInfo.InvariantCulture, $"<details open><summary>{q.Examples.Count} retrieved examples</summary>");
+                foreach (ExplainedExample ex in q.Examples)
+                {
+                    html.AppendLine("<div class=\"ex\">");
+                    html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">similarity {ReportFormat.Metric(ex.Similarity)} · the user answered <b>{E(ex.Answer)}</b></div>");
+                    html.AppendLine(CultureInfo.InvariantCulture, $"<div>{E(EvaluationReportWriter.Shorten(QueryContent.Of(ex.Input), 400))}</div>");
+                    if (ex.Features is { Count: > 0 })
+                    {
+                        html.AppendLine("<div>" + string.Concat(ex.Features.Select(f => $"<span class=\"tag\">{E(f)}</span>")) + "</div>");
+                    }
+
+                    if (ex.Reasoning is not null)
+                    {
+                        html.AppendLine(CultureInfo.InvariantCulture, $"<div><i>{E(ex.Reasoning)}</i></div>");
+                    }
+
+                    html.AppendLine("</div>");
+                }
+
+                html.AppendLine("</details>");
+            }
+
+            html.AppendLine("</div>");
+        }
+
+        html.AppendLine("</section>");
+    }
+
+    /// <summary>An inline SVG horizontal bar chart with each bar's interval as a whisker; the clearly best bar in green.</summary>
+    private static string BarChart(string id, IReadOnlyList<Bar> bars, Func<double, string> format, double? fullScale)
     {
         const int LabelWidth = 130, BarArea = 190, ValueWidth = 70, RowHeight = 26;
-        int height = Math.Max(1, bars.Count) * RowHeight + 8;
-        double max = fullScale ?? Math.Max(bars.Count == 0 ? 0 : bars.Max(b => b.Value), 1e-12);
-        double best = bars.Count == 0 ? 0 : lowerIsBetter ? bars.Min(b => b.Value) : bars.Max(b => b.Value);
+        int height = (Math.Max(1, bars.Count) * RowHeight) + 8;
+        double max = fullScale ?? Math.Max(bars.Count == 0 ? 0 : bars.Max(b => Math.Max(b.Value, b.Interval?.Upper ?? 0)), 1e-12);
+        double X(double value) => LabelWidth + (Math.Clamp(value / max, 0, 1) * BarArea);
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{E(id)}\" role=\"img\" aria-label=\"{E(id)}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {LabelWidth + BarArea + ValueWidth} {height}\" width=\"100%\">");
         for (int i = 0; i < bars.Count; i++)
         {
-            var (label, value) = bars[i];
-            double width = max <= 0 ? 0 : Math.Clamp(value / max, 0, 1) * BarArea;
+            Bar bar = bars[i];
             int y = (i * RowHeight) + 4;
-            string color = bars.Count > 1 && value == best ? "#0b6e4f" : "#4c6ef5";
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth - 6}\" y=\"{y + 15}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1d2430\">{E(label)}</text>");
+            string tip = bar.Interval is null ? format(bar.Value) : $"{format(bar.Value)} [{format(bar.Interval.Lower)}, {format(bar.Interval.Upper)}], n = {bar.Interval.Count:N0}";
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth - 6}\" y=\"{y + 15}\" text-anchor=\"end\" font-size=\"12\" fill=\"{Ink}\">{E(bar.Label)}</text>");
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{LabelWidth}\" y=\"{y + 3}\" width=\"{BarArea}\" height=\"16\" fill=\"#eef0f4\" rx=\"3\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{LabelWidth}\" y=\"{y + 3}\" width=\"{width:0.##}\" height=\"16\" fill=\"{color}\" rx=\"3\"><title>{E(label)}: {E(format(value))}</title></rect>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth + BarArea + 6}\" y=\"{y + 15}\" font-size=\"12\" fill=\"#1d2430\">{E(format(value))}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{LabelWidth}\" y=\"{y + 3}\" width=\"{X(bar.Value) - LabelWidth:0.##}\" height=\"16\" fill=\"{(bar.Highlight ? Green : Blue)}\" rx=\"3\"><title>{E(bar.Label)}: {E(tip)}</title></rect>");
+            if (bar.Interval is not null)
+            {
+                double x1 = X(bar.Interval.Lower), x2 = X(bar.Interval.Upper);
+                svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x1:0.##} {y + 11}H{x2:0.##}M{x1:0.##} {y + 6}V{y + 16}M{x2:0.##} {y + 6}V{y + 16}\" stroke=\"{Ink}\" stroke-width=\"1.5\" fill=\"none\"/>");
+            }
+
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth + BarArea + 6}\" y=\"{y + 15}\" font-size=\"12\" fill=\"{Ink}\">{E(format(bar.Value))}</text>");
         }
 
         svg.Append("</svg>");
         return svg.ToString();
     }
 
+    /// <summary>An inline SVG scatter plot: the metric (with its interval) against a logarithmic spend axis; zero spend on a "free" line.</summary>
+    private static string Scatter(string id, string xTitle, IReadOnlyList<Point> points, Func<double, string> format, bool bounded)
+    {
+        const int Width = 460, Height = 300, Left = 56, Right = Width - 96, Top = 14, Bottom = Height - 46;
+        const int FreeX = Left + 14, LogLeft = Left + 76;
+        double[] positive = [.. points.Where(p => p.X > 0).Select(p => p.X)];
+        int lo = positive.Length == 0 ? 0 : (int)Math.Floor(Math.Log10(positive.Min()));
+        int hi = positive.Length == 0 ? 1 : (int)Math.Ceiling(Math.Log10(positive.Max()));
+        hi = Math.Max(hi, lo + 1);
+        double X(double v) => v <= 0 ? FreeX : LogLeft + ((Math.Log10(v) - lo) / (hi - lo) * (Right - LogLeft));
+        double yMin = points.Count == 0 ? 0 : points.Min(p => p.Interval?.Lower ?? p.Y);
+        double yMax = points.Count == 0 ? 1 : points.Max(p => p.Interval?.Upper ?? p.Y);
+        double pad = yMax > yMin ? (yMax - yMin) * 0.1 : 0.05;
+        yMin = Math.Max(0, yMin - pad);
+        yMax = bounded ? Math.Min(1, yMax + pad) : yMax + pad;
+        yMax = Math.Max(yMax, yMin + 0.01);
+        double Y(double v) => Bottom - ((v - yMin) / (yMax - yMin) * (Bottom - Top));
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{E(id)}\" role=\"img\" aria-label=\"{E(id)}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"100%\">");
+        for (int t = 0; t <= 4; t++)
+        {
+            double v = yMin + ((yMax - yMin) * t / 4);
+            svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left} {Y(v):0.##}H{Right}\" stroke=\"{Grid}\"/><text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.##}\" text-anchor=\"end\" font-size=\"11\" fill=\"{Muted}\">{ReportFormat.Metric(v)}</text>");
+        }
+
+        int step = Math.Max(1, (hi - lo + 5) / 6);
+        for (int k = lo; k <= hi; k += step)
+        {
+            double x = X(Math.Pow(10, k));
+            svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x:0.##} {Top}V{Bottom}\" stroke=\"{Grid}\"/><text x=\"{x:0.##}\" y=\"{Bottom + 16}\" text-anchor=\"middle\" font-size=\"11\" fill=\"{Muted}\">{E(format(Math.Pow(10, k)))}</text>");
+        }
+
+        svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{FreeX} {Top}V{Bottom}\" stroke=\"{Grid}\" stroke-dasharray=\"3 3\"/><text x=\"{FreeX}\" y=\"{Bottom + 16}\" text-anchor=\"middle\" font-size=\"11\" fill=\"{Muted}\">free</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left} {Top}V{Bottom}H{Right}\" stroke=\"{Muted}\" fill=\"none\"/>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Right) / 2}\" y=\"{Height - 8}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{Ink}\">{E(xTitle)} (log scale)</text>");
+        foreach (Point p in points)
+        {
+            double x = X(p.X), y = Y(p.Y);
+            string color = p.Label == "rpm" ? Blue : Muted;
+            if (p.Interval is not null)
+            {
+                svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x:0.##} {Y(p.Interval.Lower):0.##}V{Y(p.Interval.Upper):0.##}\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
+            }
+
+            svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{x:0.##}\" cy=\"{y:0.##}\" r=\"5\" fill=\"{color}\"><title>{E(p.Label)}: {ReportFormat.Metric(p.Y)} at {E(format(p.X))}</title></circle>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8:0.##}\" y=\"{y + 4:0.##}\" font-size=\"11\" fill=\"{Ink}\">{E(p.Label)}</text>");
+        }
+
+        svg.Append("</svg>");
+        return svg.ToString();
+    }
+
+    private static string Slug(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
+
     private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    private sealed record Bar(string Label, double Value, ConfidenceInterval? Interval, bool Highlight);
+
+    private sealed record Point(string Label, double X, double Y, ConfidenceInterval? Interval);
 }

@@ -39,6 +39,12 @@ public sealed class EvaluationResult
     /// <summary>Gets the run's wall-clock time.</summary>
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary>
+    /// Gets, per metric, RPM against the best other method on that metric, on the same queries (paired bootstrap,
+    /// <see cref="MetricBootstrap.CompareMethods"/>); empty when RPM did not run, nothing else ran, or bootstrapping is off.
+    /// </summary>
+    public IReadOnlyList<PairedDifference> Comparisons { get; init; } = [];
+
     /// <summary>Gets the K used by retrieving methods.</summary>
     public required int RetrievalCount { get; init; }
 }

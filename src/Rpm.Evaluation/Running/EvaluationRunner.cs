@@ -109,11 +109,14 @@ public sealed class EvaluationRunner
 
         var golds = new LampOutputs(dataset.Name, [.. dataset.Users.SelectMany(u => u.Queries).Select(q => new KeyValuePair<string, string>(q.Id, q.Gold))]);
         var optionsById = dataset.Users.SelectMany(u => u.Queries).Where(q => q.Options is { Count: > 0 }).ToDictionary(q => q.Id, q => q.Options!, StringComparer.Ordinal);
+        string[] goldAnswers = [.. golds.Items.Select(g => g.Value)];
+        IReadOnlyList<string>?[]? queryOptions = optionsById.Count == 0 ? null : [.. golds.Items.Select(g => optionsById.GetValueOrDefault(g.Key))];
         var results = new List<MethodResult>();
         foreach (IEvaluationMethod method in runnable)
         {
             MethodState state = states[method.Name];
             var predictions = new LampOutputs(dataset.Name, [.. golds.Items.Select(g => new KeyValuePair<string, string>(g.Key, state.Answers.GetValueOrDefault(g.Key, string.Empty)))]);
+            QueryExplanation[] explanations = [.. state.Explanations.OrderBy(e => queryOrder[e.QueryId]).Take(_options.ExplainedQueries)];
             results.Add(new MethodResult
             {
                 Name = method.Name,
@@ -127,9 +130,16 @@ public sealed class EvaluationRunner
                 Queries = golds.Items.Count,
                 FailedQueries = state.FailedQueries,
                 Failures = [.. state.Failures.OrderBy(f => f.UserId, StringComparer.Ordinal).ThenBy(f => f.QueryId, StringComparer.Ordinal)],
-                Explanations = [.. state.Explanations.OrderBy(e => queryOrder[e.QueryId]).Take(_options.ExplainedQueries)],
+                Explanations = explanations,
+                Intervals = _options.BootstrapResamples == 0
+                    ? new Dictionary<string, ConfidenceInterval>()
+                    : MetricBootstrap.ComputeIntervals(dataset.Task, goldAnswers, [.. predictions.Items.Select(p => p.Value)], queryOptions, _options.BootstrapResamples, _options.BootstrapSeed),
+                UserModels = [.. explanations.Select(e => e.UserId).Distinct(StringComparer.Ordinal).Take(_options.ExplainedUsers)
+                    .Select(id => state.Models.GetValueOrDefault(id)).OfType<UserModel>()],
             });
         }
+
+        List<PairedDifference> comparisons = _options.BootstrapResamples == 0 ? [] : Compare(dataset.Task, goldAnswers, queryOptions, results);
 
         return new EvaluationResult
         {
@@ -146,7 +156,32 @@ public sealed class EvaluationRunner
             Prices = _options.Prices,
             Elapsed = _options.TimeProvider.GetElapsedTime(start),
             RetrievalCount = _options.RetrievalCount,
+            Comparisons = comparisons,
         };
+    }
+
+    // Per metric, RPM against the best method on that metric that is not a form of RPM, on the same queries.
+    private List<PairedDifference> Compare(RpmTask task, string[] golds, IReadOnlyList<string>?[]? options, List<MethodResult> results)
+    {
+        MethodResult? rpm = results.FirstOrDefault(m => m.Name == "rpm");
+        List<MethodResult> others = [.. results.Where(m => !m.Name.StartsWith("rpm", StringComparison.OrdinalIgnoreCase))];
+        var comparisons = new List<PairedDifference>();
+        if (rpm is null || others.Count == 0)
+        {
+            return comparisons;
+        }
+
+        foreach (string metric in LampMetrics.For(task.Kind))
+        {
+            MethodResult best = MetricSet.LowerIsBetter(metric)
+                ? others.MinBy(m => m.Metrics.Values[metric])!
+                : others.MaxBy(m => m.Metrics.Values[metric])!;
+            comparisons.Add(MetricBootstrap.CompareMethods(
+                task, golds, (rpm.Name, [.. rpm.Predictions.Items.Select(p => p.Value)]), (best.Name, [.. best.Predictions.Items.Select(p => p.Value)]),
+                options, _options.BootstrapResamples, _options.BootstrapSeed).Single(d => d.Metric == metric));
+        }
+
+        return comparisons;
     }
 
     private async Task RunUserAsync(
@@ -182,6 +217,11 @@ public sealed class EvaluationRunner
             }
 
             return;
+        }
+
+        if (prepared is UserModel model && user.Queries.Count > 0 && queryOrder[user.Queries[0].Id] < _options.ExplainedQueries * 4)
+        {
+            state.Models[user.Id] = model;
         }
 
         foreach (EvaluationQuery query in user.Queries)
@@ -226,5 +266,7 @@ public sealed class EvaluationRunner
         public ConcurrentBag<MethodFailure> Failures { get; } = [];
 
         public ConcurrentBag<QueryExplanation> Explanations { get; } = [];
+
+        public ConcurrentDictionary<string, UserModel> Models { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -39,6 +39,15 @@ public sealed class EvaluationRunnerOptions
     /// <summary>Gets or sets how many queries per method keep their rationale and examples for the report. Default 5.</summary>
     public int ExplainedQueries { get; set; } = 5;
 
+    /// <summary>Gets or sets for how many users (those of the first explained queries) the report shows what a method built, e.g. RPM's factors. Default 3.</summary>
+    public int ExplainedUsers { get; set; } = 3;
+
+    /// <summary>Gets or sets the number of bootstrap resamples behind each confidence interval and paired comparison: 0 (none) or 100 to 100,000. Default <see cref="MetricBootstrap.DefaultResamples"/>.</summary>
+    public int BootstrapResamples { get; set; } = MetricBootstrap.DefaultResamples;
+
+    /// <summary>Gets or sets the seed of the bootstrap, so that a report's intervals are the same on every run. Default <see cref="MetricBootstrap.DefaultSeed"/>.</summary>
+    public int BootstrapSeed { get; set; } = MetricBootstrap.DefaultSeed;
+
     /// <summary>Gets or sets the reason given for skipping model methods when no chat client is passed.</summary>
     public string ChatModelUnavailableReason { get; set; } = "no chat model endpoint was given.";
 
@@ -68,6 +77,16 @@ public sealed class EvaluationRunnerOptions
         if (Prices is null || Prices.InputPerMillion < 0 || Prices.OutputPerMillion < 0)
         {
             errors.Add($"{nameof(Prices)} must be set and not negative.");
+        }
+
+        if (ExplainedUsers < 0)
+        {
+            errors.Add($"{nameof(ExplainedUsers)} must not be negative.");
+        }
+
+        if (BootstrapResamples is not 0 and (< 100 or > 100_000))
+        {
+            errors.Add($"{nameof(BootstrapResamples)} must be 0 (no intervals) or between 100 and 100000 (was {BootstrapResamples}).");
         }
 
         if (ExplainedQueries < 0)

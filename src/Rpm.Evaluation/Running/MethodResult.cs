@@ -39,6 +39,18 @@ public sealed class MethodResult
     /// <summary>Gets the first queries with their rationale and examples.</summary>
     public required IReadOnlyList<QueryExplanation> Explanations { get; init; }
 
+    /// <summary>
+    /// Gets every metric of <see cref="Metrics"/> with its number of queries and a seeded bootstrap confidence interval
+    /// (<see cref="MetricBootstrap"/>); empty when the run's <see cref="EvaluationRunnerOptions.BootstrapResamples"/> is 0.
+    /// </summary>
+    public IReadOnlyDictionary<string, ConfidenceInterval> Intervals { get; init; } = new Dictionary<string, ConfidenceInterval>();
+
+    /// <summary>
+    /// Gets what the method built for the first users whose queries are explained (RPM's factors with their statistics
+    /// and its reasoning paths), at most <see cref="EvaluationRunnerOptions.ExplainedUsers"/>; empty for methods that build no <see cref="UserModel"/>.
+    /// </summary>
+    public IReadOnlyList<UserModel> UserModels { get; init; } = [];
+
     /// <summary>Gets the total usage (build and queries).</summary>
     public UsageTotals TotalUsage => BuildUsage + QueryUsage;
 

@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Rpm.Evaluation;
+
+/// <summary>
+/// How numbers read in every output of an evaluation (the console, <c>report.md</c>, <c>report.html</c> and
+/// <c>rpm score</c>), so that the same value is written the same way everywhere. Invariant culture throughout.
+/// </summary>
+public static class ReportFormat
+{
+    /// <summary>Formats a metric value with three decimals, e.g. <c>0.612</c>.</summary>
+    /// <param name="value">The value, in the metric's unit.</param>
+    /// <returns>The text.</returns>
+    public static string Metric(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    /// <summary>Formats a metric with its interval, e.g. <c>0.612 [0.571, 0.655]</c>.</summary>
+    /// <param name="interval">The interval.</param>
+    /// <returns>The text.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="interval"/> is <see langword="null"/>.</exception>
+    public static string Interval(ConfidenceInterval interval)
+    {
+        ArgumentNullException.ThrowIfNull(interval);
+        return $"{Metric(interval.Value)} [{Metric(interval.Lower)}, {Metric(interval.Upper)}]";
+    }
+
+    /// <summary>Formats a signed difference of a metric, e.g. <c>+0.012</c> or <c>-0.034</c>.</summary>
+    /// <param name="value">The difference, in the metric's unit.</param>
+    /// <returns>The text, always signed.</returns>
+    public static string Difference(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
+
+    /// <summary>Formats a paired difference with its interval, e.g. <c>+0.012 [-0.010, +0.034]</c>.</summary>
+    /// <param name="difference">The difference.</param>
+    /// <returns>The text.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="difference"/> is <see langword="null"/>.</exception>
+    public static string Difference(PairedDifference difference)
+    {
+        ArgumentNullException.ThrowIfNull(difference);
+        return $"{Difference(difference.Difference)} [{Difference(difference.Lower)}, {Difference(difference.Upper)}]";
+    }
+
+    /// <summary>Formats a confidence level as a percentage, e.g. <c>95%</c>.</summary>
+    /// <param name="level">The level, in (0, 1).</param>
+    /// <returns>The text.</returns>
+    public static string Level(double level) => (level * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Formats US dollars so that small costs stay visible: <c>$0</c>, <c>$0.000042</c>, <c>$1.2345</c>.</summary>
+    /// <param name="value">The amount in US dollars.</param>
+    /// <returns>The text.</returns>
+    public static string Money(decimal value) =>
+        value == 0 ? "$0"
+        : value < 0.01m ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture)
+        : "$" + value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>Formats a count or a mean count: thousands separated, one decimal below 100, e.g. <c>12,345</c> or <c>2.5</c>.</summary>
+    /// <param name="value">The count.</param>
+    /// <returns>The text.</returns>
+    public static string Count(double value) => value.ToString(Math.Abs(value) < 100 ? "0.#" : "N0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Formats the statistics of one factor as the model reads them: for labelled tasks the answers with the highest
+    /// propensity (and the mean answer of a rating task); for generation tasks the influence and polarity shares
+    /// (RPM, arXiv 2505.21082, §3.2).
+    /// </summary>
+    /// <param name="task">The task the statistics were built for.</param>
+    /// <param name="statistics">The factor's statistics.</param>
+    /// <param name="answers">How many answers to name, at least 1.</param>
+    /// <returns>The text, e.g. <c>propensity 4.0: 0.45, 3.5: 0.30; mean answer 3.9</c>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static string Statistics(RpmTask task, FactorStatistics statistics, int answers = 3)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(statistics);
+        ArgumentOutOfRangeException.ThrowIfLessThan(answers, 1);
+        if (task.Kind == RpmTaskKind.Generation)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"influence {statistics.Influence ?? 0}; polarity +{statistics.PositiveShare ?? 0:0.00} / ={statistics.NeutralShare ?? 0:0.00} / -{statistics.NegativeShare ?? 0:0.00}");
+        }
+
+        string top = string.Join(", ", statistics.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Take(answers).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}: {p.Value:0.00}")));
+        string text = top.Length == 0 ? "no answers" : "propensity " + top;
+        return statistics.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"{text}; mean answer {mean:0.00}") : text;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Rpm.Evaluation.Tests.Fakes;
+
+namespace Rpm.Evaluation.Tests.Reports;
+
+/// <summary>report.html as a reader sees it: rendered by a real headless Chromium, every section laid out, no script or load error.</summary>
+public sealed class ReportInBrowserTests
+{
+    // For each section id: is it there, how big is it laid out, and is every chart in it drawn (size and shapes).
+    private const string Layout = """
+        (() => {
+          const ids = ["metrics", "comparison", "cost", "quality-cost", "table", "rpm-built", "rationales"];
+          const sections = {};
+          for (const id of ids) {
+            const e = document.getElementById(id);
+            if (!e) { sections[id] = null; continue; }
+            const r = e.getBoundingClientRect();
+            const charts = [...e.querySelectorAll("svg")].map(s => { const b = s.getBoundingClientRect(); return { id: s.id, width: b.width, height: b.height, shapes: s.querySelectorAll("rect,circle,path").length }; });
+            sections[id] = { width: r.width, height: r.height, display: getComputedStyle(e).display, charts };
+          }
+          return { sections, scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, title: document.title };
+        })()
+        """;
+
+    [Fact]
+    public async Task A_run_with_a_model_renders_every_section_with_drawn_charts_and_no_errors()
+    {
+        EvaluationResult result = await new EvaluationRunner(new EvaluationRunnerOptions { ModelId = "fake-model" })
+            .RunAsync(SmallData.Tags(), [.. new[] { "zero-shot", "rag-bm25", "rpm", "history-vote" }.Select(EvaluationMethods.Create)], new EvalChatClient(), new HashingEmbeddingGenerator());
+        string folder = TestFiles.NewFolder();
+        ReportFiles files = await EvaluationReportWriter.WriteAsync(result, folder);
+
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(1280, 900);
+        await browser.OpenAsync(files.Html);
+        JsonNode page = (await browser.EvaluateAsync(Layout))!;
+        string screenshot = Path.Combine(folder, "report.png");
+        await browser.ScreenshotAsync(screenshot);
+
+        Assert.Empty(browser.Errors);
+        Assert.Equal("tags: RPM evaluation", (string?)page["title"]);
+        foreach (string id in new[] { "metrics", "comparison", "cost", "quality-cost", "table", "rpm-built", "rationales" })
+        {
+            JsonNode? section = page["sections"]![id];
+            Assert.True(section is not null, $"section #{id} is missing");
+            Assert.NotEqual("none", (string?)section!["display"]);
+            Assert.True(section["width"]!.GetValue<double>() > 600 && section["height"]!.GetValue<double>() > 80, $"section #{id} is laid out at {section["width"]} x {section["height"]} px");
+            foreach (JsonNode? chart in section["charts"]!.AsArray())
+            {
+                Assert.True(chart!["width"]!.GetValue<double>() > 200 && chart["height"]!.GetValue<double>() > 60, $"chart #{chart["id"]} in #{id} is drawn at {chart["width"]} x {chart["height"]} px");
+                Assert.True(chart["shapes"]!.GetValue<int>() >= 4, $"chart #{chart["id"]} in #{id} has {chart["shapes"]} shapes");
+            }
+        }
+
+        Assert.Equal(["metric-accuracy", "metric-f1"], page["sections"]!["metrics"]!["charts"]!.AsArray().Select(c => (string?)c!["id"]));
+        Assert.Equal(2, page["sections"]!["quality-cost"]!["charts"]!.AsArray().Count);
+        Assert.True(page["scrollWidth"]!.GetValue<double>() <= page["innerWidth"]!.GetValue<double>(), $"the page is wider ({page["scrollWidth"]} px) than the window ({page["innerWidth"]} px)");
+        Assert.True(new FileInfo(screenshot).Length > 20_000, "the screenshot is nearly empty");
+    }
+
+    [Fact]
+    public async Task A_run_without_a_model_renders_without_cost_sections_and_no_errors()
+    {
+        EvaluationResult result = await new EvaluationRunner().RunAsync(SmallData.Tags(), [new HistoryVoteMethod(), new UserPriorMethod()], null, new HashingEmbeddingGenerator());
+        ReportFiles files = await EvaluationReportWriter.WriteAsync(result, TestFiles.NewFolder());
+
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(1280, 900);
+        await browser.OpenAsync(files.Html);
+        JsonNode page = (await browser.EvaluateAsync(Layout))!;
+
+        Assert.Empty(browser.Errors);
+        Assert.NotNull(page["sections"]!["metrics"]);
+        Assert.NotNull(page["sections"]!["table"]);
+        Assert.Null(page["sections"]!["cost"]);
+        Assert.Null(page["sections"]!["quality-cost"]);
+        Assert.Null(page["sections"]!["comparison"]);
+    }
+
+    [Fact]
+    public async Task The_browser_check_reports_a_script_error_and_a_resource_that_fails_to_load()
+    {
+        string page = TestFiles.Write(TestFiles.NewFolder(), "broken.html", """
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>broken</title></head>
+            <body><p>x</p><img src="missing.png"><script>notDefinedAnywhere();</script></body></html>
+            """);
+
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(800, 600);
+        await browser.OpenAsync(page);
+
+        Assert.Contains(browser.Errors, e => e.Contains("notDefinedAnywhere", StringComparison.Ordinal));
+        Assert.Contains(browser.Errors, e => e.Contains("missing.png", StringComparison.Ordinal) || e.Contains("ERR_FILE_NOT_FOUND", StringComparison.Ordinal));
+    }
+}
