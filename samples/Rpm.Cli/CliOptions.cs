@@ -71,7 +71,7 @@ internal static class CliOptions
         }
 
         result.AddError(maximum == int.MaxValue
-            ? string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number from {minimum} to {int.MaxValue:N0} (was '{text}').")
+            ? string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number, {minimum} or more (was '{text}').")
             : string.Create(CultureInfo.InvariantCulture, $"{option} must be a whole number from {minimum} to {maximum} (was '{text}')."));
         return null;
     }

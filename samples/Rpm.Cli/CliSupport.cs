@@ -24,7 +24,7 @@ internal static class CliSupport
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"{option}: the folder '{Path.GetFullPath(folder)}' cannot be written ({ex.Message}). Choose another folder.");
+            throw new ArgumentException($"{option}: the folder '{Path.GetFullPath(folder)}' cannot be written: {ex.Message.TrimEnd('.')}. Choose another folder.");
         }
     }
 

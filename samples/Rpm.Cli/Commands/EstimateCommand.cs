@@ -28,7 +28,7 @@ internal static class EstimateCommand
             IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
             IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), ct).ConfigureAwait(false);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users, {dataset.QueryCount} queries, at ${prices.InputPerMillion} / ${prices.OutputPerMillion} per million input / output tokens."));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries, at {Money(prices.InputPerMillion)} / {Money(prices.OutputPerMillion)} per million input / output tokens."));
             output.WriteLine("Nothing was sent anywhere: prompts were counted with the o200k_base tokenizer, output lengths are assumptions.");
             output.WriteLine();
             output.WriteLine("| method | build calls | build tokens (in / out) | build cost | per user | query calls | query tokens (in / out) | query cost | per query | total |");

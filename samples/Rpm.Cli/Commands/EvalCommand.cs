@@ -47,7 +47,11 @@ internal static class EvalCommand
                 return NoModel;
             }
 
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data: {dataset.Name}, {dataset.Task}: {dataset.Users.Count} users ({dataset.PersonCount} people), {dataset.QueryCount} queries."));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data: {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries."));
+            if (parse.GetValue(UsersOption) is int asked && asked > dataset.PersonCount)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--users {asked}: the data has {dataset.PersonCount} people, so all of them are used."));
+            }
 
             var printer = new ProgressPrinter(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
             IChatClient? chat = null;

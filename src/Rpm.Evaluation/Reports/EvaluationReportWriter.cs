@@ -12,10 +12,6 @@ namespace Rpm.Evaluation;
 /// </summary>
 public static class EvaluationReportWriter
 {
-    /// <summary>The note every report carries about where quality numbers come from.</summary>
-    public const string QualityNote =
-        "Quality numbers come only from the model named here, on the users named here; a run without a model endpoint scores only the model-free methods.";
-
     /// <summary>Writes every report file into a folder.</summary>
     /// <param name="result">The run's result.</param>
     /// <param name="folder">The folder; created when missing.</param>
@@ -68,7 +64,7 @@ public static class EvaluationReportWriter
             Prices = new PricesReport { InputPerMillion = prices.InputPerMillion, OutputPerMillion = prices.OutputPerMillion },
             Spent = UsageReport.From(result.Spent, prices),
             ElapsedSeconds = Math.Round(result.Elapsed.TotalSeconds, 2),
-            Note = QualityNote,
+            Note = Note(result),
             Comparisons = [.. result.Comparisons],
             IntervalLevel = result.Methods.SelectMany(m => m.Intervals.Values).FirstOrDefault()?.Level,
             Skipped = [.. result.Skipped.Select(s => new SkippedReport { Name = s.Name, Reason = s.Reason })],
@@ -105,9 +101,9 @@ public static class EvaluationReportWriter
         IReadOnlyList<string> metrics = LampMetrics.For(result.Task.Kind);
         bool spent = AnythingSpent(result);
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"# {result.Dataset}: {result.Task}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"# {Title(result.Dataset, result.Task)}");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {result.Users} users ({result.People} people), {result.Queries} queries, K = {result.RetrievalCount}. ");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {Units(result.Users, result.People)}, {result.Queries:N0} queries, K = {result.RetrievalCount}. ");
         if (spent)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");
@@ -193,7 +189,7 @@ public static class EvaluationReportWriter
 
         md.AppendLine();
         long estimated = result.Methods.Sum(m => m.TotalUsage.EstimatedCalls);
-        md.AppendLine(QualityNote + (estimated == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" The endpoint reported no token usage for {estimated:N0} calls; their tokens were counted with the o200k_base tokenizer.")));
+        md.AppendLine(Note(result) + (estimated == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" The endpoint reported no token usage for {estimated:N0} calls; their tokens were counted with the o200k_base tokenizer.")));
         return md.ToString();
     }
 
@@ -205,10 +201,52 @@ public static class EvaluationReportWriter
     internal static string Spent(EvaluationResult result)
     {
         long all = result.Methods.Sum(m => m.TotalUsage.Calls);
-        return all == 0 && result.Spent.Calls == 0
-            ? "No model calls were made."
-            : string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; this run sent {result.Spent.Calls:N0} of them to the endpoint ({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {ReportFormat.Money(result.Spent.Cost(result.Prices))}) and answered the rest from the cache.");
+        if (all == 0 && result.Spent.Calls == 0)
+        {
+            return "No model calls were made.";
+        }
+
+        string sent = string.Create(CultureInfo.InvariantCulture, $"({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {ReportFormat.Money(result.Spent.Cost(result.Prices))})");
+        return result.Spent.Calls >= all
+            ? string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls, all sent to the endpoint {sent}.")
+            : result.Spent.Calls == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls, all answered from the cache: this run sent nothing to the endpoint.")
+            : string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; this run sent {result.Spent.Calls:N0} of them to the endpoint {sent} and answered the other {all - result.Spent.Calls:N0} from the cache.");
     }
+
+    /// <summary>The report's title: the data set and the task, the task's name left out when it is the data set's.</summary>
+    /// <param name="dataset">The data set's name.</param>
+    /// <param name="task">The task.</param>
+    /// <returns>E.g. <c>movielens-ratings: rating 0.5-5.0 step 0.5</c>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static string Title(string dataset, RpmTask task)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(task);
+        return $"{dataset}: {TaskText(dataset, task)}";
+    }
+
+    internal static string TaskText(string dataset, RpmTask task)
+    {
+        string described = task.ToString();
+        string prefix = task.Name + " (";
+        return string.Equals(task.Name, dataset, StringComparison.Ordinal) && described.StartsWith(prefix, StringComparison.Ordinal) && described.EndsWith(')')
+            ? described[prefix.Length..^1]
+            : described;
+    }
+
+    /// <summary>The units evaluated, naming people only when they differ from units (a person whose history grew is evaluated once per history).</summary>
+    /// <param name="units">The units (history + queries).</param>
+    /// <param name="people">The distinct people.</param>
+    /// <returns>E.g. <c>5 users</c> or <c>12 users (histories) of 9 people</c>.</returns>
+    public static string Units(int units, int people) => units == people
+        ? string.Create(CultureInfo.InvariantCulture, $"{units:N0} {(units == 1 ? "user" : "users")}")
+        : string.Create(CultureInfo.InvariantCulture, $"{units:N0} users (histories) of {people:N0} {(people == 1 ? "person" : "people")}");
+
+    /// <summary>Where the quality numbers come from, said for this run.</summary>
+    internal static string Note(EvaluationResult result) => result.Methods.Any(m => m.UsesChatModel)
+        ? "Quality numbers come only from the model named here, on the users named here."
+        : "Quality numbers come only from the model named here, on the users named here; this run had no model endpoint, so it scored only the model-free methods.";
 
     private static MeanUsageReport Mean((double Calls, double InputTokens, double OutputTokens) mean, decimal cost) => new()
     {

@@ -34,8 +34,8 @@ internal static class HtmlReport
         html.AppendLine(".ok{color:#0b6e4f}.bad{color:#b42318}details{margin:6px 0}summary{cursor:pointer}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}");
         html.AppendLine("</style></head><body><main>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<h1>{E(result.Dataset)}</h1>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(result.Task.ToString())} · model <b>{E(result.ModelId)}</b> · {result.Users} users ({result.People} people) · {result.Queries} queries · K = {result.RetrievalCount} · {result.Elapsed.TotalSeconds:0.0} s</p>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"note\">{E(EvaluationReportWriter.QualityNote)} {E(EvaluationReportWriter.Spent(result))}</p>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(EvaluationReportWriter.TaskText(result.Dataset, result.Task))} · model <b>{E(result.ModelId)}</b> · {E(EvaluationReportWriter.Units(result.Users, result.People))} · {result.Queries:N0} queries · K = {result.RetrievalCount} · {result.Elapsed.TotalSeconds:0.0} s</p>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"note\">{E(EvaluationReportWriter.Note(result))} {E(EvaluationReportWriter.Spent(result))}</p>");
         if (result.Skipped.Count > 0)
         {
             html.AppendLine("<p class=\"note\"><b>Not run:</b> ");
@@ -120,12 +120,24 @@ internal static class HtmlReport
             : m => m.TotalUsage.InputTokens + m.TotalUsage.OutputTokens;
         Func<double, string> format = priced ? v => ReportFormat.Money((decimal)v) : ReportFormat.Count;
         string unit = priced ? "cost" : "tokens";
+        bool lower = MetricSet.LowerIsBetter(metric);
+        string axis = $"{metric} ({(lower ? "lower is better" : "higher is better")})";
         html.AppendLine("<section id=\"quality-cost\"><h2>Quality against cost</h2>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(metric)} ({(MetricSet.LowerIsBetter(metric) ? "lower is better" : "higher is better")}) against everything a method spends (build and queries), on a logarithmic scale so that small {unit}s stay apart; methods that spend nothing sit on the \"free\" line. Vertical bars: the metric's interval.</p><div class=\"cards\">");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{unit} per user</b>");
-        html.AppendLine(Scatter("quality-cost-user", $"{unit} per user", [.. result.Methods.Select(m => new Point(m.Name, result.Users == 0 ? 0 : total(m) / result.Users, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric)))], format, !MetricSet.LowerIsBetter(metric)));
-        html.AppendLine(CultureInfo.InvariantCulture, $"</div><div class=\"card\"><b>{unit} per query</b>");
-        html.AppendLine(Scatter("quality-cost-query", $"{unit} per query", [.. result.Methods.Select(m => new Point(m.Name, result.Queries == 0 ? 0 : total(m) / result.Queries, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric)))], format, !MetricSet.LowerIsBetter(metric)));
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(axis)} against everything a method spends, its build included (so these are not the per-query costs above, which leave the build out), on a logarithmic scale so that small {unit}s stay apart; methods that spend nothing sit on the \"free\" line. Vertical bars: the metric's interval.</p><div class=\"cards\">");
+        Point[] PerUnit(int count) => [.. result.Methods.Select(m => new Point(m.Name, count == 0 ? 0 : total(m) / count, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric)))];
+        if (result.Users == result.Queries)
+        {
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>all {unit} per user</b> <span class=\"sub\">(one query per user, so also per query)</span>");
+            html.AppendLine(Scatter("quality-cost-user", $"{unit} per user", axis, PerUnit(result.Users), format, !lower));
+        }
+        else
+        {
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>all {unit} per user</b> <span class=\"sub\">(build + the user's queries)</span>");
+            html.AppendLine(Scatter("quality-cost-user", $"{unit} per user", axis, PerUnit(result.Users), format, !lower));
+            html.AppendLine(CultureInfo.InvariantCulture, $"</div><div class=\"card\"><b>all {unit} per query</b> <span class=\"sub\">(build spread over the queries)</span>");
+            html.AppendLine(Scatter("quality-cost-query", $"{unit} per query", axis, PerUnit(result.Queries), format, !lower));
+        }
+
         html.AppendLine("</div></div></section>");
     }
 
@@ -292,28 +304,25 @@ internal static class HtmlReport
     }
 
     /// <summary>An inline SVG scatter plot: the metric (with its interval) against a logarithmic spend axis; zero spend on a "free" line.</summary>
-    private static string Scatter(string id, string xTitle, IReadOnlyList<Point> points, Func<double, string> format, bool bounded)
+    private static string Scatter(string id, string xTitle, string yTitle, IReadOnlyList<Point> points, Func<double, string> format, bool bounded)
     {
-        const int Width = 460, Height = 300, Left = 56, Right = Width - 96, Top = 14, Bottom = Height - 46;
-        const int FreeX = Left + 14, LogLeft = Left + 76;
+        const int Width = 460, Height = 300, Left = 62, Right = Width - 110, Top = 14, Bottom = Height - 46;
+        const int FreeX = Left + 14, LogLeft = Left + 76, LineHeight = 13;
         double[] positive = [.. points.Where(p => p.X > 0).Select(p => p.X)];
         int lo = positive.Length == 0 ? 0 : (int)Math.Floor(Math.Log10(positive.Min()));
         int hi = positive.Length == 0 ? 1 : (int)Math.Ceiling(Math.Log10(positive.Max()));
         hi = Math.Max(hi, lo + 1);
         double X(double v) => v <= 0 ? FreeX : LogLeft + ((Math.Log10(v) - lo) / (hi - lo) * (Right - LogLeft));
-        double yMin = points.Count == 0 ? 0 : points.Min(p => p.Interval?.Lower ?? p.Y);
-        double yMax = points.Count == 0 ? 1 : points.Max(p => p.Interval?.Upper ?? p.Y);
-        double pad = yMax > yMin ? (yMax - yMin) * 0.1 : 0.05;
-        yMin = Math.Max(0, yMin - pad);
-        yMax = bounded ? Math.Min(1, yMax + pad) : yMax + pad;
-        yMax = Math.Max(yMax, yMin + 0.01);
+        var (yMin, yMax, yStep) = NiceRange(
+            points.Count == 0 ? 0 : points.Min(p => p.Interval?.Lower ?? p.Y),
+            points.Count == 0 ? 1 : points.Max(p => p.Interval?.Upper ?? p.Y),
+            bounded);
         double Y(double v) => Bottom - ((v - yMin) / (yMax - yMin) * (Bottom - Top));
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{E(id)}\" role=\"img\" aria-label=\"{E(id)}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"100%\">");
-        for (int t = 0; t <= 4; t++)
+        for (double v = yMin; v <= yMax + (yStep / 1000); v += yStep)
         {
-            double v = yMin + ((yMax - yMin) * t / 4);
-            svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left} {Y(v):0.##}H{Right}\" stroke=\"{Grid}\"/><text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.##}\" text-anchor=\"end\" font-size=\"11\" fill=\"{Muted}\">{ReportFormat.Metric(v)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left} {Y(v):0.##}H{Right}\" stroke=\"{Grid}\"/><text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.##}\" text-anchor=\"end\" font-size=\"11\" fill=\"{Muted}\">{Math.Round(v, 6).ToString("0.###", CultureInfo.InvariantCulture)}</text>");
         }
 
         int step = Math.Max(1, (hi - lo + 5) / 6);
@@ -326,21 +335,64 @@ internal static class HtmlReport
         svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{FreeX} {Top}V{Bottom}\" stroke=\"{Grid}\" stroke-dasharray=\"3 3\"/><text x=\"{FreeX}\" y=\"{Bottom + 16}\" text-anchor=\"middle\" font-size=\"11\" fill=\"{Muted}\">free</text>");
         svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left} {Top}V{Bottom}H{Right}\" stroke=\"{Muted}\" fill=\"none\"/>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Right) / 2}\" y=\"{Height - 8}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{Ink}\">{E(xTitle)} (log scale)</text>");
-        foreach (Point p in points)
+        svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(Top + Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"{Ink}\">{E(yTitle)}</text>");
+
+        // Methods at the same spot share one label; labels that would overlap are moved down a line.
+        var spots = points.GroupBy(p => (X: Math.Round(X(p.X) / 3), Y: Math.Round(Y(p.Y) / 3))).ToList();
+        var placed = new List<(double X, double Y, double Width)>();
+        foreach (var spot in spots.OrderBy(g => Y(g.First().Y)))
         {
-            double x = X(p.X), y = Y(p.Y);
-            string color = p.Label == "rpm" ? Blue : Muted;
-            if (p.Interval is not null)
+            Point first = spot.First();
+            double x = X(first.X), y = Y(first.Y);
+            string color = spot.Any(p => p.Label == "rpm") ? Blue : Muted;
+            foreach (Point p in spot)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x:0.##} {Y(p.Interval.Lower):0.##}V{Y(p.Interval.Upper):0.##}\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
+                if (p.Interval is not null)
+                {
+                    svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{X(p.X):0.##} {Y(p.Interval.Lower):0.##}V{Y(p.Interval.Upper):0.##}\" stroke=\"{(p.Label == "rpm" ? Blue : Muted)}\" stroke-width=\"1.5\"/>");
+                }
+
+                svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(p.X):0.##}\" cy=\"{Y(p.Y):0.##}\" r=\"5\" fill=\"{(p.Label == "rpm" ? Blue : Muted)}\"><title>{E(p.Label)}: {ReportFormat.Metric(p.Y)} at {E(format(p.X))}</title></circle>");
             }
 
-            svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{x:0.##}\" cy=\"{y:0.##}\" r=\"5\" fill=\"{color}\"><title>{E(p.Label)}: {ReportFormat.Metric(p.Y)} at {E(format(p.X))}</title></circle>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8:0.##}\" y=\"{y + 4:0.##}\" font-size=\"11\" fill=\"{Ink}\">{E(p.Label)}</text>");
+            // Beside the point if that line is free and inside the plot, else the nearest free line below or above it.
+            // A label that would leave the chart on the right goes to the left of its point.
+            string label = string.Join(", ", spot.Select(p => p.Label));
+            double width = label.Length * 6.2;
+            double left = x + 8 + width <= Width - 2 ? x + 8 : x - 8 - width;
+            double labelY = Enumerable.Range(0, 40).Select(i => y + 4 + ((i % 2 == 0 ? 1 : -1) * ((i + 1) / 2) * LineHeight))
+                .Where(c => c >= Top + 10 && c <= Bottom - 4)
+                .FirstOrDefault(c => !placed.Any(b => Math.Abs(b.Y - c) < LineHeight && left < b.X + b.Width && b.X < left + width), Math.Clamp(y + 4, Top + 10, Bottom - 4));
+
+            placed.Add((left, labelY, width));
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left:0.##}\" y=\"{labelY:0.##}\" font-size=\"11\" fill=\"{(color == Blue ? Blue : Ink)}\">{E(label)}</text>");
         }
 
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    // An axis from below the lowest to above the highest value in steps of 1, 2, 2.5 or 5 times a power of ten (at most
+    // about five steps); a bounded metric (accuracy, F1, ROUGE) never goes above 1 or below 0.
+    private static (double Min, double Max, double Step) NiceRange(double low, double high, bool bounded)
+    {
+        if (high - low < 1e-9)
+        {
+            low -= 0.05;
+            high += 0.05;
+        }
+
+        double raw = (high - low) / 4;
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = new[] { 1, 2, 2.5, 5, 10 }.Select(f => f * magnitude).First(s => s >= raw);
+        double min = Math.Max(0, Math.Floor(low / step) * step);
+        double max = Math.Ceiling(high / step) * step;
+        if (bounded)
+        {
+            max = Math.Min(max, Math.Max(1, min + step));
+        }
+
+        return (min, Math.Max(max, min + step), step);
     }
 
     private static string Slug(string text) => new([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);

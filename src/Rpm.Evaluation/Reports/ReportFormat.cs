@@ -43,13 +43,30 @@ public static class ReportFormat
     /// <returns>The text.</returns>
     public static string Level(double level) => (level * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
-    /// <summary>Formats US dollars so that small costs stay visible: <c>$0</c>, <c>$0.000042</c>, <c>$1.2345</c>.</summary>
+    /// <summary>
+    /// Formats US dollars so that small costs stay visible and every amount reads alike: cents with two decimals (and up
+    /// to two more), amounts under a cent with two significant digits: <c>$0</c>, <c>$0.000042</c>, <c>$0.0027</c>,
+    /// <c>$0.60</c>, <c>$1.2346</c>.
+    /// </summary>
     /// <param name="value">The amount in US dollars.</param>
     /// <returns>The text.</returns>
-    public static string Money(decimal value) =>
-        value == 0 ? "$0"
-        : value < 0.01m ? "$" + value.ToString("0.######", CultureInfo.InvariantCulture)
-        : "$" + value.ToString("0.####", CultureInfo.InvariantCulture);
+    public static string Money(decimal value)
+    {
+        if (value == 0)
+        {
+            return "$0";
+        }
+
+        string sign = value < 0 ? "-" : string.Empty;
+        decimal amount = Math.Abs(value);
+        if (amount >= 0.01m)
+        {
+            return sign + "$" + amount.ToString("0.00##", CultureInfo.InvariantCulture);
+        }
+
+        int decimals = Math.Min(28, 1 - (int)Math.Floor(Math.Log10((double)amount)));
+        return sign + "$" + Math.Round(amount, decimals).ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Formats a count or a mean count: thousands separated, one decimal below 100, e.g. <c>12,345</c> or <c>2.5</c>.</summary>
     /// <param name="value">The count.</param>
@@ -59,12 +76,13 @@ public static class ReportFormat
     /// <summary>
     /// Formats the statistics of one factor as the model reads them: for labelled tasks the answers with the highest
     /// propensity (and the mean answer of a rating task); for generation tasks the influence and polarity shares
-    /// (RPM, arXiv 2505.21082, §3.2).
+    /// (RPM, arXiv 2505.21082, §3.2). Propensities read as percentages, so that an answer (which may be a number) and its
+    /// share never look alike.
     /// </summary>
     /// <param name="task">The task the statistics were built for.</param>
     /// <param name="statistics">The factor's statistics.</param>
-    /// <param name="answers">How many answers to name, at least 1.</param>
-    /// <returns>The text, e.g. <c>propensity 4.0: 0.45, 3.5: 0.30; mean answer 3.9</c>.</returns>
+    /// <param name="answers">How many answers to name, at least 1; the text says when more exist.</param>
+    /// <returns>The text, e.g. <c>answered 4.0 in 45%, 3.5 in 30%, 5.0 in 15% (top 3 of 5); mean answer 3.90</c>.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     public static string Statistics(RpmTask task, FactorStatistics statistics, int answers = 3)
     {
@@ -76,9 +94,10 @@ public static class ReportFormat
             return string.Create(CultureInfo.InvariantCulture, $"influence {statistics.Influence ?? 0}; polarity +{statistics.PositiveShare ?? 0:0.00} / ={statistics.NeutralShare ?? 0:0.00} / -{statistics.NegativeShare ?? 0:0.00}");
         }
 
-        string top = string.Join(", ", statistics.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
-            .Take(answers).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}: {p.Value:0.00}")));
-        string text = top.Length == 0 ? "no answers" : "propensity " + top;
+        var given = statistics.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
+        string top = string.Join(", ", given.Take(answers).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} in {p.Value:0%}")));
+        string text = given.Count == 0 ? "no answers"
+            : "answered " + top + (given.Count > answers ? string.Create(CultureInfo.InvariantCulture, $" (top {answers} of {given.Count})") : string.Empty);
         return statistics.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"{text}; mean answer {mean:0.00}") : text;
     }
 }

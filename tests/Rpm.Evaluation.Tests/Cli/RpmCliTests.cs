@@ -46,6 +46,18 @@ public sealed class RpmCliTests
     }
 
     [Fact]
+    public async Task More_users_than_the_data_has_says_how_many_were_used_and_the_header_names_the_task_once()
+    {
+        var (code, output, _) = await Run(Offline(), "eval", "--data", TestFiles.MovieLensRatings, "--users", "100000", "--methods", "user-prior", "--out", TestFiles.NewFolder());
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"--users 100000: the data has \d+ people, so all of them are used\.", output);
+        Assert.Contains("Data: movielens-ratings: rating 0.5-5.0 step 0.5; ", output, StringComparison.Ordinal);
+        Assert.Contains("# movielens-ratings: rating 0.5-5.0 step 0.5", output, StringComparison.Ordinal);
+        Assert.Contains("this run had no model endpoint", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Score_rescores_eval_predictions_with_the_same_numbers_and_writes_JSON()
     {
         string outFolder = TestFiles.NewFolder();
@@ -115,7 +127,7 @@ public sealed class RpmCliTests
         Assert.DoesNotContain("No chat model", output, StringComparison.Ordinal);
         Assert.Equal(0, again);
         Assert.Equal(first + 1, chat.CallCount);
-        Assert.Contains("this run sent 0 of them", output2, StringComparison.Ordinal);
+        Assert.Contains("all answered from the cache: this run sent nothing to the endpoint", output2, StringComparison.Ordinal);
         Assert.Contains("Why it answered: <code>rpm</code>", await File.ReadAllTextAsync(Path.Combine(outFolder, "report.html")), StringComparison.Ordinal);
     }
 

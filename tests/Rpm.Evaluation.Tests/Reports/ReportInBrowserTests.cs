@@ -18,7 +18,27 @@ public sealed class ReportInBrowserTests
             const charts = [...e.querySelectorAll("svg")].map(s => { const b = s.getBoundingClientRect(); return { id: s.id, width: b.width, height: b.height, shapes: s.querySelectorAll("rect,circle,path").length }; });
             sections[id] = { width: r.width, height: r.height, display: getComputedStyle(e).display, charts };
           }
-          return { sections, scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, title: document.title };
+          // Text in any chart that overlaps other text in the same chart (labels drawn over each other).
+          const overlaps = [];
+          for (const svg of document.querySelectorAll("svg")) {
+            const boxes = [...svg.querySelectorAll("text")].map(t => ({ text: t.textContent, r: t.getBoundingClientRect() }));
+            for (let i = 0; i < boxes.length; i++)
+              for (let j = i + 1; j < boxes.length; j++) {
+                const a = boxes[i].r, b = boxes[j].r;
+                if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+                  overlaps.push(svg.id + ": '" + boxes[i].text + "' over '" + boxes[j].text + "'");
+              }
+          }
+          // Text that reaches outside its chart (cut off by the chart's edge).
+          for (const svg of document.querySelectorAll("svg")) {
+            const box = svg.getBoundingClientRect();
+            for (const t of svg.querySelectorAll("text")) {
+              const r = t.getBoundingClientRect();
+              if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+                overlaps.push(svg.id + ": '" + t.textContent + "' outside the chart");
+            }
+          }
+          return { sections, overlaps, scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, title: document.title };
         })()
         """;
 
@@ -37,6 +57,7 @@ public sealed class ReportInBrowserTests
         await browser.ScreenshotAsync(screenshot);
 
         Assert.Empty(browser.Errors);
+        Assert.Empty(page["overlaps"]!.AsArray().Select(o => (string?)o));
         Assert.Equal("tags: RPM evaluation", (string?)page["title"]);
         foreach (string id in new[] { "metrics", "comparison", "cost", "quality-cost", "table", "rpm-built", "rationales" })
         {
@@ -88,5 +109,23 @@ public sealed class ReportInBrowserTests
 
         Assert.Contains(browser.Errors, e => e.Contains("notDefinedAnywhere", StringComparison.Ordinal));
         Assert.Contains(browser.Errors, e => e.Contains("missing.png", StringComparison.Ordinal) || e.Contains("ERR_FILE_NOT_FOUND", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Methods_at_the_same_spot_of_the_quality_cost_chart_share_a_label_and_no_label_covers_another()
+    {
+        string[] golds = [.. Enumerable.Repeat("comedy", 40)];
+        EvaluationResult result = ReportTests.Result(golds, ("zero-shot", 20, 4000), ("rag-bm25", 20, 4000), ("rag-dense", 21, 4100), ("pag", 19, 3900), ("history-vote", 22, 0), ("user-prior", 22, 0));
+        string file = TestFiles.Write(TestFiles.NewFolder(), "report.html", EvaluationReportWriter.RenderHtml(result));
+
+        await using HeadlessChromium browser = await HeadlessChromium.StartAsync(1280, 900);
+        await browser.OpenAsync(file);
+        JsonNode page = (await browser.EvaluateAsync(Layout))!;
+        JsonNode? labels = await browser.EvaluateAsync("[...document.querySelectorAll('#quality-cost-user text')].map(t => t.textContent)");
+
+        Assert.Empty(browser.Errors);
+        Assert.Empty(page["overlaps"]!.AsArray().Select(o => (string?)o));
+        Assert.Contains("zero-shot, rag-bm25", labels!.AsArray().Select(l => (string?)l));
+        Assert.Contains("history-vote, user-prior", labels.AsArray().Select(l => (string?)l));
     }
 }

@@ -138,8 +138,8 @@ public sealed class ReportTests
     public void The_best_method_is_marked_only_when_its_interval_overlaps_no_other()
     {
         string[] golds = [.. Enumerable.Repeat("comedy", 200)];
-        EvaluationResult clear = Result(golds, ("a", 150), ("b", 60), ("c", 70));
-        EvaluationResult close = Result(golds, ("a", 110), ("b", 104));
+        EvaluationResult clear = Result(golds, ("a", 150, 0), ("b", 60, 0), ("c", 70, 0));
+        EvaluationResult close = Result(golds, ("a", 110, 0), ("b", 104, 0));
 
         string clearHtml = EvaluationReportWriter.RenderHtml(clear);
         string closeHtml = EvaluationReportWriter.RenderHtml(close);
@@ -172,7 +172,12 @@ public sealed class ReportTests
     {
         Assert.Equal("$0", ReportFormat.Money(0));
         Assert.Equal("$0.000042", ReportFormat.Money(0.000042m));
+        Assert.Equal("$0.0027", ReportFormat.Money(0.002686m));
+        Assert.Equal("$0.00008", ReportFormat.Money(0.00008m));
+        Assert.Equal("$0.013", ReportFormat.Money(0.013m));
+        Assert.Equal("$0.60", ReportFormat.Money(0.6m));
         Assert.Equal("$1.2346", ReportFormat.Money(1.23456m));
+        Assert.Equal("$12.00", ReportFormat.Money(12m));
         Assert.Equal("+0.012", ReportFormat.Difference(0.0123));
         Assert.Equal("-0.034", ReportFormat.Difference(-0.0341));
         Assert.Equal("0.000", ReportFormat.Difference(0));
@@ -182,8 +187,9 @@ public sealed class ReportTests
         Assert.Equal("95%", ReportFormat.Level(0.95));
     }
 
-    // Methods that answer the first k of the golds right (the rest with another label), scored and bootstrapped for real.
-    private static EvaluationResult Result(string[] golds, params (string Name, int Right)[] methods)
+    // Methods that answer the first k of the golds right (the rest with another label), scored and bootstrapped for real;
+    // each spends the given input tokens on its queries (one call per query), priced as GPT-4o-mini.
+    internal static EvaluationResult Result(string[] golds, params (string Name, int Right, long Tokens)[] methods)
     {
         RpmTask task = LampTaskSpec.Lamp2.Task;
         var goldOutputs = new LampOutputs("x", [.. golds.Select((g, i) => new KeyValuePair<string, string>($"q{i}", g))]);
@@ -198,7 +204,7 @@ public sealed class ReportTests
             Golds = goldOutputs,
             Skipped = [],
             Spent = UsageTotals.Zero,
-            Prices = TokenPrices.Free,
+            Prices = TokenPrices.Gpt4oMini,
             Elapsed = TimeSpan.Zero,
             RetrievalCount = 3,
             Methods =
@@ -215,7 +221,7 @@ public sealed class ReportTests
                         Metrics = LampMetrics.Score(task, golds, answers),
                         Intervals = MetricBootstrap.ComputeIntervals(task, golds, answers),
                         BuildUsage = UsageTotals.Zero,
-                        QueryUsage = UsageTotals.Zero,
+                        QueryUsage = m.Tokens == 0 ? UsageTotals.Zero : new UsageTotals(golds.Length, 0, m.Tokens, 0, 0),
                         Users = 1,
                         Queries = golds.Length,
                         FailedQueries = 0,
