@@ -28,7 +28,7 @@ internal static class HtmlReport
         html.AppendLine(".sub{color:#5b6475}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}");
         html.AppendLine(".card{background:#fff;border:1px solid #e1e4ea;border-radius:10px;padding:16px}table{border-collapse:collapse;width:100%;background:#fff}");
         html.AppendLine("th,td{padding:6px 10px;border-bottom:1px solid #e1e4ea;text-align:right;font-variant-numeric:tabular-nums}th:first-child,td:first-child{text-align:left}");
-        html.AppendLine("td.text,th.text{text-align:left}td:first-child{white-space:nowrap}.ci{color:#5b6475;font-size:.85em;white-space:nowrap}");
+        html.AppendLine("svg.scatter{max-width:520px;display:block}td.text,th.text{text-align:left}td:first-child{white-space:nowrap}.ci{color:#5b6475;font-size:.85em;white-space:nowrap}");
         html.AppendLine(".best{font-weight:700;color:#0b6e4f}.note{background:#fff8e1;border:1px solid #f0d98c;border-radius:8px;padding:10px 14px}");
         html.AppendLine(".ex{border-left:3px solid #4c6ef5;padding-left:10px;margin:8px 0}.tag{display:inline-block;background:#eef1ff;border-radius:4px;padding:1px 6px;margin:2px;font-size:.85em}");
         html.AppendLine(".ok{color:#0b6e4f}.bad{color:#b42318}details{margin:6px 0}summary{cursor:pointer}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}");
@@ -123,19 +123,19 @@ internal static class HtmlReport
         bool lower = MetricSet.LowerIsBetter(metric);
         string axis = $"{metric} ({(lower ? "lower is better" : "higher is better")})";
         html.AppendLine("<section id=\"quality-cost\"><h2>Quality against cost</h2>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(axis)} against everything a method spends, its build included (so these are not the per-query costs above, which leave the build out), on a logarithmic scale so that small {unit}s stay apart; methods that spend nothing sit on the \"free\" line. Vertical bars: the metric's interval.</p><div class=\"cards\">");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(axis)}, the task's first metric, against everything a method spends, its build included (so these are not the per-query costs above, which leave the build out), on a logarithmic scale so that small {unit}s stay apart; methods that spend nothing sit on the \"free\" line. Vertical bars: the metric's interval.</p><div class=\"cards\">");
         Point[] PerUnit(int count) => [.. result.Methods.Select(m => new Point(m.Name, count == 0 ? 0 : total(m) / count, m.Metrics.Values[metric], m.Intervals.GetValueOrDefault(metric)))];
         if (result.Users == result.Queries)
         {
-            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>all {unit} per user</b> <span class=\"sub\">(one query per user, so also per query)</span>");
-            html.AppendLine(Scatter("quality-cost-user", $"{unit} per user", axis, PerUnit(result.Users), format, !lower));
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>all {unit} per user</b> <span class=\"sub\">(build + the user's one query, so also per query)</span>");
+            html.AppendLine(Scatter("quality-cost-user", $"{unit} per user, build included", axis, PerUnit(result.Users), format, !lower));
         }
         else
         {
             html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>all {unit} per user</b> <span class=\"sub\">(build + the user's queries)</span>");
-            html.AppendLine(Scatter("quality-cost-user", $"{unit} per user", axis, PerUnit(result.Users), format, !lower));
+            html.AppendLine(Scatter("quality-cost-user", $"{unit} per user, build included", axis, PerUnit(result.Users), format, !lower));
             html.AppendLine(CultureInfo.InvariantCulture, $"</div><div class=\"card\"><b>all {unit} per query</b> <span class=\"sub\">(build spread over the queries)</span>");
-            html.AppendLine(Scatter("quality-cost-query", $"{unit} per query", axis, PerUnit(result.Queries), format, !lower));
+            html.AppendLine(Scatter("quality-cost-query", $"{unit} per query, build included", axis, PerUnit(result.Queries), format, !lower));
         }
 
         html.AppendLine("</div></div></section>");
@@ -313,13 +313,17 @@ internal static class HtmlReport
         int hi = positive.Length == 0 ? 1 : (int)Math.Ceiling(Math.Log10(positive.Max()));
         hi = Math.Max(hi, lo + 1);
         double X(double v) => v <= 0 ? FreeX : LogLeft + ((Math.Log10(v) - lo) / (hi - lo) * (Right - LogLeft));
+
+        // Methods that spend nothing stand side by side on the free line (10 px apart), so each dot and interval shows.
+        string[] free = [.. points.Where(p => p.X <= 0).Select(p => p.Label)];
+        double PointX(Point p) => p.X > 0 ? X(p.X) : FreeX + (Math.Min(Array.IndexOf(free, p.Label), 5) * 10);
         var (yMin, yMax, yStep) = NiceRange(
             points.Count == 0 ? 0 : points.Min(p => p.Interval?.Lower ?? p.Y),
             points.Count == 0 ? 1 : points.Max(p => p.Interval?.Upper ?? p.Y),
             bounded);
         double Y(double v) => Bottom - ((v - yMin) / (yMax - yMin) * (Bottom - Top));
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{E(id)}\" role=\"img\" aria-label=\"{E(id)}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"100%\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{E(id)}\" class=\"scatter\" role=\"img\" aria-label=\"{E(id)}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"100%\">");
         for (double v = yMin; v <= yMax + (yStep / 1000); v += yStep)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left} {Y(v):0.##}H{Right}\" stroke=\"{Grid}\"/><text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.##}\" text-anchor=\"end\" font-size=\"11\" fill=\"{Muted}\">{Math.Round(v, 6).ToString("0.###", CultureInfo.InvariantCulture)}</text>");
@@ -338,21 +342,21 @@ internal static class HtmlReport
         svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(Top + Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"{Ink}\">{E(yTitle)}</text>");
 
         // Methods at the same spot share one label; labels that would overlap are moved down a line.
-        var spots = points.GroupBy(p => (X: Math.Round(X(p.X) / 3), Y: Math.Round(Y(p.Y) / 3))).ToList();
+        var spots = points.GroupBy(p => (X: Math.Round(PointX(p) / 3), Y: Math.Round(Y(p.Y) / 3))).ToList();
         var placed = new List<(double X, double Y, double Width)>();
         foreach (var spot in spots.OrderBy(g => Y(g.First().Y)))
         {
             Point first = spot.First();
-            double x = X(first.X), y = Y(first.Y);
+            double x = PointX(first), y = Y(first.Y);
             string color = spot.Any(p => p.Label == "rpm") ? Blue : Muted;
             foreach (Point p in spot)
             {
                 if (p.Interval is not null)
                 {
-                    svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{X(p.X):0.##} {Y(p.Interval.Lower):0.##}V{Y(p.Interval.Upper):0.##}\" stroke=\"{(p.Label == "rpm" ? Blue : Muted)}\" stroke-width=\"1.5\"/>");
+                    svg.Append(CultureInfo.InvariantCulture, $"<path d=\"M{PointX(p):0.##} {Y(p.Interval.Lower):0.##}V{Y(p.Interval.Upper):0.##}\" stroke=\"{(p.Label == "rpm" ? Blue : Muted)}\" stroke-width=\"1.5\"/>");
                 }
 
-                svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(p.X):0.##}\" cy=\"{Y(p.Y):0.##}\" r=\"5\" fill=\"{(p.Label == "rpm" ? Blue : Muted)}\"><title>{E(p.Label)}: {ReportFormat.Metric(p.Y)} at {E(format(p.X))}</title></circle>");
+                svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{PointX(p):0.##}\" cy=\"{Y(p.Y):0.##}\" r=\"5\" fill=\"{(p.Label == "rpm" ? Blue : Muted)}\"><title>{E(p.Label)}: {ReportFormat.Metric(p.Y)} at {E(format(p.X))}</title></circle>");
             }
 
             // Beside the point if that line is free and inside the plot, else the nearest free line below or above it.

@@ -44,9 +44,9 @@ public static class ReportFormat
     public static string Level(double level) => (level * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>
-    /// Formats US dollars so that small costs stay visible and every amount reads alike: cents with two decimals (and up
-    /// to two more), amounts under a cent with two significant digits: <c>$0</c>, <c>$0.000042</c>, <c>$0.0027</c>,
-    /// <c>$0.60</c>, <c>$1.2346</c>.
+    /// Formats US dollars with one rule for every amount: cents from $1 up (<c>$1.50</c>, <c>$12.35</c>), two significant
+    /// digits below $1 with trailing zeros kept, so that small costs stay visible and read alike (<c>$0.52</c>,
+    /// <c>$0.013</c>, <c>$0.0030</c>, <c>$0.000042</c>); zero is <c>$0</c>.
     /// </summary>
     /// <param name="value">The amount in US dollars.</param>
     /// <returns>The text.</returns>
@@ -59,13 +59,14 @@ public static class ReportFormat
 
         string sign = value < 0 ? "-" : string.Empty;
         decimal amount = Math.Abs(value);
-        if (amount >= 0.01m)
+        int decimals = amount >= 1 ? 2 : Math.Min(27, 1 - (int)Math.Floor(Math.Log10((double)amount)));
+        decimal rounded = Math.Round(amount, decimals, MidpointRounding.AwayFromZero);
+        if (rounded >= 1 && amount < 1)
         {
-            return sign + "$" + amount.ToString("0.00##", CultureInfo.InvariantCulture);
+            decimals = 2; // 0.996 rounds up to a dollar
         }
 
-        int decimals = Math.Min(28, 1 - (int)Math.Floor(Math.Log10((double)amount)));
-        return sign + "$" + Math.Round(amount, decimals).ToString("0." + new string('#', decimals), CultureInfo.InvariantCulture);
+        return sign + "$" + rounded.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Formats a count or a mean count: thousands separated, one decimal below 100, e.g. <c>12,345</c> or <c>2.5</c>.</summary>

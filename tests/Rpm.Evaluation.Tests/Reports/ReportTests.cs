@@ -173,11 +173,16 @@ public sealed class ReportTests
         Assert.Equal("$0", ReportFormat.Money(0));
         Assert.Equal("$0.000042", ReportFormat.Money(0.000042m));
         Assert.Equal("$0.0027", ReportFormat.Money(0.002686m));
-        Assert.Equal("$0.00008", ReportFormat.Money(0.00008m));
+        Assert.Equal("$0.000080", ReportFormat.Money(0.00008m));
+        Assert.Equal("$0.0030", ReportFormat.Money(0.003m));
         Assert.Equal("$0.013", ReportFormat.Money(0.013m));
+        Assert.Equal("$0.015", ReportFormat.Money(0.0149m));
+        Assert.Equal("$0.52", ReportFormat.Money(0.5246m));
         Assert.Equal("$0.60", ReportFormat.Money(0.6m));
-        Assert.Equal("$1.2346", ReportFormat.Money(1.23456m));
+        Assert.Equal("$1.00", ReportFormat.Money(0.996m));
+        Assert.Equal("$1.50", ReportFormat.Money(1.4986m));
         Assert.Equal("$12.00", ReportFormat.Money(12m));
+        Assert.Equal("-$0.25", ReportFormat.Money(-0.25m));
         Assert.Equal("+0.012", ReportFormat.Difference(0.0123));
         Assert.Equal("-0.034", ReportFormat.Difference(-0.0341));
         Assert.Equal("0.000", ReportFormat.Difference(0));
