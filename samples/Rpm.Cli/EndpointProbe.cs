@@ -24,11 +24,7 @@ public static class EndpointProbe
         }
 
         using var http = new HttpClient { Timeout = Timeout };
-        using var request = new HttpRequestMessage(HttpMethod.Get, settings.Endpoint.ToString().TrimEnd('/') + "/models");
-        if (settings.ApiKey is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiKey);
-        }
+        using HttpRequestMessage request = ModelsRequest(settings.Endpoint, settings.ApiKey);
 
         try
         {
@@ -123,11 +119,7 @@ public static class EndpointProbe
         }
 
         using var http = new HttpClient { Timeout = Timeout };
-        using var request = new HttpRequestMessage(HttpMethod.Get, settings.Endpoint.ToString().TrimEnd('/') + "/models");
-        if (settings.ApiKey is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiKey);
-        }
+        using HttpRequestMessage request = ModelsRequest(settings.Endpoint, settings.ApiKey);
 
         try
         {
@@ -141,6 +133,18 @@ public static class EndpointProbe
         {
             return [];
         }
+    }
+
+    // GET {endpoint}/models, with the key as a bearer token when there is one.
+    private static HttpRequestMessage ModelsRequest(Uri endpoint, string? apiKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, endpoint.ToString().TrimEnd('/') + "/models");
+        if (apiKey is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return request;
     }
 
     private static bool IsUnknownModel(Exception ex)

@@ -171,16 +171,19 @@ public sealed class EvaluationRunner
             return comparisons;
         }
 
-        foreach (string metric in LampMetrics.For(task.Kind))
-        {
-            MethodResult best = MetricSet.LowerIsBetter(metric)
-                ? others.MinBy(m => m.Metrics.Values[metric])!
-                : others.MaxBy(m => m.Metrics.Values[metric])!;
-            comparisons.Add(MetricBootstrap.CompareMethods(
+        // One paired bootstrap per baseline (it covers every metric); each metric keeps the one against its own best.
+        IReadOnlyList<string> metrics = LampMetrics.For(task.Kind);
+        var bestFor = metrics.ToDictionary(
+            metric => metric,
+            metric => MetricSet.LowerIsBetter(metric) ? others.MinBy(m => m.Metrics.Values[metric])! : others.MaxBy(m => m.Metrics.Values[metric])!,
+            StringComparer.Ordinal);
+        var byBaseline = bestFor.Values.Distinct().ToDictionary(
+            best => best.Name,
+            best => MetricBootstrap.CompareMethods(
                 task, golds, (rpm.Name, [.. rpm.Predictions.Items.Select(p => p.Value)]), (best.Name, [.. best.Predictions.Items.Select(p => p.Value)]),
-                options, _options.BootstrapResamples, _options.BootstrapSeed).Single(d => d.Metric == metric));
-        }
-
+                options, _options.BootstrapResamples, _options.BootstrapSeed),
+            StringComparer.Ordinal);
+        comparisons.AddRange(metrics.Select(metric => byBaseline[bestFor[metric].Name].Single(d => d.Metric == metric)));
         return comparisons;
     }
 
