@@ -125,6 +125,13 @@ public sealed class RpmPipeline
     /// the whole history. Factors are rebuilt from all features only when more than
     /// <see cref="RpmOptions.FactorRebuildThreshold"/> of the new features fit no existing factor.
     /// </summary>
+    /// <remarks>
+    /// Cost for M new items over N stored ones: M feature calls and M reasoning calls (M / batch size when batching);
+    /// when the factors are rebuilt, one factor-construction call and N + M reasoning calls instead of M, because every
+    /// stored reasoning path cites factors that no longer exist and is written again against the new factors (their
+    /// embeddings are kept: the retrieval key is the features' names and contexts). Without a rebuild the factor set is
+    /// unchanged; stored paths cite the statistics as they were when written, and prompts always show the current ones.
+    /// </remarks>
     /// <param name="userId">The user, who must have a saved model.</param>
     /// <param name="newItems">The new items; ids must not already be in the model.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>

@@ -8,7 +8,7 @@ namespace Rpm;
 internal static class RpmPrompts
 {
     /// <summary>Changes whenever a prompt changes, so that checkpoints and caches of older prompts are not reused.</summary>
-    public const string Version = "rpm-prompts-v2";
+    public const string Version = "rpm-prompts-v3";
 
     public const string Unassigned = "unassigned";
 
@@ -137,11 +137,15 @@ internal static class RpmPrompts
                   "and the answer the user actually gave (\"userAnswer\").",
             $"Write{(batch ? ", for each item on its own," : string.Empty)} the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
             "Cite the relevant statistics by number. Use only the features and statistics given: do not invent facts about the input.",
+        };
+        system.AddRange(PromptRules.StatisticsRules(task));
+        system.AddRange(
+        [
             PromptRules.DataRule,
             batch
                 ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"reasoning\": \"...\"}]}."
                 : "Reply with one JSON object: {\"reasoning\": \"...\"}.",
-        };
+        ]);
 
         JsonObject Item(ReasoningPathRequest request)
         {
@@ -179,10 +183,14 @@ internal static class RpmPrompts
             $"and the user's most similar past inputs (\"examples\", most similar first), each with its features, the reasoning that explains the user's answer, and that answer.",
             $"Features tagged \"{Unassigned}\" fit none of the user's factors: no statistics exist for them, so do not assume any.",
             "First write a rationale, in three to six sentences, that applies this user's reasoning patterns and factor statistics to the new input. Then give the final answer.",
+        };
+        system.AddRange(PromptRules.StatisticsRules(task));
+        system.AddRange(
+        [
             PromptRules.AnswerRule(task),
             PromptRules.DataRule,
             "Reply with one JSON object: {\"rationale\": \"...\", \"answer\": \"...\"}.",
-        };
+        ]);
 
         var data = new JsonObject { ["query"] = budget.Fit(query.Input) };
         PromptRules.AddOptions(data, task, query.Options);
