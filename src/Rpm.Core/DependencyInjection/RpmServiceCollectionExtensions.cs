@@ -129,6 +129,7 @@ public static class RpmServiceCollectionExtensions
         TryAdd<IFactorConstructor>(services, serviceKey, (sp, r) => new FactorConstructor(ChatClient(sp, r), OptionsOf(sp, r)));
         TryAdd<IStatisticsBuilder>(services, serviceKey, (_, _) => new StatisticsBuilder());
         TryAdd<IReasoningPathBuilder>(services, serviceKey, (sp, r) => new ReasoningPathBuilder(ChatClient(sp, r), OptionsOf(sp, r)));
+        TryAdd<IInfluenceJudge>(services, serviceKey, (sp, r) => new InfluenceJudge(ChatClient(sp, r), OptionsOf(sp, r)));
         TryAdd<IFeatureRetriever>(services, serviceKey, (sp, r) => new FeatureRetriever(EmbeddingGenerator(sp, r), OptionsOf(sp, r)));
         TryAdd<IUserModelStore>(services, serviceKey, (_, _) => new InMemoryUserModelStore());
         TryAdd<IBuildCheckpointStore>(services, serviceKey, (_, _) => new InMemoryBuildCheckpointStore());
@@ -141,7 +142,8 @@ public static class RpmServiceCollectionExtensions
             Get<IFeatureRetriever>(sp, serviceKey),
             Get<IUserModelStore>(sp, serviceKey),
             Get<IBuildCheckpointStore>(sp, serviceKey),
-            OptionsOf(sp, r)));
+            OptionsOf(sp, r),
+            Get<IInfluenceJudge>(sp, serviceKey)));
         return new RpmBuilder(services, serviceKey, options, chatClientKey, embeddingGeneratorKey);
     }
 

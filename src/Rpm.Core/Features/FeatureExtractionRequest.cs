@@ -32,12 +32,6 @@ public sealed class FeatureExtractionRequest
     public IReadOnlyList<string>? Options { get; init; }
 
     /// <summary>
-    /// Gets the user's known answer, given only for history items of generation tasks so that the model can
-    /// judge which features shaped the text (influence and polarity). Labelled tasks never show it at this stage.
-    /// </summary>
-    public string? KnownOutput { get; init; }
-
-    /// <summary>
     /// Gets the user's factors with their statistics. When present the extraction is factor-aware
     /// (stage 5 of the method): each feature is tagged with one of these factors or left unassigned.
     /// When <see langword="null"/> the model suggests a factor freely (stage 1).

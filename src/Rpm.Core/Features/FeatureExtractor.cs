@@ -33,7 +33,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
             request.ItemId,
             prompt,
             RpmJsonContext.Default.FeatureListOutput,
-            (output, context) => Validate(output.Features, request, context),
+            (output, _) => Validate(output.Features, request),
             schema => RefineSchema(schema, request, "features", "[]"),
             cancellationToken).ConfigureAwait(false);
         return new FeatureExtractionResult(response.Result, response.Usage) { Diagnostics = response.Diagnostics };
@@ -43,7 +43,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
     /// Extracts several inputs in one model call when there is more than one (the batch size is the caller's:
     /// <see cref="RpmPipeline"/> uses <see cref="RpmOptions.FeatureExtractionBatchSize"/>).
     /// </summary>
-    /// <param name="requests">The inputs; all for the same task, the same factors (or none) and all with or without known outputs.</param>
+    /// <param name="requests">The inputs; all for the same task and the same factors (or none).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>One result per request, in order; the call's cost and diagnostics are on the first result.</returns>
     /// <exception cref="ArgumentException">The requests do not share a task and factors, or two share an item id.</exception>
@@ -65,9 +65,9 @@ public sealed class FeatureExtractor : IFeatureExtractor
         foreach (FeatureExtractionRequest request in requests)
         {
             ArgumentNullException.ThrowIfNull(request, nameof(requests));
-            if (request.Task != first.Task || request.Factors != first.Factors || (request.KnownOutput is null) != (first.KnownOutput is null))
+            if (request.Task != first.Task || request.Factors != first.Factors)
             {
-                throw new ArgumentException("A batch must share one task, one set of factors (or none), and give known outputs for all items or none.", nameof(requests));
+                throw new ArgumentException("A batch must share one task and one set of factors (or none).", nameof(requests));
             }
 
             if (!ids.Add(request.ItemId))
@@ -82,7 +82,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
             string.Join(",", requests.Select(r => r.ItemId)),
             RpmPrompts.FeatureExtraction(requests, _options, _budget),
             RpmJsonContext.Default.FeatureBatchOutput,
-            (output, context) => ValidateBatch(output, requests, context),
+            (output, _) => ValidateBatch(output, requests),
             schema =>
             {
                 RefineSchema(schema, first, "items", "[]", "features", "[]");
@@ -92,28 +92,16 @@ public sealed class FeatureExtractor : IFeatureExtractor
         return [.. response.Result.Select((f, i) => new FeatureExtractionResult(f, i == 0 ? response.Usage : ModelUsage.None) { Diagnostics = i == 0 ? response.Diagnostics : BuildDiagnostics.None })];
     }
 
-    // The answer space of this call: the user's factors (or null) for factor-aware extraction; the influence judgment
-    // required for generation history items, and absent otherwise.
+    // The answer space of this call: the user's factors (or null) for factor-aware extraction.
     private static void RefineSchema(System.Text.Json.Nodes.JsonObject schema, FeatureExtractionRequest request, params string[] featurePath)
     {
         if (request.Factors is { } factors)
         {
             SchemaEdits.SetEnum(schema, [.. factors.Select(f => f.Factor.Name), null], [.. featurePath, "factor"]);
         }
-
-        if (request.Task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null)
-        {
-            SchemaEdits.SetType(schema, "boolean", [.. featurePath, "influential"]);
-            SchemaEdits.SetEnum(schema, ["positive", "neutral", "negative", null], [.. featurePath, "polarity"]);
-        }
-        else
-        {
-            SchemaEdits.Remove(schema, "influential", featurePath);
-            SchemaEdits.Remove(schema, "polarity", featurePath);
-        }
     }
 
-    private OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>> ValidateBatch(FeatureBatchOutput output, IReadOnlyList<FeatureExtractionRequest> requests, OutputValidationContext context)
+    private OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>> ValidateBatch(FeatureBatchOutput output, IReadOnlyList<FeatureExtractionRequest> requests)
     {
         var byId = new Dictionary<string, FeatureBatchItemOutput>(StringComparer.Ordinal);
         foreach (FeatureBatchItemOutput item in output.Items ?? [])
@@ -134,7 +122,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
         BuildDiagnostics diagnostics = BuildDiagnostics.None;
         foreach (FeatureExtractionRequest request in requests)
         {
-            OutputValidation<IReadOnlyList<Feature>> one = Validate(byId[request.ItemId].Features, request, context);
+            OutputValidation<IReadOnlyList<Feature>> one = Validate(byId[request.ItemId].Features, request);
             if (!one.IsValid)
             {
                 return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Invalid($"Item '{request.ItemId}': {one.Error}");
@@ -147,7 +135,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
         return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Valid(results, diagnostics);
     }
 
-    private OutputValidation<IReadOnlyList<Feature>> Validate(List<FeatureOutput>? outputFeatures, FeatureExtractionRequest request, OutputValidationContext context)
+    private OutputValidation<IReadOnlyList<Feature>> Validate(List<FeatureOutput>? outputFeatures, FeatureExtractionRequest request)
     {
         if (outputFeatures is null || outputFeatures.Count == 0)
         {
@@ -155,10 +143,8 @@ public sealed class FeatureExtractor : IFeatureExtractor
         }
 
         Dictionary<string, string>? factorNames = request.Factors?.ToDictionary(s => s.Factor.Name, s => s.Factor.Name, StringComparer.OrdinalIgnoreCase);
-        bool judgeInfluence = request.Task.Kind == RpmTaskKind.Generation && request.KnownOutput is not null;
         var features = new List<Feature>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        int missingJudgments = 0;
         foreach (FeatureOutput item in outputFeatures.Take(_options.MaxFeaturesPerItem))
         {
             if (item is null || string.IsNullOrWhiteSpace(item.Name) || string.IsNullOrWhiteSpace(item.Context))
@@ -179,41 +165,9 @@ public sealed class FeatureExtractor : IFeatureExtractor
                 factor = factorNames.GetValueOrDefault(factor);
             }
 
-            bool? influential = null;
-            FeaturePolarity? polarity = null;
-            if (judgeInfluence)
-            {
-                // Both judgments are required: a missing one is repaired, and never read as "not influential".
-                influential = item.Influential;
-                if (influential is null)
-                {
-                    if (!context.IsLastAttempt)
-                    {
-                        return OutputValidation<IReadOnlyList<Feature>>.Invalid($"The feature '{item.Name}' needs \"influential\": true or false.");
-                    }
-
-                    missingJudgments++;
-                }
-                else if (influential == true)
-                {
-                    if (Enum.TryParse(item.Polarity, ignoreCase: true, out FeaturePolarity parsed) && Enum.IsDefined(parsed))
-                    {
-                        polarity = parsed;
-                    }
-                    else if (!context.IsLastAttempt)
-                    {
-                        return OutputValidation<IReadOnlyList<Feature>>.Invalid($"The influential feature '{item.Name}' needs \"polarity\": \"positive\", \"neutral\" or \"negative\".");
-                    }
-                    else
-                    {
-                        missingJudgments++;
-                    }
-                }
-            }
-
-            features.Add(new Feature(item.Name, item.Context, factor, influential, polarity));
+            features.Add(new Feature(item.Name, item.Context, factor));
         }
 
-        return OutputValidation<IReadOnlyList<Feature>>.Valid(features, missingJudgments == 0 ? null : new BuildDiagnostics { MissingJudgments = missingJudgments });
+        return OutputValidation<IReadOnlyList<Feature>>.Valid(features);
     }
 }

@@ -71,3 +71,22 @@ internal sealed class ReasoningCheckpoint : IItemCheckpoint<ReasoningCheckpoint>
     public ReasoningCheckpoint WithAddedUsage(ModelUsage usage) =>
         new() { Reasoning = Reasoning, Excluded = Excluded, Usage = Usage + usage, Diagnostics = Diagnostics };
 }
+
+/// <summary>Stage 3 influence judgments of one item (generation tasks): its features with influence and polarity set, or unknown.</summary>
+internal sealed class JudgmentCheckpoint : IItemCheckpoint<JudgmentCheckpoint>
+{
+    public required List<Feature> Features { get; init; }
+
+    public string? Excluded { get; init; }
+
+    public required ModelUsage Usage { get; init; }
+
+    public BuildDiagnostics Diagnostics
+    {
+        get => field ?? BuildDiagnostics.None;
+        init => field = value ?? BuildDiagnostics.None;
+    }
+
+    public JudgmentCheckpoint WithAddedUsage(ModelUsage usage) =>
+        new() { Features = Features, Excluded = Excluded, Usage = Usage + usage, Diagnostics = Diagnostics };
+}

@@ -35,6 +35,8 @@ internal static class CheckpointKeys
 
     public static string Reasoning(HistoryItem item) => "reasoning/" + Item(item);
 
+    public static string Judgment(HistoryItem item) => "judgment/" + Item(item);
+
     public static string Factors(IEnumerable<HistoryItem> items) => "factors/" + Hash(string.Join("\n", items.Select(Item)));
 
     private static string Item(HistoryItem item) =>

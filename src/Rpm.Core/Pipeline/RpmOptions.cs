@@ -48,6 +48,13 @@ public sealed class RpmOptions
     /// </summary>
     public int ReasoningBatchSize { get; set; } = 1;
 
+    /// <summary>
+    /// Gets or sets how many history items of a generation task share one influence-judgment call (stage 3's model
+    /// judgments of which features shaped the user's text). Default 10, so a generation build costs 2N + 1 + N / 10 calls;
+    /// 1 asks for each item on its own. Labelled tasks make no judgment calls.
+    /// </summary>
+    public int InfluenceJudgmentBatchSize { get; set; } = 10;
+
     /// <summary>Gets or sets the most features the model may return for one input. Default 8.</summary>
     public int MaxFeaturesPerItem { get; set; } = 8;
 
@@ -117,6 +124,7 @@ public sealed class RpmOptions
         Check(MaxOutputRetries is >= 0 and <= 5, $"{nameof(MaxOutputRetries)} must be between 0 and 5 (was {MaxOutputRetries}).");
         Check(FeatureExtractionBatchSize is >= 1 and <= 50, $"{nameof(FeatureExtractionBatchSize)} must be between 1 and 50 (was {FeatureExtractionBatchSize}).");
         Check(ReasoningBatchSize is >= 1 and <= 50, $"{nameof(ReasoningBatchSize)} must be between 1 and 50 (was {ReasoningBatchSize}).");
+        Check(InfluenceJudgmentBatchSize is >= 1 and <= 50, $"{nameof(InfluenceJudgmentBatchSize)} must be between 1 and 50 (was {InfluenceJudgmentBatchSize}).");
         Check(MaxFeaturesPerItem is >= 1 and <= 50, $"{nameof(MaxFeaturesPerItem)} must be between 1 and 50 (was {MaxFeaturesPerItem}).");
         Check(MinFactors >= 1, $"{nameof(MinFactors)} must be at least 1 (was {MinFactors}).");
         Check(MaxFactors >= MinFactors && MaxFactors <= 100, $"{nameof(MaxFactors)} must be between {nameof(MinFactors)} ({MinFactors}) and 100 (was {MaxFactors}).");

@@ -37,7 +37,8 @@ public sealed class RpmPipeline
             new FeatureRetriever(embeddingGenerator, options),
             store,
             checkpoints,
-            options)
+            options,
+            new InfluenceJudge(chatClient, options))
     {
     }
 
@@ -51,6 +52,7 @@ public sealed class RpmPipeline
     /// <param name="store">Where built user models are kept.</param>
     /// <param name="checkpoints">Where a build in progress keeps finished calls.</param>
     /// <param name="options">The options; validated here.</param>
+    /// <param name="influenceJudge">Stage 3's model judgments for generation tasks, or <see langword="null"/> for the default <see cref="InfluenceJudge"/> over <paramref name="chatClient"/>.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public RpmPipeline(
         IChatClient chatClient,
@@ -61,7 +63,8 @@ public sealed class RpmPipeline
         IFeatureRetriever retriever,
         IUserModelStore store,
         IBuildCheckpointStore checkpoints,
-        RpmOptions options)
+        RpmOptions options,
+        IInfluenceJudge? influenceJudge = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(featureExtractor);
@@ -76,7 +79,8 @@ public sealed class RpmPipeline
         _store = store;
         _options = options;
         string? chatModelId = options.ChatOptions?.ModelId ?? chatClient.GetService<ChatClientMetadata>()?.DefaultModelId;
-        _builder = new UserModelBuilder(featureExtractor, factorConstructor, statisticsBuilder, reasoningPathBuilder, retriever, store, checkpoints, options, chatModelId);
+        _builder = new UserModelBuilder(
+            featureExtractor, factorConstructor, statisticsBuilder, reasoningPathBuilder, influenceJudge ?? new InfluenceJudge(chatClient, options), retriever, store, checkpoints, options, chatModelId);
         _responder = new QueryResponder(featureExtractor, retriever, new ResponseGenerator(chatClient, options), options);
         _personalizer = new Personalizer(featureExtractor, retriever, options);
     }

@@ -13,6 +13,7 @@ internal sealed class UserModelBuilder
     private readonly IFactorConstructor _factorConstructor;
     private readonly IStatisticsBuilder _statisticsBuilder;
     private readonly IReasoningPathBuilder _reasoningPathBuilder;
+    private readonly IInfluenceJudge _influenceJudge;
     private readonly IFeatureRetriever _retriever;
     private readonly IUserModelStore _store;
     private readonly IBuildCheckpointStore _checkpoints;
@@ -24,6 +25,7 @@ internal sealed class UserModelBuilder
         IFactorConstructor factorConstructor,
         IStatisticsBuilder statisticsBuilder,
         IReasoningPathBuilder reasoningPathBuilder,
+        IInfluenceJudge influenceJudge,
         IFeatureRetriever retriever,
         IUserModelStore store,
         IBuildCheckpointStore checkpoints,
@@ -34,6 +36,7 @@ internal sealed class UserModelBuilder
         _factorConstructor = factorConstructor;
         _statisticsBuilder = statisticsBuilder;
         _reasoningPathBuilder = reasoningPathBuilder;
+        _influenceJudge = influenceJudge;
         _retriever = retriever;
         _store = store;
         _checkpoints = checkpoints;
@@ -59,6 +62,11 @@ internal sealed class UserModelBuilder
             throw new RpmStageException(
                 RpmStage.FeatureExtraction, userId, $"The model refused (or its content filter stopped) every history item of '{userId}', so no model can be built: {diagnostics.ExclusionReason}") { Usage = usage };
         }
+
+        // Stage 3's model judgments (generation tasks): which features shaped the text the user wrote.
+        (withFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeInfluenceAsync(session, task, withFeatures, cancellationToken).ConfigureAwait(false);
+        usage += judgmentUsage;
+        diagnostics += judgmentDiagnostics;
 
         // Stage 2: factors over all of the user's features.
         FactorCheckpoint factors = await ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
@@ -108,6 +116,9 @@ internal sealed class UserModelBuilder
 
         // New items' features, tagged with the existing factors (factor-aware extraction).
         var (newFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, existing.Statistics, cancellationToken).ConfigureAwait(false);
+        (newFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeInfluenceAsync(session, task, newFeatures, cancellationToken).ConfigureAwait(false);
+        usage += judgmentUsage;
+        diagnostics += judgmentDiagnostics;
 
         List<ItemFeatures> all = [.. existing.Paths.Select(p => new ItemFeatures(p.Item, p.Features)), .. newFeatures];
         IReadOnlyList<Factor> factors = [.. existing.Factors];
@@ -175,7 +186,6 @@ internal sealed class UserModelBuilder
         FeatureExtractionRequest Request(int i) => new(task, items[i].Id, items[i].Input)
         {
             Options = items[i].Options,
-            KnownOutput = task.Kind == RpmTaskKind.Generation ? items[i].Output : null,
             Factors = factors,
         };
 
@@ -192,6 +202,37 @@ internal sealed class UserModelBuilder
             cancellationToken).ConfigureAwait(false);
 
         return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ItemFeatures(x.item, results[x.i].Features))], Sum(results), Diagnose(results));
+    }
+
+    private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> JudgeInfluenceAsync(
+        BuildSession session, RpmTask task, List<ItemFeatures> items, CancellationToken cancellationToken)
+    {
+        if (task.Kind != RpmTaskKind.Generation || items.Count == 0)
+        {
+            return (items, ModelUsage.None, BuildDiagnostics.None);
+        }
+
+        static JudgmentCheckpoint[] Checkpoints(InfluenceJudgment judgment) =>
+            [.. judgment.Items.Select((item, i) => new JudgmentCheckpoint
+            {
+                Features = [.. item.Features],
+                Usage = i == 0 ? judgment.Usage : ModelUsage.None,
+                Diagnostics = i == 0 ? judgment.Diagnostics : BuildDiagnostics.None,
+            })];
+
+        JudgmentCheckpoint[] results = await session.RunItemsAsync(
+            items.Count,
+            i => CheckpointKeys.Judgment(items[i].Item),
+            RpmJsonContext.Default.JudgmentCheckpoint,
+            _options.InfluenceJudgmentBatchSize,
+            async (batch, ct) => Checkpoints(await _influenceJudge.JudgeAsync(task, [.. batch.Select(i => items[i])], ct).ConfigureAwait(false)),
+            async (i, ct) => Checkpoints(await _influenceJudge.JudgeAsync(task, [items[i]], ct).ConfigureAwait(false))[0],
+
+            // A refused judgment leaves the item's influence unknown rather than dropping an item stage 1 accepted.
+            (i, ex) => new JudgmentCheckpoint { Features = [.. items[i].Features], Usage = ex.Usage, Diagnostics = new BuildDiagnostics { MissingJudgments = items[i].Features.Count } },
+            cancellationToken).ConfigureAwait(false);
+
+        return ([.. items.Select((item, i) => new ItemFeatures(item.Item, results[i].Features))], Sum(results), Diagnose(results));
     }
 
     private Task<FactorCheckpoint> ConstructFactorsAsync(BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken) =>

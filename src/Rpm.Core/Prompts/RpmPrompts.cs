@@ -25,7 +25,6 @@ internal static class RpmPrompts
         RpmTask task = first.Task;
         bool batch = requests.Count > 1;
         bool factorAware = first.Factors is not null;
-        bool judgeInfluence = task.Kind == RpmTaskKind.Generation && first.KnownOutput is not null;
 
         var system = new List<string>
         {
@@ -50,13 +49,6 @@ internal static class RpmPrompts
             system.Add("Set \"factor\" to a broader category the feature belongs to (e.g. \"Product quality\", \"Narrative darkness\").");
         }
 
-        if (judgeInfluence)
-        {
-            system.Add(
-                $"The data also holds the text the user actually wrote for {(batch ? "each" : "this")} input (\"userOutput\"). For each feature set \"influential\" to true when it visibly shaped that text, " +
-                "and then \"polarity\" to \"positive\" (the text leans toward the feature), \"neutral\" or \"negative\" (the text leans away from it); otherwise influential false and polarity null.");
-        }
-
         system.Add(PromptRules.DataRule);
         system.Add(batch
             ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"features\": [{\"name\": ..., \"context\": ..., \"factor\": ...}]}]}."
@@ -70,11 +62,6 @@ internal static class RpmPrompts
                 ["input"] = budget.Fit(request.Input),
             };
             PromptRules.AddOptions(item, task, request.Options);
-            if (judgeInfluence)
-            {
-                item["userOutput"] = budget.Fit(request.KnownOutput!);
-            }
-
             return item;
         }
 
@@ -116,6 +103,45 @@ internal static class RpmPrompts
         }
 
         return PromptRules.Messages(system, new JsonObject { ["features"] = list });
+    }
+
+    /// <summary>
+    /// Stage 3's model judgments for generation tasks: for each item, which of its features (found from the input alone
+    /// at stage 1) shaped the text the user wrote, and in which direction.
+    /// </summary>
+    public static IReadOnlyList<ChatMessage> InfluenceJudgment(RpmTask task, IReadOnlyList<ItemFeatures> items, TextBudget budget)
+    {
+        bool batch = items.Count > 1;
+        var system = new List<string>
+        {
+            "You judge how one particular user writes, for a system that learns how this user reasons.",
+            PromptRules.TaskLine(task),
+            (batch ? "The data holds several past items of this user (\"items\"), each with" : "The data holds one past item of this user (under \"items\"), with") +
+            " the features of its input (name and context) and the text the user actually wrote for it (\"userText\").",
+            "For every feature of every item, by its exact name, set \"influential\" to true when the feature visibly shaped the user's text and to false otherwise; " +
+            "set \"polarity\" for an influential feature to \"positive\" (the text leans toward the feature), \"neutral\" or \"negative\" (the text leans away from it), and to null for a feature that is not influential.",
+            PromptRules.DataRule,
+            "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"judgments\": [{\"feature\": ..., \"influential\": true, \"polarity\": \"positive\"}]}]}.",
+        };
+
+        var list = new JsonArray();
+        foreach (ItemFeatures item in items)
+        {
+            var features = new JsonArray();
+            foreach (Feature feature in item.Features)
+            {
+                features.Add(new JsonObject { ["name"] = feature.Name, ["context"] = feature.Context });
+            }
+
+            list.Add(new JsonObject
+            {
+                ["itemId"] = item.Item.Id,
+                ["features"] = features,
+                ["userText"] = budget.Fit(item.Item.Output),
+            });
+        }
+
+        return PromptRules.Messages(system, new JsonObject { ["items"] = list });
     }
 
     public static IReadOnlyList<ChatMessage> ReasoningPath(ReasoningPathRequest request, TextBudget budget) => ReasoningPath([request], budget);

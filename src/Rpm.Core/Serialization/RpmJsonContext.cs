@@ -19,4 +19,6 @@ namespace Rpm;
 [JsonSerializable(typeof(FeatureCheckpoint))]
 [JsonSerializable(typeof(FactorCheckpoint))]
 [JsonSerializable(typeof(ReasoningCheckpoint))]
+[JsonSerializable(typeof(InfluenceBatchOutput))]
+[JsonSerializable(typeof(JudgmentCheckpoint))]
 internal sealed partial class RpmJsonContext : JsonSerializerContext;

@@ -23,12 +23,6 @@ internal sealed class FeatureOutput
 
     [JsonPropertyName("factor")]
     public required string? Factor { get; set; }
-
-    [JsonPropertyName("influential")]
-    public bool? Influential { get; set; }
-
-    [JsonPropertyName("polarity")]
-    public string? Polarity { get; set; }
 }
 
 /// <summary>Stage 2 output.</summary>
@@ -100,4 +94,36 @@ internal sealed class ReasoningBatchItemOutput
 
     [JsonPropertyName("reasoning")]
     public required string Reasoning { get; set; }
+}
+
+/// <summary>Influence judgments (stage 3, generation tasks) of one or more history items.</summary>
+internal sealed class InfluenceBatchOutput
+{
+    [JsonPropertyName("items")]
+    public required List<InfluenceItemOutput> Items { get; set; }
+}
+
+/// <summary>The judgments of one item's features.</summary>
+internal sealed class InfluenceItemOutput
+{
+    [JsonPropertyName("itemId")]
+    public required string ItemId { get; set; }
+
+    [JsonPropertyName("judgments")]
+    public required List<InfluenceJudgmentOutput> Judgments { get; set; }
+}
+
+/// <summary>Whether one feature shaped the user's text, and how.</summary>
+internal sealed class InfluenceJudgmentOutput
+{
+    [JsonPropertyName("feature")]
+    public required string Feature { get; set; }
+
+    // Not "required" in the reader: a missing judgment is repaired by the stage's own validation, and on the last
+    // attempt left unknown instead of failing the build.
+    [JsonPropertyName("influential")]
+    public bool? Influential { get; set; }
+
+    [JsonPropertyName("polarity")]
+    public string? Polarity { get; set; }
 }

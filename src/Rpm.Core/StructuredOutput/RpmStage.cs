@@ -17,4 +17,10 @@ public enum RpmStage
 
     /// <summary>Stage 7: the personalized rationale and answer.</summary>
     Generation,
+
+    /// <summary>
+    /// Stage 3's model judgments for generation tasks: which of a history item's features shaped the text the user
+    /// wrote (influence) and in which direction (polarity).
+    /// </summary>
+    InfluenceJudgment,
 }

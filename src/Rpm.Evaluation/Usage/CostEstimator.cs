@@ -73,11 +73,11 @@ public sealed class CostEstimator
                 note = "summary and answer prompts rendered (summary length assumed); output assumed";
                 break;
             case RpmMethod or RpmFallbackMethod when method.CheckApplicable(dataset) is null:
-                build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+                build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
                 query = method is RpmMethod ? Sum(dataset, (u, q) => RpmQuery(u, q, context.RetrievalCount)) : UsageTotals.Zero;
                 note = method is RpmMethod
-                    ? "2N + 1 build calls and 2 per query; sized from the data's tokens and the assumptions"
-                    : "2N + 1 build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
+                    ? $"{RpmBuildCalls(dataset.Task.Kind)} build calls and 2 per query; sized from the data's tokens and the assumptions"
+                    : $"{RpmBuildCalls(dataset.Task.Kind)} build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
                 break;
             case HistoryVoteMethod:
             case UserPriorMethod:
@@ -99,7 +99,13 @@ public sealed class CostEstimator
         return new MethodEstimate(method.Name, build, query, users, queries, note);
     }
 
-    private UsageTotals RpmBuild(EvaluationUser user)
+    // Generation tasks add stage 3's influence judgments, RpmOptions.InfluenceJudgmentBatchSize items a call.
+    private static string RpmBuildCalls(RpmTaskKind kind) =>
+        kind == RpmTaskKind.Generation ? $"2N + 1 + N/{JudgmentBatchSize} (influence judgments)" : "2N + 1";
+
+    private static int JudgmentBatchSize { get; } = new RpmOptions().InfluenceJudgmentBatchSize;
+
+    private UsageTotals RpmBuild(EvaluationUser user, RpmTaskKind kind)
     {
         EstimateAssumptions a = _assumptions;
         int n = user.History.Count;
@@ -117,7 +123,17 @@ public sealed class CostEstimator
         long distinct = (long)Math.Ceiling(n * a.FeaturesPerItem * a.DistinctFeatureShare);
         input += a.RpmInstructionTokens + (distinct * (a.TokensPerFeature + 15));                       // stage 2
         output += (a.FactorsPerUser * 30) + (distinct * 6);
-        return new UsageTotals((2 * n) + 1, 0, input, output, 0);
+        int calls = (2 * n) + 1;
+        if (kind == RpmTaskKind.Generation)
+        {
+            // Each judgment call repeats the instructions once and carries every item's features and the user's text.
+            int judgmentCalls = (n + JudgmentBatchSize - 1) / JudgmentBatchSize;
+            calls += judgmentCalls;
+            input += (judgmentCalls * a.RpmInstructionTokens) + user.History.Sum(h => Count(h.Output) + (a.FeaturesPerItem * a.TokensPerFeature) + 20L);
+            output += user.History.Count * ((a.FeaturesPerItem * 15L) + 10);
+        }
+
+        return new UsageTotals(calls, 0, input, output, 0);
     }
 
     private UsageTotals RpmQuery(EvaluationUser user, EvaluationQuery query, int k)

@@ -103,6 +103,7 @@ public sealed partial class FakeChatClient : IChatClient
         RpmStage.FeatureExtraction or RpmStage.QueryFeatureExtraction => Features(request),
         RpmStage.FactorConstruction => Factors(request),
         RpmStage.ReasoningPath => Reasoning(request),
+        RpmStage.InfluenceJudgment => Judgments(request),
         _ => Generation(request),
     };
 
@@ -179,7 +180,6 @@ public sealed partial class FakeChatClient : IChatClient
         HashSet<string>? factors = data["factors"] is JsonArray list
             ? [.. list.Select(f => f!["factor"]!.GetValue<string>())]
             : null;
-        string? output = data["userOutput"]?.GetValue<string>();
         var features = new JsonArray();
         foreach (var (name, context, category) in FeaturesOf(input))
         {
@@ -189,17 +189,31 @@ public sealed partial class FakeChatClient : IChatClient
                 ["context"] = context,
                 ["factor"] = factors is null ? category : factors.Contains(category) ? category : null,
             };
-            if (output is not null)
-            {
-                bool influential = output.Contains(name.Split(' ')[0], StringComparison.OrdinalIgnoreCase);
-                node["influential"] = influential;
-                node["polarity"] = influential ? "positive" : null;
-            }
-
             features.Add(node);
         }
 
         return new JsonObject { ["features"] = features }.ToJsonString();
+    }
+
+    // A feature shaped the user's text when the text contains the first word of its name.
+    private static string Judgments(FakeRequest request)
+    {
+        var items = new JsonArray();
+        foreach (JsonNode? item in request.Data["items"]!.AsArray())
+        {
+            string text = item!["userText"]!.GetValue<string>();
+            var judgments = new JsonArray();
+            foreach (JsonNode? feature in item["features"]!.AsArray())
+            {
+                string name = feature!["name"]!.GetValue<string>();
+                bool influential = text.Contains(name.Split(' ')[0], StringComparison.OrdinalIgnoreCase);
+                judgments.Add(new JsonObject { ["feature"] = name, ["influential"] = influential, ["polarity"] = influential ? "positive" : null });
+            }
+
+            items.Add(new JsonObject { ["itemId"] = item["itemId"]!.GetValue<string>(), ["judgments"] = judgments });
+        }
+
+        return new JsonObject { ["items"] = items }.ToJsonString();
     }
 
     private static string Factors(FakeRequest request)

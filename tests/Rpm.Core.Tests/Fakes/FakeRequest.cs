@@ -24,6 +24,7 @@ public sealed class FakeRequest
             "rpm_factorlist" => RpmStage.FactorConstruction,
             "rpm_reasoning" or "rpm_reasoningbatch" => RpmStage.ReasoningPath,
             "rpm_answer" => RpmStage.Generation,
+            "rpm_influencebatch" => RpmStage.InfluenceJudgment,
             _ => GuessStage(),
         };
     }
@@ -63,7 +64,8 @@ public sealed class FakeRequest
     {
         // Without a schema in ResponseFormat (prompt-embedded schema mode), read the schema text.
         string all = AllText;
-        return all.Contains("\"rationale\"", StringComparison.Ordinal) ? RpmStage.Generation
+        return all.Contains("\"judgments\"", StringComparison.Ordinal) ? RpmStage.InfluenceJudgment
+            : all.Contains("\"rationale\"", StringComparison.Ordinal) ? RpmStage.Generation
             : all.Contains("\"reasoning\"", StringComparison.Ordinal) ? RpmStage.ReasoningPath
             : all.Contains("\"factors\": [{", StringComparison.Ordinal) ? RpmStage.FactorConstruction
             : Data.ContainsKey("factors") ? RpmStage.QueryFeatureExtraction

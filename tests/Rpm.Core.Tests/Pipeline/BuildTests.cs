@@ -74,7 +74,7 @@ public sealed class BuildTests(MiniLmFixture miniLm)
     }
 
     [Fact]
-    public async Task Generation_tasks_judge_influence_with_the_known_text_and_count_it()
+    public async Task Generation_tasks_extract_features_from_the_input_alone_then_judge_influence_against_the_users_text()
     {
         var chat = new FakeChatClient();
         RpmTask task = RpmTask.Generation("titles", "Write the title of a paper from its abstract.");
@@ -86,11 +86,25 @@ public sealed class BuildTests(MiniLmFixture miniLm)
 
         UserModel model = await TestPipelines.Create(chat, miniLm.Generator).BuildUserModelAsync("u1", task, history);
 
-        Assert.All(chat.For(RpmStage.FeatureExtraction), r => Assert.NotNull(r.Data["userOutput"]));
+        // Stage 1 reads the input alone, as stage 5 reads a query: history keys and query keys come from one distribution.
+        Assert.All(chat.For(RpmStage.FeatureExtraction), r => Assert.DoesNotContain("Graph networks for molecular", r.AllText, StringComparison.Ordinal));
+        Assert.All(chat.For(RpmStage.FeatureExtraction), r => Assert.DoesNotContain("influential", r.AllText, StringComparison.Ordinal));
+
+        // The judgment is its own call, batched (10 items a call by default), with the user's text beside each item's features.
+        FakeRequest judgment = Assert.Single(chat.For(RpmStage.InfluenceJudgment));
+        Assert.Equal(["p1", "p2"], judgment.Data["items"]!.AsArray().Select(i => i!["itemId"]!.GetValue<string>()));
+        Assert.Contains("Graph networks for molecular property prediction", judgment.DataText, StringComparison.Ordinal);
+        Assert.Equal(2 * 2 + 1 + 1, chat.CallCount);
+        Assert.Equal(2 * 2 + 1 + 1, model.BuildUsage.Calls);
         Assert.All(model.Paths.SelectMany(p => p.Features), f => Assert.NotNull(f.Influential));
         int influential = model.Paths.SelectMany(p => p.Features).Count(f => f.Influential == true);
         Assert.True(influential > 0);
         Assert.Equal(influential, model.Statistics.Sum(s => s.Influence));
+
+        // One item per judgment call when asked.
+        chat.Reset();
+        await TestPipelines.Create(chat, miniLm.Generator, o => o.InfluenceJudgmentBatchSize = 1).BuildUserModelAsync("u2", task, history);
+        Assert.Equal(2, chat.For(RpmStage.InfluenceJudgment).Count);
     }
 
     [Fact]

@@ -103,21 +103,43 @@ public sealed class BuildRobustnessTests(MiniLm miniLm)
     public async Task A_missing_influence_judgment_is_repaired_and_never_read_as_false()
     {
         await using Harness harness = await Harness.StartAsync(miniLm);
-        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction && r.Request.ItemId == "g1" && !r.IsRepair ? new Reply { Content = WithoutInfluence(r.GoodAnswer) } : null;
+        harness.Server.Behave = r => r.Stage == RpmStage.InfluenceJudgment && !r.IsRepair ? new Reply { Content = WithoutInfluence(r.GoodAnswer, "g1") } : null;
 
         UserModel model = await harness.Pipeline().BuildUserModelAsync("u", Titles, TitleHistory());
 
-        Assert.Equal(2 * 3 + 1 + 1, harness.Server.PaidCalls);
+        Assert.Equal(2 * 3 + 1 + 1 + 1, harness.Server.PaidCalls);   // 2N + 1, one judgment call for the three items, one repair
         Assert.Contains("needs \"influential\": true or false", harness.Server.Requests.Single(r => r.IsRepair).Request.Messages[^1].Text, StringComparison.Ordinal);
         Assert.All(model.Paths.SelectMany(p => p.Features), f => Assert.NotNull(f.Influential));
         Assert.Equal(1, model.Diagnostics.OutputRepairs);
     }
 
     [Fact]
+    public async Task The_influence_judgment_asks_strictly_for_every_listed_feature_with_both_fields()
+    {
+        await using Harness harness = await Harness.StartAsync(miniLm);
+
+        UserModel model = await harness.Pipeline().BuildUserModelAsync("u", Titles, TitleHistory());
+
+        ServedRequest judgment = harness.Server.Requests.Single(r => r.Stage == RpmStage.InfluenceJudgment);
+        JsonNode schema = judgment.Body["response_format"]!["json_schema"]!["schema"]!;
+        JsonNode item = schema["properties"]!["items"]!["items"]!;
+        Assert.Equal(["g1", "g2", "g3"], item["properties"]!["itemId"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        JsonNode entry = item["properties"]!["judgments"]!["items"]!;
+        Assert.Equal(
+            model.Paths.SelectMany(p => p.Features).Select(f => f.Name).Distinct().Order(StringComparer.Ordinal),
+            entry["properties"]!["feature"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal("boolean", entry["properties"]!["influential"]!["type"]!.GetValue<string>());
+        Assert.Equal(["positive", "neutral", "negative", null], entry["properties"]!["polarity"]!["enum"]!.AsArray().Select(v => v?.GetValue<string>()));
+        Assert.Contains("influential", entry["required"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Contains("polarity", entry["required"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.All(harness.Server.Requests.Where(r => r.Stage == RpmStage.FeatureExtraction), r => Assert.DoesNotContain("Robust graph networks", r.Request.AllText, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_influence_judgment_missing_after_the_repair_stays_unknown_and_is_counted()
     {
         await using Harness harness = await Harness.StartAsync(miniLm);
-        harness.Server.Behave = r => r.Stage == RpmStage.FeatureExtraction && r.Request.ItemId == "g1" ? new Reply { Content = WithoutInfluence(r.GoodAnswer) } : null;
+        harness.Server.Behave = r => r.Stage == RpmStage.InfluenceJudgment ? new Reply { Content = WithoutInfluence(r.GoodAnswer, "g1") } : null;
 
         UserModel model = await harness.Pipeline().BuildUserModelAsync("u", Titles, TitleHistory());
 
@@ -190,12 +212,12 @@ public sealed class BuildRobustnessTests(MiniLm miniLm)
         new("g3", "Transformers for long documents with sparse attention.", "Sparse attention for long documents"),
     ];
 
-    private static string WithoutInfluence(string answer)
+    private static string WithoutInfluence(string answer, string itemId)
     {
         JsonObject json = JsonNode.Parse(answer)!.AsObject();
-        foreach (JsonNode? feature in json["features"]!.AsArray())
+        foreach (JsonNode? judgment in json["items"]!.AsArray().Single(i => i!["itemId"]!.GetValue<string>() == itemId)!["judgments"]!.AsArray())
         {
-            feature!.AsObject().Remove("influential");
+            judgment!.AsObject().Remove("influential");
         }
 
         return json.ToJsonString();
