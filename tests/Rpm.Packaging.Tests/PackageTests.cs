@@ -15,6 +15,7 @@ public sealed class PackageTests(Packages packages)
         { "Rpm.Evaluation", "src/Rpm.Evaluation/Rpm.Evaluation.csproj" },
         { "Rpm.Storage.Sqlite", "src/Rpm.Storage.Sqlite/Rpm.Storage.Sqlite.csproj" },
         { "Rpm.Storage.PostgreSql", "src/Rpm.Storage.PostgreSql/Rpm.Storage.PostgreSql.csproj" },
+        { "Rpm.AgentFramework", "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj" },
     };
 
     [Theory]

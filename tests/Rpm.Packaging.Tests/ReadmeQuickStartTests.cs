@@ -14,6 +14,7 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
         ["Rpm.Storage.Sqlite"] = "src/Rpm.Storage.Sqlite/Rpm.Storage.Sqlite.csproj",
         ["Rpm.Storage.PostgreSql"] = "src/Rpm.Storage.PostgreSql/Rpm.Storage.PostgreSql.csproj",
         ["Rpm.Evaluation"] = "src/Rpm.Evaluation/Rpm.Evaluation.csproj",
+        ["Rpm.AgentFramework"] = "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj",
     };
 
     [Fact]
