@@ -132,7 +132,7 @@ public sealed class RpmContextProvider : AIContextProvider
     protected override async ValueTask<AIContext> ProvideAIContextAsync(InvokingContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Busy.Value)
+        if (Busy.Value || RpmStageCall.IsActive)
         {
             return new AIContext();
         }
@@ -168,7 +168,7 @@ public sealed class RpmContextProvider : AIContextProvider
     protected override async ValueTask StoreAIContextAsync(InvokedContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Busy.Value)
+        if (Busy.Value || RpmStageCall.IsActive)
         {
             return;
         }

@@ -96,7 +96,7 @@ public sealed class RpmChatClient : DelegatingChatClient
 
     private async Task<ChatOptions?> PersonalizeAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        if (Personalizing.Value)
+        if (Personalizing.Value || RpmStageCall.IsActive)
         {
             return options;
         }

@@ -24,7 +24,7 @@ internal sealed class StructuredChat
         };
     }
 
-    public Task<ValidatedChatResponse<TResult>> GetAsync<T, TResult>(
+    public async Task<ValidatedChatResponse<TResult>> GetAsync<T, TResult>(
         RpmStage stage,
         string itemId,
         IReadOnlyList<ChatMessage> messages,
@@ -32,10 +32,15 @@ internal sealed class StructuredChat
         Func<T, OutputValidationContext, OutputValidation<TResult>> validate,
         Action<JsonObject>? refineSchema,
         CancellationToken cancellationToken)
-        where T : class =>
-        _chatClient.GetValidatedResponseAsync(
+        where T : class
+    {
+        // Flows into the chat pipeline below, and ends when this method returns: middleware that personalizes chat
+        // (UseRpm, the Agent Framework provider) passes RPM's own calls through.
+        RpmStageCall.Enter(stage);
+        return await _chatClient.GetValidatedResponseAsync(
             messages,
             new ValidatedOutputRequest<T, TResult>(typeInfo, validate) { Stage = stage, ItemId = itemId, RefineSchema = refineSchema },
             _options,
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -194,6 +194,13 @@ public sealed class RpmChatClientTests(MiniLmFixture miniLm)
         Assert.Equal(RpmStage.QueryFeatureExtraction, featureCall.Stage);
         Assert.Null(featureCall.Options!.Instructions);                  // RPM's own call was not personalized
         Assert.Contains("<data>", Assert.Single(app.Requests).Options!.Instructions!, StringComparison.Ordinal);
+
+        // An update of u1's model through the same client: every stage call passes through, none is personalized.
+        stages.Reset();
+        await pipeline.AddHistoryAsync("u1", [new HistoryItem("n1", "Heat (1995). Genres: Action, Crime.", "4.0")]);
+        Assert.NotEmpty(stages.Requests);
+        Assert.All(stages.Requests, r => Assert.Null(r.Options!.Instructions));
+        Assert.Single(app.Requests);
     }
 
     [Fact]
