@@ -7,7 +7,8 @@ namespace Rpm;
 /// from the user's history, then answers new queries guided by the user's most similar past reasoning.
 /// </summary>
 /// <remarks>
-/// A build of N history items costs 2N + 1 model calls (features per item, factors once, a reasoning path per item),
+/// A build of N history items costs 2N + 1 model calls (features per item, factors once, a reasoning path per item;
+/// generation tasks add ⌈N / <see cref="RpmOptions.InfluenceJudgmentBatchSize"/>⌉ influence judgments),
 /// run up to <see cref="RpmOptions.MaxConcurrency"/> at a time; a response costs 2 calls. The type is thread-safe.
 /// </remarks>
 public sealed class RpmPipeline
