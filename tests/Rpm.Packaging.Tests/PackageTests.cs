@@ -45,7 +45,9 @@ public sealed class PackageTests(Packages packages)
         XDocument nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
         string[] dependencies = [.. nuspec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Order(StringComparer.Ordinal)];
 
-        Assert.Equal(["Microsoft.Extensions.AI.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.ML.Tokenizers", "System.Numerics.Tensors"], dependencies);
+        Assert.Equal(
+            ["Microsoft.Extensions.AI.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.ML.Tokenizers", "System.Numerics.Tensors"],
+            dependencies);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Rpm;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -26,10 +28,10 @@ public static class RpmServiceCollectionExtensions
         options.Validate();
 
         services.TryAddSingleton(options);
-        services.TryAddSingleton<IFeatureExtractor>(sp => new FeatureExtractor(ChatClient(sp, chatClientKey), options));
-        services.TryAddSingleton<IFactorConstructor>(sp => new FactorConstructor(ChatClient(sp, chatClientKey), options));
+        services.TryAddSingleton<IFeatureExtractor>(sp => new FeatureExtractor(ChatClient(sp, chatClientKey), options, sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<IFactorConstructor>(sp => new FactorConstructor(ChatClient(sp, chatClientKey), options, sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IStatisticsBuilder, StatisticsBuilder>();
-        services.TryAddSingleton<IReasoningPathBuilder>(sp => new ReasoningPathBuilder(ChatClient(sp, chatClientKey), options));
+        services.TryAddSingleton<IReasoningPathBuilder>(sp => new ReasoningPathBuilder(ChatClient(sp, chatClientKey), options, sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IFeatureRetriever>(sp => new FeatureRetriever(EmbeddingGenerator(sp, embeddingGeneratorKey), options));
         services.TryAddSingleton<IUserModelStore, InMemoryUserModelStore>();
         services.TryAddSingleton<IBuildCheckpointStore, InMemoryBuildCheckpointStore>();
@@ -42,7 +44,9 @@ public static class RpmServiceCollectionExtensions
             sp.GetRequiredService<IFeatureRetriever>(),
             sp.GetRequiredService<IUserModelStore>(),
             sp.GetRequiredService<IBuildCheckpointStore>(),
-            options));
+            options,
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>()));
         return new RpmBuilder(services, options, chatClientKey, embeddingGeneratorKey);
     }
 

@@ -18,6 +18,7 @@ internal sealed class UserModelBuilder
     private readonly IBuildCheckpointStore _checkpoints;
     private readonly RpmOptions _options;
     private readonly string? _chatModelId;
+    private readonly PipelineTelemetry _telemetry;
 
     public UserModelBuilder(
         IFeatureExtractor featureExtractor,
@@ -28,7 +29,8 @@ internal sealed class UserModelBuilder
         IUserModelStore store,
         IBuildCheckpointStore checkpoints,
         RpmOptions options,
-        string? chatModelId)
+        string? chatModelId,
+        PipelineTelemetry telemetry)
     {
         _featureExtractor = featureExtractor;
         _factorConstructor = factorConstructor;
@@ -39,21 +41,59 @@ internal sealed class UserModelBuilder
         _checkpoints = checkpoints;
         _options = options;
         _chatModelId = chatModelId;
+        _telemetry = telemetry;
     }
 
     /// <summary>Builds a model from a validated, non-empty history and saves it.</summary>
     public async Task<UserModel> BuildAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
     {
-        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.build");
-        activity?.SetTag("rpm.user_id", userId);
+        using Activity? activity = _telemetry.StartOperation("rpm.build", userId);
         activity?.SetTag("rpm.history_items", items.Count);
+        long started = _telemetry.Time.GetTimestamp();
+        try
+        {
+            UserModel result = await BuildCoreAsync(userId, task, items, activity, cancellationToken).ConfigureAwait(false);
+            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, null, Operation("build"));
+            return result;
+        }
+        catch (Exception ex)
+        {
+            _telemetry.Failed(activity, ex, userId);
+            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, ex, Operation("build"));
+            throw;
+        }
+    }
 
+    /// <summary>Adds validated, non-empty new items to a saved model and saves it.</summary>
+    public async Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
+    {
+        using Activity? activity = _telemetry.StartOperation("rpm.add_history", existing.UserId);
+        activity?.SetTag("rpm.new_items", items.Count);
+        long started = _telemetry.Time.GetTimestamp();
+        try
+        {
+            UserModel result = await AddHistoryCoreAsync(existing, items, activity, cancellationToken).ConfigureAwait(false);
+            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, null, Operation("add_history"));
+            return result;
+        }
+        catch (Exception ex)
+        {
+            _telemetry.Failed(activity, ex, existing.UserId);
+            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, ex, Operation("add_history"));
+            throw;
+        }
+    }
+
+    private static KeyValuePair<string, object?> Operation(string operation) => new("rpm.operation", operation);
+
+    private async Task<UserModel> BuildCoreAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
+    {
         UserModel? existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
-        BuildSession session = await BuildSession.OpenAsync(
-            _checkpoints, userId, CheckpointKeys.Build("build", task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        BuildSession session = await OpenSessionAsync("build", userId, task, activity, cancellationToken).ConfigureAwait(false);
 
         // Stage 1: features of every history item (items the model refuses are left out).
-        var (withFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, factors: null, cancellationToken).ConfigureAwait(false);
+        var (withFeatures, usage, diagnostics) = await _telemetry.StageAsync(
+            "feature_extraction", userId, items.Count, () => ExtractFeaturesAsync(session, userId, task, items, factors: null, cancellationToken)).ConfigureAwait(false);
         if (withFeatures.Count == 0)
         {
             throw new RpmStageException(
@@ -61,19 +101,22 @@ internal sealed class UserModelBuilder
         }
 
         // Stage 2: factors over all of the user's features.
-        FactorCheckpoint factors = await ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
+        FactorCheckpoint factors = await _telemetry.StageAsync(
+            "factor_construction", userId, withFeatures.Count, () => ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken)).ConfigureAwait(false);
         usage += factors.Usage;
         diagnostics += factors.Diagnostics;
         IReadOnlyList<ItemFeatures> assigned = [.. withFeatures.Select(i => new ItemFeatures(i.Item, factors.Items.TryGetValue(i.Item.Id, out var f) ? f : []))];
 
         // Stage 3: statistics, counted locally.
-        IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<FactorStatistics> statistics = await _telemetry.StageAsync(
+            "statistics", userId, assigned.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken)).ConfigureAwait(false);
 
         // Stage 4 and the retrieval keys.
-        var (paths, reasoningUsage, reasoningDiagnostics) = await WritePathsAsync(session, task, assigned, statistics, cancellationToken).ConfigureAwait(false);
+        var (paths, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
+            "reasoning_path", userId, assigned.Count, () => WritePathsAsync(session, userId, task, assigned, statistics, cancellationToken)).ConfigureAwait(false);
         usage += reasoningUsage;
         diagnostics += reasoningDiagnostics;
-        var (indexed, embeddingModelId) = await IndexAsync(paths, cancellationToken).ConfigureAwait(false);
+        var (indexed, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, paths.Count, () => IndexAsync(paths, cancellationToken)).ConfigureAwait(false);
 
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
         var model = new UserModel(userId, task, statistics, indexed)
@@ -90,24 +133,20 @@ internal sealed class UserModelBuilder
         UserModel result = await _store.SaveAsync(model, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
         await session.ClearAsync().ConfigureAwait(false);
         activity?.SetTag("rpm.model_calls", usage.Calls);
+        Completed("build", result, usage, diagnostics);
         return result;
     }
 
-    /// <summary>Adds validated, non-empty new items to a saved model and saves it.</summary>
-    public async Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
+    private async Task<UserModel> AddHistoryCoreAsync(UserModel existing, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
         string userId = existing.UserId;
         RpmTask task = existing.Task;
-        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.add_history");
-        activity?.SetTag("rpm.user_id", userId);
-        activity?.SetTag("rpm.new_items", items.Count);
-
         string kind = "update:" + existing.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        BuildSession session = await BuildSession.OpenAsync(
-            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        BuildSession session = await OpenSessionAsync(kind, userId, task, activity, cancellationToken).ConfigureAwait(false);
 
         // New items' features, tagged with the existing factors (factor-aware extraction).
-        var (newFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, existing.Statistics, cancellationToken).ConfigureAwait(false);
+        var (newFeatures, usage, diagnostics) = await _telemetry.StageAsync(
+            "feature_extraction", userId, items.Count, () => ExtractFeaturesAsync(session, userId, task, items, existing.Statistics, cancellationToken)).ConfigureAwait(false);
 
         List<ItemFeatures> all = [.. existing.Paths.Select(p => new ItemFeatures(p.Item, p.Features)), .. newFeatures];
         IReadOnlyList<Factor> factors = [.. existing.Factors];
@@ -117,21 +156,26 @@ internal sealed class UserModelBuilder
         activity?.SetTag("rpm.factors_rebuilt", rebuild);
         if (rebuild)
         {
-            FactorCheckpoint rebuilt = await ConstructFactorsAsync(session, userId, task, all, cancellationToken).ConfigureAwait(false);
+            RpmLog.FactorsRebuilt(_telemetry.Logger, items.Count, _telemetry.UserId(userId), unassigned, newFeatureCount, _options.FactorRebuildThreshold);
+            FactorCheckpoint rebuilt = await _telemetry.StageAsync(
+                "factor_construction", userId, all.Count, () => ConstructFactorsAsync(session, userId, task, all, cancellationToken)).ConfigureAwait(false);
             usage += rebuilt.Usage;
             diagnostics += rebuilt.Diagnostics;
             factors = rebuilt.Factors;
             all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
         }
 
-        IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<FactorStatistics> statistics = await _telemetry.StageAsync(
+            "statistics", userId, all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
 
         // Reasoning paths for the new items only; existing paths keep their reasoning and embeddings, with their
         // features re-tagged when the factors were rebuilt.
-        var (newPaths, reasoningUsage, reasoningDiagnostics) = await WritePathsAsync(session, task, [.. all.Skip(existing.Paths.Count)], statistics, cancellationToken).ConfigureAwait(false);
+        List<ItemFeatures> added = [.. all.Skip(existing.Paths.Count)];
+        var (newPaths, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
+            "reasoning_path", userId, added.Count, () => WritePathsAsync(session, userId, task, added, statistics, cancellationToken)).ConfigureAwait(false);
         usage += reasoningUsage;
         diagnostics += reasoningDiagnostics;
-        var (indexedNew, embeddingModelId) = await IndexAsync(newPaths, cancellationToken).ConfigureAwait(false);
+        var (indexedNew, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, newPaths.Count, () => IndexAsync(newPaths, cancellationToken)).ConfigureAwait(false);
         if (existing.EmbeddingModelId is not null && embeddingModelId is not null && existing.EmbeddingModelId != embeddingModelId)
         {
             throw new InvalidOperationException(
@@ -160,11 +204,32 @@ internal sealed class UserModelBuilder
 
         UserModel result = await _store.SaveAsync(updated, existing.Version, cancellationToken).ConfigureAwait(false);
         await session.ClearAsync().ConfigureAwait(false);
+        activity?.SetTag("rpm.model_calls", usage.Calls);
+        Completed("add_history", result, usage, diagnostics);
         return result;
     }
 
+    /// <summary>Opens the build's checkpointed session and reports a resume: what it finds was paid for by an earlier run.</summary>
+    private async Task<BuildSession> OpenSessionAsync(string kind, string userId, RpmTask task, Activity? activity, CancellationToken cancellationToken)
+    {
+        BuildSession session = await BuildSession.OpenAsync(
+            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        if (session.SavedCount > 0)
+        {
+            string operation = kind == "build" ? "build" : "add_history";
+            activity?.SetTag("rpm.resumed_results", session.SavedCount);
+            _telemetry.Metrics.ResumedResults.Add(session.SavedCount, Operation(operation));
+            RpmLog.BuildResumed(_telemetry.Logger, operation, _telemetry.UserId(userId), session.SavedCount);
+        }
+
+        return session;
+    }
+
+    private void Completed(string operation, UserModel model, ModelUsage usage, BuildDiagnostics diagnostics) =>
+        RpmLog.BuildCompleted(_telemetry.Logger, operation, _telemetry.UserId(model.UserId), model.Version, model.Paths.Count, usage.Calls, usage.InputTokens, usage.OutputTokens, diagnostics.ToString());
+
     private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> ExtractFeaturesAsync(
-        BuildSession session, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
+        BuildSession session, string userId, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
     {
         FeatureExtractionRequest Request(int i) => new(task, items[i].Id, items[i].Input)
         {
@@ -182,7 +247,7 @@ internal sealed class UserModelBuilder
             _options.FeatureExtractionBatchSize,
             async (batch, ct) => [.. (await _featureExtractor.ExtractBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
             async (i, ct) => Checkpoint(await _featureExtractor.ExtractAsync(Request(i), ct).ConfigureAwait(false)),
-            (i, ex) => new FeatureCheckpoint { Features = [], Usage = ex.Usage, Excluded = Exclusion(items[i], ex) },
+            (i, ex) => new FeatureCheckpoint { Features = [], Usage = ex.Usage, Excluded = Exclude(userId, items[i], ex) },
             cancellationToken).ConfigureAwait(false);
 
         return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ItemFeatures(x.item, results[x.i].Features))], Sum(results), Diagnose(results));
@@ -192,6 +257,7 @@ internal sealed class UserModelBuilder
         session.GetOrRunAsync(CheckpointKeys.Factors(items.Select(i => i.Item)), RpmJsonContext.Default.FactorCheckpoint, async () =>
         {
             FactorConstruction construction = await _factorConstructor.ConstructFactorsAsync(userId, task, items, cancellationToken).ConfigureAwait(false);
+            ReportFactorRules(userId, construction.Diagnostics);
             return new FactorCheckpoint
             {
                 Factors = [.. construction.Factors],
@@ -201,8 +267,35 @@ internal sealed class UserModelBuilder
             };
         });
 
+    /// <summary>Reports where factor construction (just run, not read back from a checkpoint) fell back on rules.</summary>
+    private void ReportFactorRules(string userId, BuildDiagnostics diagnostics)
+    {
+        var rules = new BuildDiagnostics
+        {
+            FeaturesNotShownToFactorConstruction = diagnostics.FeaturesNotShownToFactorConstruction,
+            FeaturesAssignedByRule = diagnostics.FeaturesAssignedByRule,
+            FeaturesLeftUnassigned = diagnostics.FeaturesLeftUnassigned,
+            FactorsFromSuggestedCategories = diagnostics.FactorsFromSuggestedCategories,
+        };
+        if (rules.IsClean)
+        {
+            return;
+        }
+
+        _telemetry.Metrics.Degraded(RpmTelemetry.StageName(RpmStage.FactorConstruction), rules);
+        if (rules.FactorsFromSuggestedCategories)
+        {
+            RpmLog.FactorsFromSuggestedCategories(_telemetry.Logger, _telemetry.UserId(userId), _telemetry.Scrub(diagnostics.FactorFallbackReason ?? "no reason given", userId));
+        }
+
+        if (rules.FeaturesAssignedByRule > 0 || rules.FeaturesLeftUnassigned > 0)
+        {
+            RpmLog.FeaturesAssignedByRule(_telemetry.Logger, _telemetry.UserId(userId), rules.FeaturesAssignedByRule, rules.FeaturesNotShownToFactorConstruction, rules.FeaturesLeftUnassigned);
+        }
+    }
+
     private async Task<(List<ReasoningPath> Paths, ModelUsage Usage, BuildDiagnostics Diagnostics)> WritePathsAsync(
-        BuildSession session, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
+        BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
     {
         ReasoningPathRequest Request(int i) => new(task, items[i].Item, items[i].Features, statistics);
 
@@ -215,7 +308,7 @@ internal sealed class UserModelBuilder
             _options.ReasoningBatchSize,
             async (batch, ct) => [.. (await _reasoningPathBuilder.BuildBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
             async (i, ct) => Checkpoint(await _reasoningPathBuilder.BuildAsync(Request(i), ct).ConfigureAwait(false)),
-            (i, ex) => new ReasoningCheckpoint { Reasoning = string.Empty, Usage = ex.Usage, Excluded = Exclusion(items[i].Item, ex) },
+            (i, ex) => new ReasoningCheckpoint { Reasoning = string.Empty, Usage = ex.Usage, Excluded = Exclude(userId, items[i].Item, ex) },
             cancellationToken).ConfigureAwait(false);
 
         return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ReasoningPath(x.item.Item, x.item.Features, results[x.i].Reasoning))], Sum(results), Diagnose(results));
@@ -266,4 +359,14 @@ internal sealed class UserModelBuilder
 
     private static string Exclusion(HistoryItem item, RpmModelOutputException ex) =>
         $"item '{item.Id}' at {ex.Stage}: {(ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ")}{ex.Error}";
+
+    /// <summary>Leaves an item out (the model refused it, or a filter stopped it) and reports it; called only when the call was just made.</summary>
+    private string Exclude(string userId, HistoryItem item, RpmModelOutputException ex)
+    {
+        string stage = RpmTelemetry.StageName(ex.Stage);
+        _telemetry.Metrics.Degraded(stage, new BuildDiagnostics { ItemsExcluded = 1 });
+        RpmLog.ItemExcluded(
+            _telemetry.Logger, item.Id, _telemetry.UserId(userId), stage, (ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ") + ex.Error);
+        return Exclusion(item, ex);
+    }
 }
