@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Rpm;
 
@@ -35,14 +36,14 @@ public static class PostgresRpmBuilderExtensions
             Check(connectionString, source: "The PostgreSQL connection string");
         }
 
-        var queueOptions = new PostgresBuildQueueOptions();
+        var queueOptions = new PostgresBuildQueueOptions { EmitRawUserIds = builder.Options.EmitRawUserIds };
         configureQueue?.Invoke(queueOptions);
         queueOptions.Validate();
 
         builder.Services.AddSingleton(sp => new PostgresRpmDataSource(connectionString ?? FromConfiguration(sp, connectionStringName!)));
         builder.Services.AddSingleton(sp => new PostgresUserModelStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
         builder.Services.AddSingleton(sp => new PostgresBuildCheckpointStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
-        builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions));
+        builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions, sp.GetService<ILoggerFactory>()));
         builder.UseUserModelStore(sp => sp.GetRequiredService<PostgresUserModelStore>());
         builder.UseCheckpointStore(sp => sp.GetRequiredService<PostgresBuildCheckpointStore>());
         return builder;
