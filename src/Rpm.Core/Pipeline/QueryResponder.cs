@@ -100,7 +100,7 @@ internal sealed class QueryResponder
         Activity? activity)
     {
         string stage = RpmTelemetry.StageName(failure.Stage);
-        activity?.SetTag("rpm.fallback", failure.Stage.ToString());
+        activity?.SetTag("rpm.fallback", stage);
         _telemetry.Metrics.Fallbacks.Add(1, new KeyValuePair<string, object?>(RpmTelemetry.StageAttribute, stage));
         RpmLog.Fallback(_telemetry.Logger, query.Id, _telemetry.UserId(userModel.UserId), stage, _telemetry.Scrub(failure.Message, userModel.UserId));
         return new RpmResponse(prediction.Answer, prediction.Explanation, features, examples, usage)

@@ -72,6 +72,6 @@ public sealed class RespondTelemetryTests(MiniLmFixture miniLm)
         Assert.Contains(generation.Events, e => e.Name == "exception");
         Activity respond = telemetry.Span("rpm.respond");
         Assert.Equal(ActivityStatusCode.Unset, respond.Status);
-        Assert.Equal("Generation", respond.GetTagItem("rpm.fallback"));
+        Assert.Equal("generation", respond.GetTagItem("rpm.fallback"));
     }
 }
