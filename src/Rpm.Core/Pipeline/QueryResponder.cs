@@ -26,23 +26,13 @@ internal sealed class QueryResponder
         _fallback = options.FallbackToModelFree ? new ModelFreePredictor(retriever, new ModelFreePredictorOptions { RetrievalCount = options.RetrievalCount }) : null;
     }
 
-    public async Task<RpmResponse> RespondAsync(UserModel userModel, RpmQuery query, CancellationToken cancellationToken)
-    {
-        using Activity? activity = _telemetry.StartOperation("rpm.respond", userModel.UserId);
-        long started = _telemetry.Time.GetTimestamp();
-        try
-        {
-            RpmResponse response = await RespondCoreAsync(userModel, query, activity, cancellationToken).ConfigureAwait(false);
-            _telemetry.RecordDuration(_telemetry.Metrics.RespondDuration, started, null, new("rpm.fallback", response.IsFallback));
-            return response;
-        }
-        catch (Exception ex)
-        {
-            _telemetry.Failed(activity, ex, userModel.UserId);
-            _telemetry.RecordDuration(_telemetry.Metrics.RespondDuration, started, ex, new("rpm.fallback", false));
-            throw;
-        }
-    }
+    public Task<RpmResponse> RespondAsync(UserModel userModel, RpmQuery query, CancellationToken cancellationToken) =>
+        _telemetry.OperationAsync(
+            "rpm.respond",
+            userModel.UserId,
+            _telemetry.Metrics.RespondDuration,
+            response => new("rpm.fallback", response?.IsFallback ?? false),
+            activity => RespondCoreAsync(userModel, query, activity, cancellationToken));
 
     private async Task<RpmResponse> RespondCoreAsync(UserModel userModel, RpmQuery query, Activity? activity, CancellationToken cancellationToken)
     {
@@ -99,10 +89,7 @@ internal sealed class QueryResponder
         RpmQuery query,
         Activity? activity)
     {
-        string stage = RpmTelemetry.StageName(failure.Stage);
-        activity?.SetTag("rpm.fallback", stage);
-        _telemetry.Metrics.Fallbacks.Add(1, new KeyValuePair<string, object?>(RpmTelemetry.StageAttribute, stage));
-        RpmLog.Fallback(_telemetry.Logger, query.Id, _telemetry.UserId(userModel.UserId), stage, _telemetry.Scrub(failure.Message, userModel.UserId));
+        _telemetry.FellBack(userModel.UserId, query, failure, activity);
         return new RpmResponse(prediction.Answer, prediction.Explanation, features, examples, usage)
         {
             FallbackReason = $"The chat model failed at stage {failure.Stage}: {failure.Message} The answer comes from the user's statistics and most similar past items, without the model.",

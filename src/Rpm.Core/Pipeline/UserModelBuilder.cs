@@ -45,46 +45,20 @@ internal sealed class UserModelBuilder
     }
 
     /// <summary>Builds a model from a validated, non-empty history and saves it.</summary>
-    public async Task<UserModel> BuildAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
-    {
-        using Activity? activity = _telemetry.StartOperation("rpm.build", userId);
-        activity?.SetTag("rpm.history_items", items.Count);
-        long started = _telemetry.Time.GetTimestamp();
-        try
+    public Task<UserModel> BuildAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken) =>
+        _telemetry.OperationAsync("rpm.build", userId, _telemetry.Metrics.BuildDuration, _ => PipelineTelemetry.Operation("build"), activity =>
         {
-            UserModel result = await BuildCoreAsync(userId, task, items, activity, cancellationToken).ConfigureAwait(false);
-            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, null, Operation("build"));
-            return result;
-        }
-        catch (Exception ex)
-        {
-            _telemetry.Failed(activity, ex, userId);
-            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, ex, Operation("build"));
-            throw;
-        }
-    }
+            activity?.SetTag("rpm.history_items", items.Count);
+            return BuildCoreAsync(userId, task, items, activity, cancellationToken);
+        });
 
     /// <summary>Adds validated, non-empty new items to a saved model and saves it.</summary>
-    public async Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
-    {
-        using Activity? activity = _telemetry.StartOperation("rpm.add_history", existing.UserId);
-        activity?.SetTag("rpm.new_items", items.Count);
-        long started = _telemetry.Time.GetTimestamp();
-        try
+    public Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken) =>
+        _telemetry.OperationAsync("rpm.add_history", existing.UserId, _telemetry.Metrics.BuildDuration, _ => PipelineTelemetry.Operation("add_history"), activity =>
         {
-            UserModel result = await AddHistoryCoreAsync(existing, items, activity, cancellationToken).ConfigureAwait(false);
-            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, null, Operation("add_history"));
-            return result;
-        }
-        catch (Exception ex)
-        {
-            _telemetry.Failed(activity, ex, existing.UserId);
-            _telemetry.RecordDuration(_telemetry.Metrics.BuildDuration, started, ex, Operation("add_history"));
-            throw;
-        }
-    }
-
-    private static KeyValuePair<string, object?> Operation(string operation) => new("rpm.operation", operation);
+            activity?.SetTag("rpm.new_items", items.Count);
+            return AddHistoryCoreAsync(existing, items, activity, cancellationToken);
+        });
 
     private async Task<UserModel> BuildCoreAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
@@ -108,8 +82,7 @@ internal sealed class UserModelBuilder
         IReadOnlyList<ItemFeatures> assigned = [.. withFeatures.Select(i => new ItemFeatures(i.Item, factors.Items.TryGetValue(i.Item.Id, out var f) ? f : []))];
 
         // Stage 3: statistics, counted locally.
-        IReadOnlyList<FactorStatistics> statistics = await _telemetry.StageAsync(
-            "statistics", userId, assigned.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken)).ConfigureAwait(false);
+        var statistics = await _telemetry.StageAsync("statistics", userId, assigned.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken)).ConfigureAwait(false);
 
         // Stage 4 and the retrieval keys.
         var (paths, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
@@ -132,8 +105,7 @@ internal sealed class UserModelBuilder
 
         UserModel result = await _store.SaveAsync(model, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
         await session.ClearAsync().ConfigureAwait(false);
-        activity?.SetTag("rpm.model_calls", usage.Calls);
-        Completed("build", result, usage, diagnostics);
+        _telemetry.Completed("build", result, usage, diagnostics, activity);
         return result;
     }
 
@@ -156,7 +128,7 @@ internal sealed class UserModelBuilder
         activity?.SetTag("rpm.factors_rebuilt", rebuild);
         if (rebuild)
         {
-            RpmLog.FactorsRebuilt(_telemetry.Logger, items.Count, _telemetry.UserId(userId), unassigned, newFeatureCount, _options.FactorRebuildThreshold);
+            _telemetry.FactorsRebuilt(userId, items.Count, unassigned, newFeatureCount, _options.FactorRebuildThreshold);
             FactorCheckpoint rebuilt = await _telemetry.StageAsync(
                 "factor_construction", userId, all.Count, () => ConstructFactorsAsync(session, userId, task, all, cancellationToken)).ConfigureAwait(false);
             usage += rebuilt.Usage;
@@ -165,8 +137,7 @@ internal sealed class UserModelBuilder
             all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
         }
 
-        IReadOnlyList<FactorStatistics> statistics = await _telemetry.StageAsync(
-            "statistics", userId, all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
+        var statistics = await _telemetry.StageAsync("statistics", userId, all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
 
         // Reasoning paths for the new items only; existing paths keep their reasoning and embeddings, with their
         // features re-tagged when the factors were rebuilt.
@@ -204,8 +175,7 @@ internal sealed class UserModelBuilder
 
         UserModel result = await _store.SaveAsync(updated, existing.Version, cancellationToken).ConfigureAwait(false);
         await session.ClearAsync().ConfigureAwait(false);
-        activity?.SetTag("rpm.model_calls", usage.Calls);
-        Completed("add_history", result, usage, diagnostics);
+        _telemetry.Completed("add_history", result, usage, diagnostics, activity);
         return result;
     }
 
@@ -214,19 +184,9 @@ internal sealed class UserModelBuilder
     {
         BuildSession session = await BuildSession.OpenAsync(
             _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
-        if (session.SavedCount > 0)
-        {
-            string operation = kind == "build" ? "build" : "add_history";
-            activity?.SetTag("rpm.resumed_results", session.SavedCount);
-            _telemetry.Metrics.ResumedResults.Add(session.SavedCount, Operation(operation));
-            RpmLog.BuildResumed(_telemetry.Logger, operation, _telemetry.UserId(userId), session.SavedCount);
-        }
-
+        _telemetry.Resumed(kind == "build" ? "build" : "add_history", userId, session.SavedCount, activity);
         return session;
     }
-
-    private void Completed(string operation, UserModel model, ModelUsage usage, BuildDiagnostics diagnostics) =>
-        RpmLog.BuildCompleted(_telemetry.Logger, operation, _telemetry.UserId(model.UserId), model.Version, model.Paths.Count, usage.Calls, usage.InputTokens, usage.OutputTokens, diagnostics.ToString());
 
     private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> ExtractFeaturesAsync(
         BuildSession session, string userId, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
@@ -257,7 +217,7 @@ internal sealed class UserModelBuilder
         session.GetOrRunAsync(CheckpointKeys.Factors(items.Select(i => i.Item)), RpmJsonContext.Default.FactorCheckpoint, async () =>
         {
             FactorConstruction construction = await _factorConstructor.ConstructFactorsAsync(userId, task, items, cancellationToken).ConfigureAwait(false);
-            ReportFactorRules(userId, construction.Diagnostics);
+            _telemetry.FactorRules(userId, construction.Diagnostics);
             return new FactorCheckpoint
             {
                 Factors = [.. construction.Factors],
@@ -266,33 +226,6 @@ internal sealed class UserModelBuilder
                 Diagnostics = construction.Diagnostics,
             };
         });
-
-    /// <summary>Reports where factor construction (just run, not read back from a checkpoint) fell back on rules.</summary>
-    private void ReportFactorRules(string userId, BuildDiagnostics diagnostics)
-    {
-        var rules = new BuildDiagnostics
-        {
-            FeaturesNotShownToFactorConstruction = diagnostics.FeaturesNotShownToFactorConstruction,
-            FeaturesAssignedByRule = diagnostics.FeaturesAssignedByRule,
-            FeaturesLeftUnassigned = diagnostics.FeaturesLeftUnassigned,
-            FactorsFromSuggestedCategories = diagnostics.FactorsFromSuggestedCategories,
-        };
-        if (rules.IsClean)
-        {
-            return;
-        }
-
-        _telemetry.Metrics.Degraded(RpmTelemetry.StageName(RpmStage.FactorConstruction), rules);
-        if (rules.FactorsFromSuggestedCategories)
-        {
-            RpmLog.FactorsFromSuggestedCategories(_telemetry.Logger, _telemetry.UserId(userId), _telemetry.Scrub(diagnostics.FactorFallbackReason ?? "no reason given", userId));
-        }
-
-        if (rules.FeaturesAssignedByRule > 0 || rules.FeaturesLeftUnassigned > 0)
-        {
-            RpmLog.FeaturesAssignedByRule(_telemetry.Logger, _telemetry.UserId(userId), rules.FeaturesAssignedByRule, rules.FeaturesNotShownToFactorConstruction, rules.FeaturesLeftUnassigned);
-        }
-    }
 
     private async Task<(List<ReasoningPath> Paths, ModelUsage Usage, BuildDiagnostics Diagnostics)> WritePathsAsync(
         BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
@@ -357,16 +290,11 @@ internal sealed class UserModelBuilder
         where T : IItemCheckpoint<T> =>
         results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics + (r.Excluded is null ? BuildDiagnostics.None : new BuildDiagnostics { ItemsExcluded = 1, ExclusionReason = r.Excluded }));
 
-    private static string Exclusion(HistoryItem item, RpmModelOutputException ex) =>
-        $"item '{item.Id}' at {ex.Stage}: {(ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ")}{ex.Error}";
-
-    /// <summary>Leaves an item out (the model refused it, or a filter stopped it) and reports it; called only when the call was just made.</summary>
+    // Called only when the call that excluded the item was just made (not read back from a checkpoint): reported once.
     private string Exclude(string userId, HistoryItem item, RpmModelOutputException ex)
     {
-        string stage = RpmTelemetry.StageName(ex.Stage);
-        _telemetry.Metrics.Degraded(stage, new BuildDiagnostics { ItemsExcluded = 1 });
-        RpmLog.ItemExcluded(
-            _telemetry.Logger, item.Id, _telemetry.UserId(userId), stage, (ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ") + ex.Error);
-        return Exclusion(item, ex);
+        string reason = (ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ") + ex.Error;
+        _telemetry.Excluded(userId, item.Id, ex.Stage, reason);
+        return $"item '{item.Id}' at {ex.Stage}: {reason}";
     }
 }
