@@ -39,14 +39,20 @@ public sealed class PackageTests(Packages packages)
     }
 
     [Fact]
-    public void Rpm_Core_depends_on_the_abstractions_only()
+    public void Rpm_Core_depends_on_the_design_cards_packages_and_the_abstractions_every_DI_library_uses_only()
     {
         using ZipArchive zip = ZipFile.OpenRead(packages.Pack("src/Rpm.Core/Rpm.Core.csproj", "Rpm.Core"));
         XDocument nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
         string[] dependencies = [.. nuspec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Order(StringComparer.Ordinal)];
 
+        // Microsoft.Extensions.AI for ChatClientBuilder.UseRpm(); options (with configuration binding), the memory cache and
+        // logging are the abstractions-level packages every DI library uses. No database driver, model runtime or agent framework.
         Assert.Equal(
-            ["Microsoft.Extensions.AI.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "Microsoft.ML.Tokenizers", "System.Numerics.Tensors"],
+            [
+                "Microsoft.Extensions.AI", "Microsoft.Extensions.Caching.Memory", "Microsoft.Extensions.DependencyInjection.Abstractions",
+                "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "Microsoft.ML.Tokenizers",
+                "System.Numerics.Tensors",
+            ],
             dependencies);
     }
 

@@ -74,7 +74,7 @@ public sealed class ModelFreePredictor
 
         IFeatureRetriever retriever = _retriever
             ?? throw new InvalidOperationException("This ModelFreePredictor has no feature retriever; pass one to the constructor, or retrieve the examples yourself and call Predict.");
-        IReadOnlyList<Feature> key = queryFeatures is { Count: > 0 } ? queryFeatures : [new Feature("Query", query.Input)];
+        IReadOnlyList<Feature> key = queryFeatures is { Count: > 0 } ? queryFeatures : [new Feature("Query", query.Content)];
         IReadOnlyList<RetrievedExample> examples = await retriever.RetrieveAsync(userModel, key, Options.RetrievalCount, cancellationToken).ConfigureAwait(false);
         return Predict(userModel, query, examples, queryFeatures);
     }

@@ -19,6 +19,25 @@ public sealed class RpmQuery
     /// <summary>Gets the input the user sees.</summary>
     public string Input { get; }
 
+    /// <summary>
+    /// Gets the part of <see cref="Input"/> that carries the item itself, without the task's instruction around it (for
+    /// LaMP-2, the movie description after <c>description:</c>), so that it reads like a history item's input. RPM
+    /// extracts the query's features from it (stage 5) and, without features, retrieves with it; the full
+    /// <see cref="Input"/> is still what the final prompt shows. Defaults to <see cref="Input"/>. LaMP's own retrievers
+    /// key on the content in the same way (LaMP, Salemi et al. 2024: <c>extract_after_description</c>,
+    /// <c>extract_after_review</c> and their siblings in the benchmark's <c>prompts/utils.py</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is null or blank.</exception>
+    public string Content
+    {
+        get => field ?? Input;
+        init
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(Content));
+            field = value;
+        }
+    }
+
     /// <summary>Gets the identifier of the query (<c>query</c> when none was given).</summary>
     public string Id { get; }
 

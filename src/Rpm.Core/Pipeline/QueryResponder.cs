@@ -47,14 +47,14 @@ internal sealed class QueryResponder
                 userId,
                 1,
                 () => _featureExtractor.ExtractAsync(
-                    new FeatureExtractionRequest(userModel.Task, query.Id, query.Input) { Options = query.Options, Factors = userModel.Statistics },
+                    new FeatureExtractionRequest(userModel.Task, query.Id, query.Content) { Options = query.Options, Factors = userModel.Statistics },
                     cancellationToken)).ConfigureAwait(false);
         }
         catch (RpmStageException ex) when (CanFallBack(userModel))
         {
             // Without the query's features, the query text itself is the retrieval key.
             IReadOnlyList<RetrievedExample> nearest = await _telemetry.StageAsync(
-                "retrieval", userId, 1, () => _retriever.RetrieveAsync(userModel, [new Feature("Query", query.Input)], _options.RetrievalCount, cancellationToken)).ConfigureAwait(false);
+                "retrieval", userId, 1, () => _retriever.RetrieveAsync(userModel, [new Feature("Query", query.Content)], _options.RetrievalCount, cancellationToken)).ConfigureAwait(false);
             return FallBack(_fallback!.Predict(userModel, query, nearest), [], nearest, ModelUsage.None, ex, userModel, query, activity);
         }
 

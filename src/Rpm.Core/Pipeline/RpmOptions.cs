@@ -109,6 +109,16 @@ public sealed class RpmOptions
     /// <exception cref="ArgumentException">One or more options are invalid.</exception>
     public void Validate()
     {
+        IReadOnlyList<string> errors = GetErrors();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid RpmOptions: " + string.Join(" ", errors));
+        }
+    }
+
+    /// <summary>Checks every option and returns one sentence per invalid option (empty when all are valid).</summary>
+    internal IReadOnlyList<string> GetErrors()
+    {
         var errors = new List<string>();
         Check(RetrievalCount is >= 1 and <= 100, $"{nameof(RetrievalCount)} must be between 1 and 100 (was {RetrievalCount}).");
         Check(MaxConcurrency is >= 1 and <= 256, $"{nameof(MaxConcurrency)} must be between 1 and 256 (was {MaxConcurrency}).");
@@ -123,10 +133,7 @@ public sealed class RpmOptions
         Check(EmbeddingBatchSize is >= 1 and <= 4096, $"{nameof(EmbeddingBatchSize)} must be between 1 and 4,096 (was {EmbeddingBatchSize}).");
         Check(FactorRebuildThreshold is >= 0 and <= 1, $"{nameof(FactorRebuildThreshold)} must be between 0 and 1 (was {FactorRebuildThreshold}).");
         Check(TimeProvider is not null, $"{nameof(TimeProvider)} must not be null.");
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid RpmOptions: " + string.Join(" ", errors));
-        }
+        return errors;
 
         void Check(bool condition, string error)
         {

@@ -18,6 +18,7 @@ public sealed class RpmPipeline
     private readonly RpmOptions _options;
     private readonly UserModelBuilder _builder;
     private readonly QueryResponder _responder;
+    private readonly Personalizer _personalizer;
 
     /// <summary>Initializes a new instance of the <see cref="RpmPipeline"/> class with the default stages, in-memory stores and the given models.</summary>
     /// <param name="chatClient">The chat model.</param>
@@ -89,6 +90,7 @@ public sealed class RpmPipeline
         var telemetry = new PipelineTelemetry(options, loggerFactory, meterFactory);
         _builder = new UserModelBuilder(featureExtractor, factorConstructor, statisticsBuilder, reasoningPathBuilder, retriever, store, checkpoints, options, chatModelId, telemetry);
         _responder = new QueryResponder(featureExtractor, retriever, new ResponseGenerator(chatClient, options, loggerFactory, meterFactory), options, telemetry);
+        _personalizer = new Personalizer(featureExtractor, retriever, options);
     }
 
     /// <summary>Gets the options.</summary>
@@ -135,6 +137,13 @@ public sealed class RpmPipeline
     /// the whole history. Factors are rebuilt from all features only when more than
     /// <see cref="RpmOptions.FactorRebuildThreshold"/> of the new features fit no existing factor.
     /// </summary>
+    /// <remarks>
+    /// Cost for M new items over N stored ones: M feature calls and M reasoning calls (M / batch size when batching);
+    /// when the factors are rebuilt, one factor-construction call and N + M reasoning calls instead of M, because every
+    /// stored reasoning path cites factors that no longer exist and is written again against the new factors (their
+    /// embeddings are kept: the retrieval key is the features' names and contexts). Without a rebuild the factor set is
+    /// unchanged; stored paths cite the statistics as they were when written, and prompts always show the current ones.
+    /// </remarks>
     /// <param name="userId">The user, who must have a saved model.</param>
     /// <param name="newItems">The new items; ids must not already be in the model.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
@@ -198,5 +207,49 @@ public sealed class RpmPipeline
         }
 
         return _responder.RespondAsync(userModel, query, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gets what RPM would add to a chat request of a saved user: the user's factor statistics and the K past reasoning
+    /// paths most similar to <paramref name="message"/>, as instructions. This is what <see cref="RpmChatClient"/> adds.
+    /// </summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="message">The user's message (the query).</param>
+    /// <param name="mode">How the message is matched to the user's past reasoning.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The personalization, or <see langword="null"/> when the user has no saved model.</returns>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> or <paramref name="message"/> is blank, or <paramref name="mode"/> is not defined.</exception>
+    public async Task<RpmPersonalization?> PersonalizeAsync(string userId, string message, RpmPersonalizationMode mode = RpmPersonalizationMode.QueryFeatures, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(message);
+        UserModel? model = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
+        return model is null ? null : await PersonalizeAsync(model, message, mode, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gets what RPM adds to a chat request of <paramref name="userModel"/>'s user for <paramref name="message"/>: in
+    /// <see cref="RpmPersonalizationMode.QueryFeatures"/> (the paper's stages 5 and 6) the message's features tagged with
+    /// the user's factors, then the K reasoning paths with the most similar feature text (one chat-model call, one
+    /// embedding); in <see cref="RpmPersonalizationMode.MessageEmbedding"/> the paths most similar to the message itself
+    /// (one embedding). When the feature call fails, the message itself is the key and
+    /// <see cref="RpmPersonalization.FallbackReason"/> says why.
+    /// </summary>
+    /// <param name="userModel">The user's model.</param>
+    /// <param name="message">The user's message (the query).</param>
+    /// <param name="mode">How the message is matched to the user's past reasoning.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The personalization: <see cref="RpmPersonalization.Instructions"/> is the text to add to a request.</returns>
+    /// <exception cref="ArgumentException"><paramref name="message"/> is blank, or <paramref name="mode"/> is not defined.</exception>
+    public Task<RpmPersonalization> PersonalizeAsync(UserModel userModel, string message, RpmPersonalizationMode mode = RpmPersonalizationMode.QueryFeatures, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(userModel);
+        ArgumentException.ThrowIfNullOrWhiteSpace(message);
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentException($"{(int)mode} is not an {nameof(RpmPersonalizationMode)}.", nameof(mode));
+        }
+
+        return _personalizer.PersonalizeAsync(userModel, message, mode, cancellationToken);
     }
 }

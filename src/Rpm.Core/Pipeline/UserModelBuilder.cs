@@ -139,13 +139,16 @@ internal sealed class UserModelBuilder
 
         var statistics = await _telemetry.StageAsync("statistics", userId, all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
 
-        // Reasoning paths for the new items only; existing paths keep their reasoning and embeddings, with their
-        // features re-tagged when the factors were rebuilt.
-        List<ItemFeatures> added = [.. all.Skip(existing.Paths.Count)];
-        var (newPaths, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
-            "reasoning_path", userId, added.Count, () => WritePathsAsync(session, userId, task, added, statistics, cancellationToken)).ConfigureAwait(false);
+        // Reasoning paths for the new items. When the factors were rebuilt, every stored path cites factors that no longer
+        // exist, so all paths are written again against the new factors and statistics (one reasoning call per item, as
+        // in a build); their embeddings stay, since the retrieval key is the features' names and contexts, not their factors.
+        IReadOnlyList<ItemFeatures> toWrite = rebuild ? all : [.. all.Skip(existing.Paths.Count)];
+        var (written, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
+            "reasoning_path", userId, toWrite.Count, () => WritePathsAsync(session, userId, task, toWrite, statistics, cancellationToken)).ConfigureAwait(false);
         usage += reasoningUsage;
         diagnostics += reasoningDiagnostics;
+        Dictionary<string, ReasoningPath> stored = existing.Paths.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
+        List<ReasoningPath> newPaths = [.. written.Where(p => !stored.ContainsKey(p.Item.Id))];
         var (indexedNew, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, newPaths.Count, () => IndexAsync(newPaths, cancellationToken)).ConfigureAwait(false);
         if (existing.EmbeddingModelId is not null && embeddingModelId is not null && existing.EmbeddingModelId != embeddingModelId)
         {
@@ -153,14 +156,17 @@ internal sealed class UserModelBuilder
                 $"The user model of '{userId}' was indexed with embedding model '{existing.EmbeddingModelId}', but the retriever now uses '{embeddingModelId}'. Rebuild the model instead of adding history.");
         }
 
-        var paths = new List<ReasoningPath>(all.Count);
-        for (int i = 0; i < existing.Paths.Count; i++)
+        List<ReasoningPath> paths;
+        if (rebuild)
         {
-            ReasoningPath old = existing.Paths[i];
-            paths.Add(rebuild ? new ReasoningPath(old.Item, all[i].Features, old.Reasoning, old.Embedding) : old);
+            Dictionary<string, ReasoningPath> indexed = indexedNew.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
+            paths = [.. written.Select(p => stored.TryGetValue(p.Item.Id, out ReasoningPath? old) ? p.WithEmbedding(old.Embedding) : indexed[p.Item.Id])];
+        }
+        else
+        {
+            paths = [.. existing.Paths, .. indexedNew];
         }
 
-        paths.AddRange(indexedNew);
         var updated = new UserModel(userId, task, statistics, paths)
         {
             ChatModelId = existing.ChatModelId ?? _chatModelId,

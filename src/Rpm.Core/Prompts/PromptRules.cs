@@ -51,6 +51,46 @@ public static class PromptRules
         };
     }
 
+    /// <summary>
+    /// Gets the sentences that say what each factor statistic in a prompt means, one per statistic, identical in every
+    /// prompt that shows statistics (RPM's stages 4 and 7 and the chat personalization). The statistics are those of
+    /// RPM's stage 3 (arXiv 2505.21082, section 3.3): coverage and propensity for labelled tasks, with the mean answer for
+    /// ratings; coverage, influence and polarity shares for generation.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <returns>The sentences, in the order the statistics appear in a factor's entry.</returns>
+    public static IReadOnlyList<string> StatisticsRules(RpmTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        const string Coverage = "\"coverage\" is the number of the user's past items in which at least one feature belongs to the factor.";
+        if (task.Kind == RpmTaskKind.Generation)
+        {
+            return
+            [
+                Coverage,
+                "\"influence\" is how many of the factor's features were judged to have shaped the text the user wrote.",
+                "\"polarity\" gives, among those influential features, the shares whose effect on the user's text was positive, neutral and negative.",
+            ];
+        }
+
+        var rules = new List<string>
+        {
+            Coverage,
+            "\"propensity\" gives, for each answer the user gave to items with the factor, the share of those items answered that way (answers never given are left out).",
+        };
+        if (task.Kind == RpmTaskKind.Rating)
+        {
+            rules.Add("\"meanAnswer\" is the user's mean rating over the items with the factor.");
+        }
+
+        if (task.Kind == RpmTaskKind.MultipleChoice)
+        {
+            rules.Add("Every input carries its own options, and the user's answer is always one of that input's options.");
+        }
+
+        return rules;
+    }
+
     /// <summary>Adds a question's options (or the task's default options) as <c>"options"</c>, for a multiple-choice task; does nothing otherwise.</summary>
     /// <param name="data">The object of one input in the data block.</param>
     /// <param name="task">The task.</param>

@@ -36,16 +36,29 @@ public static class PostgresRpmBuilderExtensions
             Check(connectionString, source: "The PostgreSQL connection string");
         }
 
-        var queueOptions = new PostgresBuildQueueOptions { EmitRawUserIds = builder.Options.EmitRawUserIds };
+        var queueOptions = new PostgresBuildQueueOptions();
         configureQueue?.Invoke(queueOptions);
         queueOptions.Validate();
 
-        builder.Services.AddSingleton(sp => new PostgresRpmDataSource(connectionString ?? FromConfiguration(sp, connectionStringName!)));
-        builder.Services.AddSingleton(sp => new PostgresUserModelStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
-        builder.Services.AddSingleton(sp => new PostgresBuildCheckpointStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
-        builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions, sp.GetService<ILoggerFactory>()));
-        builder.UseUserModelStore(sp => sp.GetRequiredService<PostgresUserModelStore>());
-        builder.UseCheckpointStore(sp => sp.GetRequiredService<PostgresBuildCheckpointStore>());
+        if (builder.ServiceKey is not { } key)
+        {
+            builder.Services.AddSingleton(sp => new PostgresRpmDataSource(connectionString ?? FromConfiguration(sp, connectionStringName!)));
+            builder.Services.AddSingleton(sp => new PostgresUserModelStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
+            builder.Services.AddSingleton(sp => new PostgresBuildCheckpointStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
+            builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions, sp.GetService<ILoggerFactory>()));
+            builder.UseUserModelStore(sp => sp.GetRequiredService<PostgresUserModelStore>());
+            builder.UseCheckpointStore(sp => sp.GetRequiredService<PostgresBuildCheckpointStore>());
+            return builder;
+        }
+
+        // A keyed pipeline (AddKeyedRpm) gets its own data source, stores and queue, keyed alike. Its tables must not be
+        // another pipeline's: give it its own database or schema ("Search Path=movies" in the connection string).
+        builder.Services.AddKeyedSingleton(key, (sp, _) => new PostgresRpmDataSource(connectionString ?? FromConfiguration(sp, connectionStringName!)));
+        builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresUserModelStore(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database));
+        builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresBuildCheckpointStore(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database));
+        builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresBuildQueue(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database, queueOptions, sp.GetService<ILoggerFactory>()));
+        builder.UseUserModelStore(sp => sp.GetRequiredKeyedService<PostgresUserModelStore>(key));
+        builder.UseCheckpointStore(sp => sp.GetRequiredKeyedService<PostgresBuildCheckpointStore>(key));
         return builder;
     }
 

@@ -21,8 +21,7 @@ public sealed class PostgresBuildQueueOptions
     /// <summary>
     /// Gets or sets a value indicating whether the queue's log messages carry user ids as given. Default
     /// <see langword="false"/>: they carry <see cref="RpmTelemetry.PseudonymizeUserId"/> of each id, as Rpm.Core's
-    /// telemetry does unless <see cref="RpmOptions.EmitRawUserIds"/> is set (<c>UsePostgresStore</c> starts from that
-    /// option's value).
+    /// telemetry does unless <see cref="RpmOptions.EmitRawUserIds"/> is set (set both to see raw ids everywhere).
     /// </summary>
     public bool EmitRawUserIds { get; set; }
 

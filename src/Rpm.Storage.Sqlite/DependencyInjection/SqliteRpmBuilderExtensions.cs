@@ -10,7 +10,8 @@ public static class SqliteRpmBuilderExtensions
     /// <summary>
     /// Keeps user models and build checkpoints in one SQLite file: registers <see cref="SqliteUserModelStore"/> as
     /// <see cref="IUserModelStore"/> and <see cref="SqliteBuildCheckpointStore"/> as <see cref="IBuildCheckpointStore"/>.
-    /// The schema is created or migrated on first use.
+    /// The schema is created or migrated on first use. On a keyed pipeline (<c>AddKeyedRpm</c>) the stores are keyed
+    /// alike; give each keyed pipeline its own file, since a store keeps one model per user id.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddRpm</c>.</param>
     /// <param name="path">The database file. Give this or <paramref name="connectionStringName"/>.</param>
@@ -35,10 +36,20 @@ public static class SqliteRpmBuilderExtensions
             Options(path, configure).Validate();
         }
 
-        builder.Services.AddSingleton(sp => new SqliteUserModelStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
-        builder.Services.AddSingleton(sp => new SqliteBuildCheckpointStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
-        builder.UseUserModelStore(sp => sp.GetRequiredService<SqliteUserModelStore>());
-        builder.UseCheckpointStore(sp => sp.GetRequiredService<SqliteBuildCheckpointStore>());
+        if (builder.ServiceKey is not { } key)
+        {
+            builder.Services.AddSingleton(sp => new SqliteUserModelStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
+            builder.Services.AddSingleton(sp => new SqliteBuildCheckpointStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
+            builder.UseUserModelStore(sp => sp.GetRequiredService<SqliteUserModelStore>());
+            builder.UseCheckpointStore(sp => sp.GetRequiredService<SqliteBuildCheckpointStore>());
+            return builder;
+        }
+
+        // A keyed pipeline (AddKeyedRpm) gets its own stores, keyed alike; give each pipeline its own file.
+        builder.Services.AddKeyedSingleton(key, (sp, _) => new SqliteUserModelStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
+        builder.Services.AddKeyedSingleton(key, (sp, _) => new SqliteBuildCheckpointStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
+        builder.UseUserModelStore(sp => sp.GetRequiredKeyedService<SqliteUserModelStore>(key));
+        builder.UseCheckpointStore(sp => sp.GetRequiredKeyedService<SqliteBuildCheckpointStore>(key));
         return builder;
     }
 

@@ -47,7 +47,7 @@ public sealed class AddHistoryTests(MiniLmFixture miniLm)
     {
         var chat = new FakeChatClient();
         RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator, o => o.FactorRebuildThreshold = 0.3);
-        await pipeline.BuildUserModelAsync("u1", TestPipelines.Rating, TestPipelines.MovieHistory(4));
+        UserModel before = await pipeline.BuildUserModelAsync("u1", TestPipelines.Rating, TestPipelines.MovieHistory(4));
         chat.Reset();
 
         // Documentaries: the fake files them under "Seriousness", a factor this user does not have yet, so half
@@ -66,6 +66,13 @@ public sealed class AddHistoryTests(MiniLmFixture miniLm)
         Assert.True(updated.Statistics.Single(s => s.Factor.Name == factor).Coverage >= 2);
         Assert.Equal(6, updated.Paths.Count);
         Assert.Equal(0, updated.UnassignedFeatureCount);
+
+        // No stored path cites a factor set that is gone: all six were written again against the new factors (the
+        // fake's reasoning names the factor of the item's first feature), and the old items kept their embeddings.
+        Assert.Equal(6, chat.For(RpmStage.ReasoningPath).Count);
+        HashSet<string> current = [.. updated.Factors.Select(f => f.Name), "unassigned"];
+        Assert.All(updated.Paths, p => Assert.Contains(System.Text.RegularExpressions.Regex.Match(p.Reasoning, @"factor (.+?) \(").Groups[1].Value, current));
+        Assert.All(before.Paths, old => Assert.True(old.Embedding.Span.SequenceEqual(updated.Paths.Single(p => p.Item.Id == old.Item.Id).Embedding.Span)));
     }
 
     [Fact]
@@ -87,10 +94,11 @@ public sealed class AddHistoryTests(MiniLmFixture miniLm)
         RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator, store: store);
         await pipeline.BuildUserModelAsync("u1", TestPipelines.Rating, TestPipelines.MovieHistory(3));
 
-        // While the update's reasoning call is in flight, another writer saves the model.
+        // While the update's first reasoning call is in flight, another writer saves the model once.
+        int saved = 0;
         chat.Gate = async (r, ct) =>
         {
-            if (r.Stage == RpmStage.ReasoningPath)
+            if (r.Stage == RpmStage.ReasoningPath && Interlocked.Exchange(ref saved, 1) == 0)
             {
                 UserModel current = (await store.GetAsync("u1", ct))!;
                 await store.SaveAsync(current, current.Version, ct);

@@ -18,6 +18,22 @@ public sealed class RespondTests(MiniLmFixture miniLm)
     }
 
     [Fact]
+    public async Task Query_features_come_from_the_content_and_the_final_prompt_shows_the_full_question()
+    {
+        var (pipeline, model, chat, _) = await BuildAsync();
+        const string Content = "Aliens (1986). Genres: Action, Adventure, Horror, Sci-Fi.";
+        var query = new RpmQuery("What is the score of the following movie? Answer with a number. movie: " + Content) { Content = Content };
+
+        await pipeline.RespondAsync(model, query);
+
+        FakeRequest features = chat.For(RpmStage.QueryFeatureExtraction).Single();
+        Assert.Contains(Content, features.DataText, StringComparison.Ordinal);
+        Assert.DoesNotContain("What is the score", features.DataText, StringComparison.Ordinal);
+        Assert.Contains("What is the score of the following movie?", chat.For(RpmStage.Generation).Single().DataText, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new RpmQuery("q") { Content = " " });
+    }
+
+    [Fact]
     public async Task A_response_costs_two_calls_and_explains_itself()
     {
         var (pipeline, model, chat, _) = await BuildAsync();

@@ -39,6 +39,28 @@ public sealed class UseStoreTests : IClassFixture<PostgresDatabaseFixture>, IDis
     }
 
     [Fact]
+    public async Task Keyed_pipelines_keep_their_models_in_their_own_sqlite_files()
+    {
+        string movies = _directory.File("movies.db");
+        string books = _directory.File("books.db");
+        using ServiceProvider provider = Services(s =>
+        {
+            s.AddKeyedRpm("movies").UseSqliteStore(movies);
+            s.AddKeyedRpm("books").UseSqliteStore(books);
+        });
+
+        RpmPipeline moviePipeline = provider.GetRequiredKeyedService<RpmPipeline>("movies");
+        RpmPipeline bookPipeline = provider.GetRequiredKeyedService<RpmPipeline>("books");
+        Assert.Equal(Path.GetFullPath(movies), Assert.IsType<SqliteUserModelStore>(moviePipeline.Store).Path);
+        Assert.Equal(Path.GetFullPath(books), Assert.IsType<SqliteUserModelStore>(bookPipeline.Store).Path);
+        Assert.Null(provider.GetService<IUserModelStore>());
+
+        await moviePipeline.BuildUserModelAsync("u", TestPipelines.Rating, TestPipelines.MovieHistory(2));
+        Assert.NotNull(await new SqliteUserModelStore(movies).GetAsync("u"));
+        Assert.Null(await new SqliteUserModelStore(books).GetAsync("u"));
+    }
+
+    [Fact]
     public async Task UseSqliteStore_reads_a_named_connection_string_from_configuration()
     {
         string path = _directory.File("configured.db");
