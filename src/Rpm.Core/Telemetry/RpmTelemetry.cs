@@ -99,13 +99,21 @@ public static class RpmTelemetry
         return Convert.ToHexStringLower(hash[..8]);
     }
 
-    /// <summary>Gets the value of <see cref="StageAttribute"/> for a model stage.</summary>
-    internal static string StageName(RpmStage stage) => stage switch
+    /// <summary>Gets the value of <see cref="StageAttribute"/> for a model stage: its name in snake case (<c>FeatureExtraction</c> is <c>feature_extraction</c>).</summary>
+    internal static string StageName(RpmStage stage)
     {
-        RpmStage.FeatureExtraction => "feature_extraction",
-        RpmStage.FactorConstruction => "factor_construction",
-        RpmStage.ReasoningPath => "reasoning_path",
-        RpmStage.QueryFeatureExtraction => "query_feature_extraction",
-        _ => "generation",
-    };
+        string name = stage.ToString();
+        var snake = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                snake.Append('_');
+            }
+
+            snake.Append(char.ToLowerInvariant(name[i]));
+        }
+
+        return snake.ToString();
+    }
 }
