@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Timeout;
 
@@ -19,13 +21,16 @@ public static class EndpointResilience
     /// <summary>Adds the retry and the attempt timeout to a pipeline, e.g. inside <c>AddResilienceHandler</c>.</summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="options">The endpoint options; validated here.</param>
+    /// <param name="loggerFactory">Where each retry is logged (event 5001, category <c>Rpm.EndpointResilience</c>); <see langword="null"/> for nowhere.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public static ResiliencePipelineBuilder<HttpResponseMessage> AddRpmEndpointResilience(this ResiliencePipelineBuilder<HttpResponseMessage> builder, OpenAIEndpointOptions options)
+    public static ResiliencePipelineBuilder<HttpResponseMessage> AddRpmEndpointResilience(
+        this ResiliencePipelineBuilder<HttpResponseMessage> builder, OpenAIEndpointOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(EndpointResilience));
         int maxAttempts = options.MaxRetryAttempts;
         if (maxAttempts > 0)
         {
@@ -41,7 +46,9 @@ public static class EndpointResilience
                 DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.Outcome, args.AttemptNumber, options)),
                 OnRetry = args =>
                 {
-                    options.OnRetry?.Invoke(new EndpointRetry(Reason(args.Outcome), args.RetryDelay, args.AttemptNumber + 1, maxAttempts, args.Outcome.Result is { } r ? (int)r.StatusCode : null));
+                    var retry = new EndpointRetry(Reason(args.Outcome), args.RetryDelay, args.AttemptNumber + 1, maxAttempts, args.Outcome.Result is { } r ? (int)r.StatusCode : null);
+                    EndpointLog.Retry(logger, options.Endpoint.Authority, retry.Reason, retry.StatusCode, retry.Attempt, retry.MaxAttempts, retry.Delay);
+                    options.OnRetry?.Invoke(retry);
                     return default;
                 },
             });
@@ -54,10 +61,11 @@ public static class EndpointResilience
     /// <summary>Creates an HTTP handler that applies the resilience pipeline, for an <see cref="HttpClient"/> built without DI.</summary>
     /// <param name="options">The endpoint options.</param>
     /// <param name="innerHandler">The handler that sends requests; default a new <see cref="SocketsHttpHandler"/>.</param>
+    /// <param name="loggerFactory">Where each retry is logged; <see langword="null"/> for nowhere.</param>
     /// <returns>The handler.</returns>
-    public static DelegatingHandler CreateHandler(OpenAIEndpointOptions options, HttpMessageHandler? innerHandler = null)
+    public static DelegatingHandler CreateHandler(OpenAIEndpointOptions options, HttpMessageHandler? innerHandler = null, ILoggerFactory? loggerFactory = null)
     {
-        ResiliencePipeline<HttpResponseMessage> pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>().AddRpmEndpointResilience(options).Build();
+        ResiliencePipeline<HttpResponseMessage> pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>().AddRpmEndpointResilience(options, loggerFactory).Build();
         return new ResilienceHandler(pipeline) { InnerHandler = innerHandler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) } };
     }
 

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using OpenAI;
 
 namespace Rpm;
@@ -15,14 +16,15 @@ public static class RpmOpenAI
     /// </summary>
     /// <param name="options">The endpoint options; validated here.</param>
     /// <param name="httpClient">The HTTP client to send with, already carrying the resilience handler (as the DI registration builds it); <see langword="null"/> to create one.</param>
+    /// <param name="loggerFactory">Where the retries of an HTTP client created here are logged; <see langword="null"/> for nowhere.</param>
     /// <returns>The chat client; disposing it disposes an HTTP client it created.</returns>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public static IChatClient CreateChatClient(OpenAIEndpointOptions options, HttpClient? httpClient = null)
+    public static IChatClient CreateChatClient(OpenAIEndpointOptions options, HttpClient? httpClient = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         bool owned = httpClient is null;
-        httpClient ??= new HttpClient(EndpointResilience.CreateHandler(options)) { Timeout = Timeout.InfiniteTimeSpan };
+        httpClient ??= new HttpClient(EndpointResilience.CreateHandler(options, loggerFactory: loggerFactory)) { Timeout = Timeout.InfiniteTimeSpan };
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = options.Endpoint,

@@ -46,12 +46,13 @@ public sealed class PackageTests(Packages packages)
         XDocument nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
         string[] dependencies = [.. nuspec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Order(StringComparer.Ordinal)];
 
-        // Microsoft.Extensions.AI for ChatClientBuilder.UseRpm(); options (with configuration binding) and the memory cache
-        // are the abstractions-level packages every DI library uses. No database driver, model runtime or agent framework.
+        // Microsoft.Extensions.AI for ChatClientBuilder.UseRpm(); options (with configuration binding), the memory cache and
+        // logging are the abstractions-level packages every DI library uses. No database driver, model runtime or agent framework.
         Assert.Equal(
             [
                 "Microsoft.Extensions.AI", "Microsoft.Extensions.Caching.Memory", "Microsoft.Extensions.DependencyInjection.Abstractions",
-                "Microsoft.Extensions.Options.ConfigurationExtensions", "Microsoft.ML.Tokenizers", "System.Numerics.Tensors",
+                "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "Microsoft.ML.Tokenizers",
+                "System.Numerics.Tensors",
             ],
             dependencies);
     }

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rpm;
 
@@ -125,11 +127,11 @@ public static class RpmServiceCollectionExtensions
             services.AddKeyedSingleton(serviceKey, registration);
         }
 
-        TryAdd<IFeatureExtractor>(services, serviceKey, (sp, r) => new FeatureExtractor(ChatClient(sp, r), OptionsOf(sp, r)));
-        TryAdd<IFactorConstructor>(services, serviceKey, (sp, r) => new FactorConstructor(ChatClient(sp, r), OptionsOf(sp, r)));
+        TryAdd<IFeatureExtractor>(services, serviceKey, (sp, r) => new FeatureExtractor(ChatClient(sp, r), OptionsOf(sp, r), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
+        TryAdd<IFactorConstructor>(services, serviceKey, (sp, r) => new FactorConstructor(ChatClient(sp, r), OptionsOf(sp, r), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         TryAdd<IStatisticsBuilder>(services, serviceKey, (_, _) => new StatisticsBuilder());
-        TryAdd<IReasoningPathBuilder>(services, serviceKey, (sp, r) => new ReasoningPathBuilder(ChatClient(sp, r), OptionsOf(sp, r)));
-        TryAdd<IInfluenceJudge>(services, serviceKey, (sp, r) => new InfluenceJudge(ChatClient(sp, r), OptionsOf(sp, r)));
+        TryAdd<IReasoningPathBuilder>(services, serviceKey, (sp, r) => new ReasoningPathBuilder(ChatClient(sp, r), OptionsOf(sp, r), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
+        TryAdd<IInfluenceJudge>(services, serviceKey, (sp, r) => new InfluenceJudge(ChatClient(sp, r), OptionsOf(sp, r), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         TryAdd<IFeatureRetriever>(services, serviceKey, (sp, r) => new FeatureRetriever(EmbeddingGenerator(sp, r), OptionsOf(sp, r)));
         TryAdd<IUserModelStore>(services, serviceKey, (_, _) => new InMemoryUserModelStore());
         TryAdd<IBuildCheckpointStore>(services, serviceKey, (_, _) => new InMemoryBuildCheckpointStore());
@@ -143,7 +145,9 @@ public static class RpmServiceCollectionExtensions
             Get<IUserModelStore>(sp, serviceKey),
             Get<IBuildCheckpointStore>(sp, serviceKey),
             OptionsOf(sp, r),
-            Get<IInfluenceJudge>(sp, serviceKey)));
+            Get<IInfluenceJudge>(sp, serviceKey),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>()));
         return new RpmBuilder(services, serviceKey, options, chatClientKey, embeddingGeneratorKey);
     }
 

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Rpm;
 
@@ -22,13 +24,15 @@ public sealed class FactorConstructor : IFactorConstructor
     /// <summary>Initializes a new instance of the <see cref="FactorConstructor"/> class.</summary>
     /// <param name="chatClient">The chat model.</param>
     /// <param name="options">The options; validated here.</param>
-    public FactorConstructor(IChatClient chatClient, RpmOptions options)
+    /// <param name="loggerFactory">Where its log events go (repairs, degraded answers); <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the meter <see cref="RpmTelemetry.MeterName"/> of its model-call metrics; <see langword="null"/> for a shared static meter.</param>
+    public FactorConstructor(IChatClient chatClient, RpmOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _chat = new StructuredChat(chatClient, options);
+        _chat = new StructuredChat(chatClient, options, typeof(FactorConstructor), loggerFactory, meterFactory);
     }
 
     /// <inheritdoc />

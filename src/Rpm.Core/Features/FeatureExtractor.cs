@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Rpm;
 
@@ -12,13 +14,15 @@ public sealed class FeatureExtractor : IFeatureExtractor
     /// <summary>Initializes a new instance of the <see cref="FeatureExtractor"/> class.</summary>
     /// <param name="chatClient">The chat model.</param>
     /// <param name="options">The options; validated here.</param>
-    public FeatureExtractor(IChatClient chatClient, RpmOptions options)
+    /// <param name="loggerFactory">Where its log events go (repairs, degraded answers); <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the meter <see cref="RpmTelemetry.MeterName"/> of its model-call metrics; <see langword="null"/> for a shared static meter.</param>
+    public FeatureExtractor(IChatClient chatClient, RpmOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _chat = new StructuredChat(chatClient, options);
+        _chat = new StructuredChat(chatClient, options, typeof(FeatureExtractor), loggerFactory, meterFactory);
         _budget = new TextBudget(options);
     }
 

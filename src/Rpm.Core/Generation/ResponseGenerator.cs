@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Rpm;
 
@@ -8,9 +10,9 @@ internal sealed class ResponseGenerator
     private readonly StructuredChat _chat;
     private readonly TextBudget _budget;
 
-    public ResponseGenerator(IChatClient chatClient, RpmOptions options)
+    public ResponseGenerator(IChatClient chatClient, RpmOptions options, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
-        _chat = new StructuredChat(chatClient, options);
+        _chat = new StructuredChat(chatClient, options, typeof(ResponseGenerator), loggerFactory, meterFactory);
         _budget = new TextBudget(options);
     }
 

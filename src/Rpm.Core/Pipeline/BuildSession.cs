@@ -27,6 +27,9 @@ internal sealed class BuildSession
         _maxConcurrency = maxConcurrency;
     }
 
+    /// <summary>Gets how many finished stage results an earlier run of this build left in the store.</summary>
+    public int SavedCount => _saved.Count;
+
     public static async Task<BuildSession> OpenAsync(IBuildCheckpointStore store, string userId, string buildKey, int maxConcurrency, CancellationToken cancellationToken) =>
         new(store, userId, buildKey, await store.LoadAsync(userId, buildKey, cancellationToken).ConfigureAwait(false), maxConcurrency);
 

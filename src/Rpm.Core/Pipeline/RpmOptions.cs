@@ -101,7 +101,15 @@ public sealed class RpmOptions
     /// </summary>
     public bool FallbackToModelFree { get; set; }
 
-    /// <summary>Gets or sets the clock used for model timestamps. Default <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether telemetry (spans and log messages) carries user ids as given. Default
+    /// <see langword="false"/>: it carries <see cref="RpmTelemetry.PseudonymizeUserId"/> of each id instead, and replaces the
+    /// quoted id in the text of exceptions recorded on spans. Metrics never carry user ids. Set it only where the
+    /// telemetry's destination may hold the ids (they are often personal data).
+    /// </summary>
+    public bool EmitRawUserIds { get; set; }
+
+    /// <summary>Gets or sets the clock used for model timestamps and telemetry durations. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Checks every option and throws one exception that names each invalid option.</summary>

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Rpm;
 
@@ -23,23 +25,28 @@ public sealed class RpmPipeline
     /// <param name="chatClient">The chat model.</param>
     /// <param name="embeddingGenerator">The embedding model for feature retrieval.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
-    public RpmPipeline(IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>> embeddingGenerator, RpmOptions? options = null)
-        : this(chatClient, embeddingGenerator, new InMemoryUserModelStore(), new InMemoryBuildCheckpointStore(), options ?? new RpmOptions())
+    /// <param name="loggerFactory">Where log events go (see the README's Telemetry section); <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the meter <see cref="RpmTelemetry.MeterName"/>; <see langword="null"/> for a shared static meter.</param>
+    public RpmPipeline(IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>> embeddingGenerator, RpmOptions? options = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
+        : this(chatClient, embeddingGenerator, new InMemoryUserModelStore(), new InMemoryBuildCheckpointStore(), options ?? new RpmOptions(), loggerFactory, meterFactory)
     {
     }
 
-    private RpmPipeline(IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>> embeddingGenerator, IUserModelStore store, IBuildCheckpointStore checkpoints, RpmOptions options)
+    private RpmPipeline(
+        IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>> embeddingGenerator, IUserModelStore store, IBuildCheckpointStore checkpoints, RpmOptions options, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
         : this(
             chatClient,
-            new FeatureExtractor(chatClient, options),
-            new FactorConstructor(chatClient, options),
+            new FeatureExtractor(chatClient, options, loggerFactory, meterFactory),
+            new FactorConstructor(chatClient, options, loggerFactory, meterFactory),
             new StatisticsBuilder(),
-            new ReasoningPathBuilder(chatClient, options),
+            new ReasoningPathBuilder(chatClient, options, loggerFactory, meterFactory),
             new FeatureRetriever(embeddingGenerator, options),
             store,
             checkpoints,
             options,
-            new InfluenceJudge(chatClient, options))
+            new InfluenceJudge(chatClient, options, loggerFactory, meterFactory),
+            loggerFactory,
+            meterFactory)
     {
     }
 
@@ -54,6 +61,8 @@ public sealed class RpmPipeline
     /// <param name="checkpoints">Where a build in progress keeps finished calls.</param>
     /// <param name="options">The options; validated here.</param>
     /// <param name="influenceJudge">Stage 3's model judgments for generation tasks, or <see langword="null"/> for the default <see cref="InfluenceJudge"/> over <paramref name="chatClient"/>.</param>
+    /// <param name="loggerFactory">Where log events go (see the README's Telemetry section); <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the meter <see cref="RpmTelemetry.MeterName"/>; <see langword="null"/> for a shared static meter.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public RpmPipeline(
         IChatClient chatClient,
@@ -65,7 +74,9 @@ public sealed class RpmPipeline
         IUserModelStore store,
         IBuildCheckpointStore checkpoints,
         RpmOptions options,
-        IInfluenceJudge? influenceJudge = null)
+        IInfluenceJudge? influenceJudge = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(featureExtractor);
@@ -80,9 +91,20 @@ public sealed class RpmPipeline
         _store = store;
         _options = options;
         string? chatModelId = options.ChatOptions?.ModelId ?? chatClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        var telemetry = new PipelineTelemetry(options, loggerFactory, meterFactory);
         _builder = new UserModelBuilder(
-            featureExtractor, factorConstructor, statisticsBuilder, reasoningPathBuilder, influenceJudge ?? new InfluenceJudge(chatClient, options), retriever, store, checkpoints, options, chatModelId);
-        _responder = new QueryResponder(featureExtractor, retriever, new ResponseGenerator(chatClient, options), options);
+            featureExtractor,
+            factorConstructor,
+            statisticsBuilder,
+            reasoningPathBuilder,
+            influenceJudge ?? new InfluenceJudge(chatClient, options, loggerFactory, meterFactory),
+            retriever,
+            store,
+            checkpoints,
+            options,
+            chatModelId,
+            telemetry);
+        _responder = new QueryResponder(featureExtractor, retriever, new ResponseGenerator(chatClient, options, loggerFactory, meterFactory), options, telemetry);
         _personalizer = new Personalizer(featureExtractor, retriever, options);
     }
 

@@ -19,6 +19,7 @@ internal sealed class UserModelBuilder
     private readonly IBuildCheckpointStore _checkpoints;
     private readonly RpmOptions _options;
     private readonly string? _chatModelId;
+    private readonly PipelineTelemetry _telemetry;
 
     public UserModelBuilder(
         IFeatureExtractor featureExtractor,
@@ -30,7 +31,8 @@ internal sealed class UserModelBuilder
         IUserModelStore store,
         IBuildCheckpointStore checkpoints,
         RpmOptions options,
-        string? chatModelId)
+        string? chatModelId,
+        PipelineTelemetry telemetry)
     {
         _featureExtractor = featureExtractor;
         _factorConstructor = factorConstructor;
@@ -42,21 +44,33 @@ internal sealed class UserModelBuilder
         _checkpoints = checkpoints;
         _options = options;
         _chatModelId = chatModelId;
+        _telemetry = telemetry;
     }
 
     /// <summary>Builds a model from a validated, non-empty history and saves it.</summary>
-    public async Task<UserModel> BuildAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
-    {
-        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.build");
-        activity?.SetTag("rpm.user_id", userId);
-        activity?.SetTag("rpm.history_items", items.Count);
+    public Task<UserModel> BuildAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken) =>
+        _telemetry.OperationAsync("rpm.build", userId, _telemetry.Metrics.BuildDuration, _ => PipelineTelemetry.Operation("build"), activity =>
+        {
+            activity?.SetTag("rpm.history_items", items.Count);
+            return BuildCoreAsync(userId, task, items, activity, cancellationToken);
+        });
 
+    /// <summary>Adds validated, non-empty new items to a saved model and saves it.</summary>
+    public Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken) =>
+        _telemetry.OperationAsync("rpm.add_history", existing.UserId, _telemetry.Metrics.BuildDuration, _ => PipelineTelemetry.Operation("add_history"), activity =>
+        {
+            activity?.SetTag("rpm.new_items", items.Count);
+            return AddHistoryCoreAsync(existing, items, activity, cancellationToken);
+        });
+
+    private async Task<UserModel> BuildCoreAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
+    {
         UserModel? existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
-        BuildSession session = await BuildSession.OpenAsync(
-            _checkpoints, userId, CheckpointKeys.Build("build", task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        BuildSession session = await OpenSessionAsync("build", userId, task, activity, cancellationToken).ConfigureAwait(false);
 
         // Stage 1: features of every history item (items the model refuses are left out).
-        var (withFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, factors: null, cancellationToken).ConfigureAwait(false);
+        var (withFeatures, usage, diagnostics) = await _telemetry.StageAsync(
+            "feature_extraction", userId, items.Count, () => ExtractFeaturesAsync(session, userId, task, items, factors: null, cancellationToken)).ConfigureAwait(false);
         if (withFeatures.Count == 0)
         {
             throw new RpmStageException(
@@ -64,24 +78,26 @@ internal sealed class UserModelBuilder
         }
 
         // Stage 3's model judgments (generation tasks): which features shaped the text the user wrote.
-        (withFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeInfluenceAsync(session, task, withFeatures, cancellationToken).ConfigureAwait(false);
+        (withFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeAsync(session, userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
         usage += judgmentUsage;
         diagnostics += judgmentDiagnostics;
 
         // Stage 2: factors over all of the user's features.
-        FactorCheckpoint factors = await ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
+        FactorCheckpoint factors = await _telemetry.StageAsync(
+            "factor_construction", userId, withFeatures.Count, () => ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken)).ConfigureAwait(false);
         usage += factors.Usage;
         diagnostics += factors.Diagnostics;
         IReadOnlyList<ItemFeatures> assigned = [.. withFeatures.Select(i => new ItemFeatures(i.Item, factors.Items.TryGetValue(i.Item.Id, out var f) ? f : []))];
 
         // Stage 3: statistics, counted locally.
-        IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken).ConfigureAwait(false);
+        var statistics = await _telemetry.StageAsync("statistics", userId, assigned.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken)).ConfigureAwait(false);
 
         // Stage 4 and the retrieval keys.
-        var (paths, reasoningUsage, reasoningDiagnostics) = await WritePathsAsync(session, task, assigned, statistics, cancellationToken).ConfigureAwait(false);
+        var (paths, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
+            "reasoning_path", userId, assigned.Count, () => WritePathsAsync(session, userId, task, assigned, statistics, cancellationToken)).ConfigureAwait(false);
         usage += reasoningUsage;
         diagnostics += reasoningDiagnostics;
-        var (indexed, embeddingModelId) = await IndexAsync(paths, cancellationToken).ConfigureAwait(false);
+        var (indexed, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, paths.Count, () => IndexAsync(paths, cancellationToken)).ConfigureAwait(false);
 
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
         var model = new UserModel(userId, task, statistics, indexed)
@@ -97,26 +113,21 @@ internal sealed class UserModelBuilder
 
         UserModel result = await _store.SaveAsync(model, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
         await session.ClearAsync().ConfigureAwait(false);
-        activity?.SetTag("rpm.model_calls", usage.Calls);
+        _telemetry.Completed("build", result, usage, diagnostics, activity);
         return result;
     }
 
-    /// <summary>Adds validated, non-empty new items to a saved model and saves it.</summary>
-    public async Task<UserModel> AddHistoryAsync(UserModel existing, IReadOnlyList<HistoryItem> items, CancellationToken cancellationToken)
+    private async Task<UserModel> AddHistoryCoreAsync(UserModel existing, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
         string userId = existing.UserId;
         RpmTask task = existing.Task;
-        using Activity? activity = RpmTelemetry.Source.StartActivity("rpm.add_history");
-        activity?.SetTag("rpm.user_id", userId);
-        activity?.SetTag("rpm.new_items", items.Count);
-
         string kind = "update:" + existing.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        BuildSession session = await BuildSession.OpenAsync(
-            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        BuildSession session = await OpenSessionAsync(kind, userId, task, activity, cancellationToken).ConfigureAwait(false);
 
         // New items' features, tagged with the existing factors (factor-aware extraction).
-        var (newFeatures, usage, diagnostics) = await ExtractFeaturesAsync(session, task, items, existing.Statistics, cancellationToken).ConfigureAwait(false);
-        (newFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeInfluenceAsync(session, task, newFeatures, cancellationToken).ConfigureAwait(false);
+        var (newFeatures, usage, diagnostics) = await _telemetry.StageAsync(
+            "feature_extraction", userId, items.Count, () => ExtractFeaturesAsync(session, userId, task, items, existing.Statistics, cancellationToken)).ConfigureAwait(false);
+        (newFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeAsync(session, userId, task, newFeatures, cancellationToken).ConfigureAwait(false);
         usage += judgmentUsage;
         diagnostics += judgmentDiagnostics;
 
@@ -128,24 +139,28 @@ internal sealed class UserModelBuilder
         activity?.SetTag("rpm.factors_rebuilt", rebuild);
         if (rebuild)
         {
-            FactorCheckpoint rebuilt = await ConstructFactorsAsync(session, userId, task, all, cancellationToken).ConfigureAwait(false);
+            _telemetry.FactorsRebuilt(userId, items.Count, unassigned, newFeatureCount, _options.FactorRebuildThreshold);
+            FactorCheckpoint rebuilt = await _telemetry.StageAsync(
+                "factor_construction", userId, all.Count, () => ConstructFactorsAsync(session, userId, task, all, cancellationToken)).ConfigureAwait(false);
             usage += rebuilt.Usage;
             diagnostics += rebuilt.Diagnostics;
             factors = rebuilt.Factors;
             all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
         }
 
-        IReadOnlyList<FactorStatistics> statistics = await _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken).ConfigureAwait(false);
+        var statistics = await _telemetry.StageAsync("statistics", userId, all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
 
         // Reasoning paths for the new items. When the factors were rebuilt, every stored path cites factors that no longer
         // exist, so all paths are written again against the new factors and statistics (one reasoning call per item, as
         // in a build); their embeddings stay, since the retrieval key is the features' names and contexts, not their factors.
         IReadOnlyList<ItemFeatures> toWrite = rebuild ? all : [.. all.Skip(existing.Paths.Count)];
-        var (written, reasoningUsage, reasoningDiagnostics) = await WritePathsAsync(session, task, toWrite, statistics, cancellationToken).ConfigureAwait(false);
+        var (written, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
+            "reasoning_path", userId, toWrite.Count, () => WritePathsAsync(session, userId, task, toWrite, statistics, cancellationToken)).ConfigureAwait(false);
         usage += reasoningUsage;
         diagnostics += reasoningDiagnostics;
         Dictionary<string, ReasoningPath> stored = existing.Paths.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
-        var (indexedNew, embeddingModelId) = await IndexAsync([.. written.Where(p => !stored.ContainsKey(p.Item.Id))], cancellationToken).ConfigureAwait(false);
+        List<ReasoningPath> newPaths = [.. written.Where(p => !stored.ContainsKey(p.Item.Id))];
+        var (indexedNew, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, newPaths.Count, () => IndexAsync(newPaths, cancellationToken)).ConfigureAwait(false);
         if (existing.EmbeddingModelId is not null && embeddingModelId is not null && existing.EmbeddingModelId != embeddingModelId)
         {
             throw new InvalidOperationException(
@@ -177,11 +192,21 @@ internal sealed class UserModelBuilder
 
         UserModel result = await _store.SaveAsync(updated, existing.Version, cancellationToken).ConfigureAwait(false);
         await session.ClearAsync().ConfigureAwait(false);
+        _telemetry.Completed("add_history", result, usage, diagnostics, activity);
         return result;
     }
 
+    /// <summary>Opens the build's checkpointed session and reports a resume: what it finds was paid for by an earlier run.</summary>
+    private async Task<BuildSession> OpenSessionAsync(string kind, string userId, RpmTask task, Activity? activity, CancellationToken cancellationToken)
+    {
+        BuildSession session = await BuildSession.OpenAsync(
+            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        _telemetry.Resumed(kind == "build" ? "build" : "add_history", userId, session.SavedCount, activity);
+        return session;
+    }
+
     private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> ExtractFeaturesAsync(
-        BuildSession session, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
+        BuildSession session, string userId, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
     {
         FeatureExtractionRequest Request(int i) => new(task, items[i].Id, items[i].Input)
         {
@@ -198,11 +223,17 @@ internal sealed class UserModelBuilder
             _options.FeatureExtractionBatchSize,
             async (batch, ct) => [.. (await _featureExtractor.ExtractBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
             async (i, ct) => Checkpoint(await _featureExtractor.ExtractAsync(Request(i), ct).ConfigureAwait(false)),
-            (i, ex) => new FeatureCheckpoint { Features = [], Usage = ex.Usage, Excluded = Exclusion(items[i], ex) },
+            (i, ex) => new FeatureCheckpoint { Features = [], Usage = ex.Usage, Excluded = Exclude(userId, items[i], ex) },
             cancellationToken).ConfigureAwait(false);
 
         return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ItemFeatures(x.item, results[x.i].Features))], Sum(results), Diagnose(results));
     }
+
+    private Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> JudgeAsync(
+        BuildSession session, string userId, RpmTask task, List<ItemFeatures> items, CancellationToken cancellationToken) =>
+        task.Kind != RpmTaskKind.Generation || items.Count == 0
+            ? Task.FromResult((items, ModelUsage.None, BuildDiagnostics.None))
+            : _telemetry.StageAsync("influence_judgment", userId, items.Count, () => JudgeInfluenceAsync(session, task, items, cancellationToken));
 
     private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> JudgeInfluenceAsync(
         BuildSession session, RpmTask task, List<ItemFeatures> items, CancellationToken cancellationToken)
@@ -239,6 +270,7 @@ internal sealed class UserModelBuilder
         session.GetOrRunAsync(CheckpointKeys.Factors(items.Select(i => i.Item)), RpmJsonContext.Default.FactorCheckpoint, async () =>
         {
             FactorConstruction construction = await _factorConstructor.ConstructFactorsAsync(userId, task, items, cancellationToken).ConfigureAwait(false);
+            _telemetry.FactorRules(userId, construction.Diagnostics);
             return new FactorCheckpoint
             {
                 Factors = [.. construction.Factors],
@@ -249,7 +281,7 @@ internal sealed class UserModelBuilder
         });
 
     private async Task<(List<ReasoningPath> Paths, ModelUsage Usage, BuildDiagnostics Diagnostics)> WritePathsAsync(
-        BuildSession session, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
+        BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
     {
         ReasoningPathRequest Request(int i) => new(task, items[i].Item, items[i].Features, statistics);
 
@@ -262,7 +294,7 @@ internal sealed class UserModelBuilder
             _options.ReasoningBatchSize,
             async (batch, ct) => [.. (await _reasoningPathBuilder.BuildBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
             async (i, ct) => Checkpoint(await _reasoningPathBuilder.BuildAsync(Request(i), ct).ConfigureAwait(false)),
-            (i, ex) => new ReasoningCheckpoint { Reasoning = string.Empty, Usage = ex.Usage, Excluded = Exclusion(items[i].Item, ex) },
+            (i, ex) => new ReasoningCheckpoint { Reasoning = string.Empty, Usage = ex.Usage, Excluded = Exclude(userId, items[i].Item, ex) },
             cancellationToken).ConfigureAwait(false);
 
         return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ReasoningPath(x.item.Item, x.item.Features, results[x.i].Reasoning))], Sum(results), Diagnose(results));
@@ -311,6 +343,11 @@ internal sealed class UserModelBuilder
         where T : IItemCheckpoint<T> =>
         results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics + (r.Excluded is null ? BuildDiagnostics.None : new BuildDiagnostics { ItemsExcluded = 1, ExclusionReason = r.Excluded }));
 
-    private static string Exclusion(HistoryItem item, RpmModelOutputException ex) =>
-        $"item '{item.Id}' at {ex.Stage}: {(ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ")}{ex.Error}";
+    // Called only when the call that excluded the item was just made (not read back from a checkpoint): reported once.
+    private string Exclude(string userId, HistoryItem item, RpmModelOutputException ex)
+    {
+        string reason = (ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ") + ex.Error;
+        _telemetry.Excluded(userId, item.Id, ex.Stage, reason);
+        return $"item '{item.Id}' at {ex.Stage}: {reason}";
+    }
 }

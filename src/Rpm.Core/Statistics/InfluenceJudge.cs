@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Rpm;
 
@@ -13,14 +15,16 @@ public sealed class InfluenceJudge : IInfluenceJudge
     /// <summary>Initializes a new instance of the <see cref="InfluenceJudge"/> class.</summary>
     /// <param name="chatClient">The chat model.</param>
     /// <param name="options">The options; validated here.</param>
-    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <param name="loggerFactory">Where repairs and degraded judgments are logged; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the meter <see cref="RpmTelemetry.MeterName"/>; <see langword="null"/> for a shared static meter.</param>
+    /// <exception cref="ArgumentNullException">A model or the options are <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public InfluenceJudge(IChatClient chatClient, RpmOptions options)
+    public InfluenceJudge(IChatClient chatClient, RpmOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _chat = new StructuredChat(chatClient, options);
+        _chat = new StructuredChat(chatClient, options, typeof(InfluenceJudge), loggerFactory, meterFactory);
         _budget = new TextBudget(options);
     }
 
@@ -45,7 +49,7 @@ public sealed class InfluenceJudge : IInfluenceJudge
             return new InfluenceJudgment(items, ModelUsage.None);
         }
 
-        ValidatedChatResponse<(IReadOnlyList<ItemFeatures> Items, int Missing)> response = await _chat.GetAsync(
+        ValidatedChatResponse<IReadOnlyList<ItemFeatures>> response = await _chat.GetAsync(
             RpmStage.InfluenceJudgment,
             string.Join(",", judged.Select(i => i.Item.Id)),
             RpmPrompts.InfluenceJudgment(task, judged, _budget),
@@ -60,14 +64,13 @@ public sealed class InfluenceJudge : IInfluenceJudge
             },
             cancellationToken).ConfigureAwait(false);
 
-        Dictionary<string, ItemFeatures> byId = response.Result.Items.ToDictionary(i => i.Item.Id, StringComparer.Ordinal);
-        BuildDiagnostics diagnostics = response.Diagnostics + (response.Result.Missing == 0 ? BuildDiagnostics.None : new BuildDiagnostics { MissingJudgments = response.Result.Missing });
-        return new InfluenceJudgment([.. items.Select(i => byId.GetValueOrDefault(i.Item.Id) ?? i)], response.Usage) { Diagnostics = diagnostics };
+        Dictionary<string, ItemFeatures> byId = response.Result.ToDictionary(i => i.Item.Id, StringComparer.Ordinal);
+        return new InfluenceJudgment([.. items.Select(i => byId.GetValueOrDefault(i.Item.Id) ?? i)], response.Usage) { Diagnostics = response.Diagnostics };
     }
 
     // Every feature of every item needs "influential", and an influential one its "polarity": a missing judgment is
     // repaired, and on the last attempt left unknown (null), never read as "not influential".
-    private static OutputValidation<(IReadOnlyList<ItemFeatures>, int)> Validate(InfluenceBatchOutput output, IReadOnlyList<ItemFeatures> items, OutputValidationContext context)
+    private static OutputValidation<IReadOnlyList<ItemFeatures>> Validate(InfluenceBatchOutput output, IReadOnlyList<ItemFeatures> items, OutputValidationContext context)
     {
         var byId = new Dictionary<string, InfluenceItemOutput>(StringComparer.Ordinal);
         foreach (InfluenceItemOutput item in output.Items ?? [])
@@ -95,7 +98,7 @@ public sealed class InfluenceJudge : IInfluenceJudge
             }
             else if (!context.IsLastAttempt)
             {
-                return OutputValidation<(IReadOnlyList<ItemFeatures>, int)>.Invalid($"\"items\" must have an entry for the item '{item.Item.Id}'.");
+                return OutputValidation<IReadOnlyList<ItemFeatures>>.Invalid($"\"items\" must have an entry for the item '{item.Item.Id}'.");
             }
 
             var features = new List<Feature>(item.Features.Count);
@@ -107,7 +110,7 @@ public sealed class InfluenceJudge : IInfluenceJudge
                 {
                     if (!context.IsLastAttempt)
                     {
-                        return OutputValidation<(IReadOnlyList<ItemFeatures>, int)>.Invalid($"Item '{item.Item.Id}': the feature '{feature.Name}' needs \"influential\": true or false.");
+                        return OutputValidation<IReadOnlyList<ItemFeatures>>.Invalid($"Item '{item.Item.Id}': the feature '{feature.Name}' needs \"influential\": true or false.");
                     }
 
                     missing++;
@@ -120,7 +123,7 @@ public sealed class InfluenceJudge : IInfluenceJudge
                     }
                     else if (!context.IsLastAttempt)
                     {
-                        return OutputValidation<(IReadOnlyList<ItemFeatures>, int)>.Invalid(
+                        return OutputValidation<IReadOnlyList<ItemFeatures>>.Invalid(
                             $"Item '{item.Item.Id}': the influential feature '{feature.Name}' needs \"polarity\": \"positive\", \"neutral\" or \"negative\".");
                     }
                     else
@@ -135,6 +138,6 @@ public sealed class InfluenceJudge : IInfluenceJudge
             result.Add(new ItemFeatures(item.Item, features));
         }
 
-        return OutputValidation<(IReadOnlyList<ItemFeatures>, int)>.Valid((result, missing));
+        return OutputValidation<IReadOnlyList<ItemFeatures>>.Valid(result, missing == 0 ? null : new BuildDiagnostics { MissingJudgments = missing });
     }
 }

@@ -83,7 +83,7 @@ public static class ValidatedChatClientExtensions
             ResponseAcceptance.Attempt pending;
             try
             {
-                (response, pending) = await ResponseAcceptance.SendAsync(chatClient, conversation, chatOptions, cancellationToken).ConfigureAwait(false);
+                (response, pending) = await SendAsync(chatClient, conversation, chatOptions, request.Stage, options.Observer, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -134,6 +134,7 @@ public static class ValidatedChatClientExtensions
 
             if (attempt < maxAttempts)
             {
+                options.Observer?.RepairSending(request.Stage, request.ItemId, attempt, maxAttempts, failure, error);
                 conversation.Add(new ChatMessage(ChatRole.Assistant, raw));
                 conversation.Add(new ChatMessage(ChatRole.User, RepairMessage(failure, error)));
             }
@@ -167,6 +168,28 @@ public static class ValidatedChatClientExtensions
         }
 
         return null;
+    }
+
+    private static async Task<(ChatResponse Response, ResponseAcceptance.Attempt Attempt)> SendAsync(
+        IChatClient chatClient, List<ChatMessage> conversation, ChatOptions chatOptions, RpmStage stage, IModelCallObserver? observer, CancellationToken cancellationToken)
+    {
+        if (observer is null)
+        {
+            return await ResponseAcceptance.SendAsync(chatClient, conversation, chatOptions, cancellationToken).ConfigureAwait(false);
+        }
+
+        long started = observer.CallStarting();
+        try
+        {
+            var sent = await ResponseAcceptance.SendAsync(chatClient, conversation, chatOptions, cancellationToken).ConfigureAwait(false);
+            observer.CallEnded(stage, chatOptions, sent.Response, null, started);
+            return sent;
+        }
+        catch (Exception ex)
+        {
+            observer.CallEnded(stage, chatOptions, null, ex, started);
+            throw;
+        }
     }
 
     /// <summary>Says what went wrong with a call in one line: the endpoint's own words when a transport adapter gave them.</summary>

@@ -24,4 +24,7 @@ public sealed class ValidatedOutputOptions
 
     /// <summary>Gets or sets chat options for every call (model id, temperature); cloned per call, never mutated.</summary>
     public ChatOptions? ChatOptions { get; set; }
+
+    /// <summary>Gets what sees each call and repair turn (the RPM stages' telemetry), or null.</summary>
+    internal IModelCallObserver? Observer { get; init; }
 }

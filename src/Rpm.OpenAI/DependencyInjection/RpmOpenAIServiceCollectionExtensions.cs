@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rpm;
 
@@ -34,7 +35,8 @@ public static class RpmOpenAIServiceCollectionExtensions
             .ValidateOnStart();
         services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler(EndpointResilience.PipelineName, (pipeline, context) =>
-                pipeline.AddRpmEndpointResilience(context.ServiceProvider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value));
+                pipeline.AddRpmEndpointResilience(
+                    context.ServiceProvider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value, context.ServiceProvider.GetService<ILoggerFactory>()));
         return services.AddChatClient(provider => RpmOpenAI.CreateChatClient(
             provider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value,
             provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName)));

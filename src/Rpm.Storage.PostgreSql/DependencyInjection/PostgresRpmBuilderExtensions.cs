@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Rpm;
 
@@ -44,7 +45,7 @@ public static class PostgresRpmBuilderExtensions
             builder.Services.AddSingleton(sp => new PostgresRpmDataSource(connectionString ?? FromConfiguration(sp, connectionStringName!)));
             builder.Services.AddSingleton(sp => new PostgresUserModelStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
             builder.Services.AddSingleton(sp => new PostgresBuildCheckpointStore(sp.GetRequiredService<PostgresRpmDataSource>().Database));
-            builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions));
+            builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions, sp.GetService<ILoggerFactory>()));
             builder.UseUserModelStore(sp => sp.GetRequiredService<PostgresUserModelStore>());
             builder.UseCheckpointStore(sp => sp.GetRequiredService<PostgresBuildCheckpointStore>());
             return builder;
@@ -55,7 +56,7 @@ public static class PostgresRpmBuilderExtensions
         builder.Services.AddKeyedSingleton(key, (sp, _) => new PostgresRpmDataSource(connectionString ?? FromConfiguration(sp, connectionStringName!)));
         builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresUserModelStore(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database));
         builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresBuildCheckpointStore(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database));
-        builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresBuildQueue(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database, queueOptions));
+        builder.Services.AddKeyedSingleton(key, (sp, k) => new PostgresBuildQueue(sp.GetRequiredKeyedService<PostgresRpmDataSource>(k).Database, queueOptions, sp.GetService<ILoggerFactory>()));
         builder.UseUserModelStore(sp => sp.GetRequiredKeyedService<PostgresUserModelStore>(key));
         builder.UseCheckpointStore(sp => sp.GetRequiredKeyedService<PostgresBuildCheckpointStore>(key));
         return builder;

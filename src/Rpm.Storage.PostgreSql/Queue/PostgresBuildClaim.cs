@@ -43,6 +43,9 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
     /// <summary>Gets the history to build from (outputs in canonical form).</summary>
     public IReadOnlyList<HistoryItem> History { get; }
 
+    /// <summary>Gets the queue the claim was made on.</summary>
+    internal PostgresBuildQueue Queue => _queue;
+
     /// <summary>Marks the job done. When the user was enqueued again meanwhile, the newer job stays pending.</summary>
     /// <param name="modelVersion">The store version of the saved model.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
@@ -60,7 +63,17 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
         command.Parameters.AddWithValue("version", modelVersion);
         command.Parameters.AddWithValue("user", UserId);
         command.Parameters.AddWithValue("generation", Generation);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        bool current = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        if (current)
+        {
+            QueueLog.JobCompleted(_queue.Logger, _queue.Options.WorkerName, _queue.LogUserId(UserId), Generation, modelVersion);
+        }
+        else
+        {
+            QueueLog.JobSuperseded(_queue.Logger, _queue.Options.WorkerName, Generation, _queue.LogUserId(UserId));
+        }
+
+        return current;
     }
 
     /// <summary>
@@ -86,7 +99,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
                 worker = @worker,
                 last_error = @error
             WHERE user_id = @user AND generation = @generation
-            RETURNING status;
+            RETURNING status, attempts;
             """,
             _connection);
         command.Parameters.AddWithValue("permanent", permanent);
@@ -96,8 +109,34 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
         command.Parameters.AddWithValue("error", $"{error.GetType().Name}: {error.Message}");
         command.Parameters.AddWithValue("user", UserId);
         command.Parameters.AddWithValue("generation", Generation);
-        object? status = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return status is "failed" ? PostgresBuildJobStatus.Failed : PostgresBuildJobStatus.Pending;
+        string? status = null;
+        int attempts = PreviousAttempts + 1;
+        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                status = reader.GetString(0);
+                attempts = reader.GetInt32(1);
+            }
+        }
+
+        if (status is null)
+        {
+            // A newer generation replaced the job: this failure is not its.
+            return PostgresBuildJobStatus.Pending;
+        }
+
+        string userId = _queue.LogUserId(UserId);
+        string errorType = error.GetType().FullName ?? error.GetType().Name;
+        string message = _queue.Scrub(error.Message, UserId);
+        if (status == "failed")
+        {
+            QueueLog.JobFailed(_queue.Logger, userId, Generation, attempts, permanent, errorType, message);
+            return PostgresBuildJobStatus.Failed;
+        }
+
+        QueueLog.JobRetryScheduled(_queue.Logger, userId, Generation, attempts, _queue.Options.MaxAttempts, _queue.Options.RetryDelay, errorType, message);
+        return PostgresBuildJobStatus.Pending;
     }
 
     /// <summary>Releases the claim (the advisory lock) and its connection.</summary>
@@ -110,6 +149,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
         }
 
         _disposed = true;
+        QueueLog.ClaimReleased(_queue.Logger, _queue.Options.WorkerName, _queue.LogUserId(UserId));
         try
         {
             await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@class, hashtext(@user));", _connection);

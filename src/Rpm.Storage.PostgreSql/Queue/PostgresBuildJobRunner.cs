@@ -21,6 +21,7 @@ internal static class PostgresBuildJobRunner
 
         if (existing is not null && Covers(existing, claim))
         {
+            QueueLog.JobAlreadyCovered(claim.Queue.Logger, claim.Queue.LogUserId(claim.UserId), existing.Version, claim.Generation);
             await claim.CompleteAsync(existing.Version, cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Rpm;
@@ -34,20 +36,32 @@ public sealed class PostgresBuildQueue
     /// <summary>Initializes a new instance of the <see cref="PostgresBuildQueue"/> class.</summary>
     /// <param name="dataSource">The database; not disposed by the queue.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults; validated here.</param>
-    public PostgresBuildQueue(NpgsqlDataSource dataSource, PostgresBuildQueueOptions? options = null)
-        : this(new PostgresDatabase(dataSource), options)
+    /// <param name="loggerFactory">Where the queue's log events go (claims, completions, retries, failures); <see langword="null"/> for none.</param>
+    public PostgresBuildQueue(NpgsqlDataSource dataSource, PostgresBuildQueueOptions? options = null, ILoggerFactory? loggerFactory = null)
+        : this(new PostgresDatabase(dataSource), options, loggerFactory)
     {
     }
 
-    internal PostgresBuildQueue(PostgresDatabase database, PostgresBuildQueueOptions? options)
+    internal PostgresBuildQueue(PostgresDatabase database, PostgresBuildQueueOptions? options, ILoggerFactory? loggerFactory = null)
     {
         _database = database;
         Options = options ?? new PostgresBuildQueueOptions();
         Options.Validate();
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PostgresBuildQueue>();
     }
 
     /// <summary>Gets the options.</summary>
     public PostgresBuildQueueOptions Options { get; }
+
+    /// <summary>Gets the logger of the queue and its claims.</summary>
+    internal ILogger Logger { get; }
+
+    /// <summary>Gets how a user appears in log messages: pseudonymized unless <see cref="PostgresBuildQueueOptions.EmitRawUserIds"/> is set.</summary>
+    internal string LogUserId(string userId) => Options.EmitRawUserIds ? userId : RpmTelemetry.PseudonymizeUserId(userId);
+
+    /// <summary>Replaces the quoted user id in an error's text (the libraries quote ids as <c>'id'</c>) with the pseudonym.</summary>
+    internal string Scrub(string text, string userId) =>
+        Options.EmitRawUserIds ? text : text.Replace($"'{userId}'", $"'{RpmTelemetry.PseudonymizeUserId(userId)}'", StringComparison.Ordinal);
 
     /// <summary>
     /// Asks for a user's model to be built from a history. Enqueuing a user again replaces the job (a new generation),
@@ -281,6 +295,7 @@ public sealed class PostgresBuildQueue
             }
 
             claimed = true;
+            QueueLog.JobClaimed(Logger, Options.WorkerName, LogUserId(userId), generation, attempts);
             return new PostgresBuildClaim(this, connection, userId, generation, attempts, task, history);
         }
         finally

@@ -18,6 +18,13 @@ public sealed class PostgresBuildQueueOptions
     /// <summary>Gets or sets how long a job waits after a failed build before a worker may claim it again. Default 30 seconds.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the queue's log messages carry user ids as given. Default
+    /// <see langword="false"/>: they carry <see cref="RpmTelemetry.PseudonymizeUserId"/> of each id, as Rpm.Core's
+    /// telemetry does unless <see cref="RpmOptions.EmitRawUserIds"/> is set (set both to see raw ids everywhere).
+    /// </summary>
+    public bool EmitRawUserIds { get; set; }
+
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public void Validate()

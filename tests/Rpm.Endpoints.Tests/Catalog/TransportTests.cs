@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Rpm.Endpoints.Tests.Server;
 
 namespace Rpm.Endpoints.Tests.Catalog;
@@ -188,6 +190,31 @@ public sealed class TransportTests(MiniLm miniLm)
             Assert.Equal(paid + 2, harness.Server.PaidCalls);
             Assert.Equal([EndpointRetryReason.ServerError, EndpointRetryReason.ServerError], harness.Retries.Select(r => r.Reason));
         }
+    }
+
+    [Fact]
+    public async Task Each_retry_is_logged_with_its_reason_status_attempt_and_delay()
+    {
+        var logs = new FakeLogCollector();
+        using var loggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
+        await using Harness harness = await Harness.StartAsync(miniLm, loggerFactory: loggerFactory);
+        RpmPipeline pipeline = harness.Pipeline();
+        UserModel model = await harness.BuildAsync(pipeline);
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Id == 5001);
+        int failures = 0;
+        harness.Server.Behave = r => r.Stage == RpmStage.Generation && Interlocked.Increment(ref failures) == 1 ? Reply.Error(503, "Service Unavailable") : null;
+
+        await pipeline.RespondAsync(model, Query);
+
+        var retry = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 5001);
+        Assert.Equal(LogLevel.Warning, retry.Level);
+        Assert.Equal("Rpm.EndpointResilience", retry.Category);
+        Assert.Equal(harness.Options.Endpoint.Authority, retry.GetStructuredStateValue("Endpoint"));
+        Assert.Equal("ServerError", retry.GetStructuredStateValue("Reason"));
+        Assert.Equal("503", retry.GetStructuredStateValue("StatusCode"));
+        Assert.Equal("1", retry.GetStructuredStateValue("Attempt"));
+        Assert.Equal("2", retry.GetStructuredStateValue("MaxAttempts"));
+        Assert.Equal(Assert.Single(harness.Retries).Delay.ToString(), retry.GetStructuredStateValue("Delay"));
     }
 
     [Fact]

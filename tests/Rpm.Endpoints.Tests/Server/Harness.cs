@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using Rpm.Embeddings.MiniLM;
 using Rpm.Evaluation;
 using Rpm.Tests.Pipeline;
@@ -34,13 +35,13 @@ public sealed class Harness : IAsyncDisposable
 {
     private readonly List<EndpointRetry> _retries = [];
 
-    private Harness(MisbehavingOpenAiServer server, OpenAIEndpointOptions options, SqliteResponseStore cache, IEmbeddingGenerator<string, Embedding<float>> embeddings)
+    private Harness(MisbehavingOpenAiServer server, OpenAIEndpointOptions options, SqliteResponseStore cache, IEmbeddingGenerator<string, Embedding<float>> embeddings, ILoggerFactory? loggerFactory)
     {
         Server = server;
         Options = options;
         Cache = cache;
         Embeddings = embeddings;
-        Endpoint = RpmOpenAI.CreateChatClient(options);
+        Endpoint = RpmOpenAI.CreateChatClient(options, loggerFactory: loggerFactory);
         Cached = new SqliteCachingChatClient(Endpoint, cache, RpmMethod.Scope, server.Model.ModelId);
     }
 
@@ -69,7 +70,7 @@ public sealed class Harness : IAsyncDisposable
         }
     }
 
-    public static async Task<Harness> StartAsync(MiniLm miniLm, Action<OpenAIEndpointOptions>? configure = null, bool fastRetries = true)
+    public static async Task<Harness> StartAsync(MiniLm miniLm, Action<OpenAIEndpointOptions>? configure = null, bool fastRetries = true, ILoggerFactory? loggerFactory = null)
     {
         var server = new MisbehavingOpenAiServer();
         Harness? harness = null;
@@ -96,7 +97,7 @@ public sealed class Harness : IAsyncDisposable
         configure?.Invoke(options);
         string folder = Path.Combine(Path.GetTempPath(), "rpm-endpoints-" + Guid.NewGuid().ToString("N"));
         SqliteResponseStore cache = await SqliteResponseStore.OpenAsync(Path.Combine(folder, "answers.sqlite"));
-        harness = new Harness(server, options, cache, miniLm.Generator);
+        harness = new Harness(server, options, cache, miniLm.Generator, loggerFactory);
         return harness;
     }
 
