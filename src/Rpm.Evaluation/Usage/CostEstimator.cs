@@ -49,7 +49,7 @@ public sealed class CostEstimator
     {
         int users = dataset.Users.Count, queries = dataset.QueryCount;
         long answerOut = _assumptions.AnswerTokens + (dataset.Task.Kind == RpmTaskKind.Generation ? MeanGoldTokens(dataset) : 0);
-        UsageTotals build = UsageTotals.Zero, query = UsageTotals.Zero;
+        UsageTotals build = UsageTotals.Zero, query = UsageTotals.Zero, shared = UsageTotals.Zero;
         string note;
         switch (method)
         {
@@ -75,9 +75,16 @@ public sealed class CostEstimator
             case RpmMethod or RpmFallbackMethod when method.CheckApplicable(dataset) is null:
                 build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (a, b) => a + b);
                 query = method is RpmMethod ? Sum(dataset, (u, q) => RpmQuery(u, q, context.RetrievalCount)) : UsageTotals.Zero;
+                shared = method is RpmMethod ? Sum(dataset, (u, q) => RpmQueryFeatures(q)) : UsageTotals.Zero;
                 note = method is RpmMethod
                     ? "2N + 1 build calls and 2 per query; sized from the data's tokens and the assumptions"
                     : "2N + 1 build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
+                break;
+            case RpmAblationMethod a when method.CheckApplicable(dataset) is null:
+                build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (x, y) => x + y);
+                query = Sum(dataset, (u, q) => RpmAblationQuery(u, q, context.RetrievalCount, a.Arm));
+                shared = Sum(dataset, (u, q) => RpmQueryFeatures(q));
+                note = "2N + 1 build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
                 break;
             case HistoryVoteMethod:
             case UserPriorMethod:
@@ -93,10 +100,35 @@ public sealed class CostEstimator
         if (method.CheckApplicable(dataset) is string reason)
         {
             note = "not applicable: " + reason;
-            build = query = UsageTotals.Zero;
+            build = query = shared = UsageTotals.Zero;
         }
 
-        return new MethodEstimate(method.Name, build, query, users, queries, note);
+        return new MethodEstimate(method.Name, build, query, users, queries, note) { SharedQuery = shared };
+    }
+
+    // RPM's stage 5: the query's content, the factors with statistics; features out. Sent alike by rpm and its ablations.
+    private UsageTotals RpmQueryFeatures(EvaluationQuery query)
+    {
+        EstimateAssumptions a = _assumptions;
+        long statistics = a.FactorsPerUser * (long)a.TokensPerFactorStatistics;
+        return new UsageTotals(1, 0, a.RpmInstructionTokens + Count(query.Input) + statistics + 20, 10 + (a.FeaturesPerItem * a.TokensPerFeature), 0);
+    }
+
+    private UsageTotals RpmAblationQuery(EvaluationUser user, EvaluationQuery query, int k, RpmAblation arm)
+    {
+        if (arm == RpmAblation.QueryKey)
+        {
+            return RpmQuery(user, query, k);
+        }
+
+        EstimateAssumptions a = _assumptions;
+        long featureOut = 10 + (a.FeaturesPerItem * a.TokensPerFeature);
+        long statistics = a.FactorsPerUser * (long)a.TokensPerFactorStatistics;
+        double meanItem = user.History.Count == 0 ? 0 : user.History.Average(h => Count(h.Input) + Count(h.Output));
+        long examples = arm == RpmAblation.NoExamples ? 0 : (long)(Math.Min(k, user.History.Count) * (meanItem + 15));
+        long input = a.RpmInstructionTokens + Count(query.Input) + featureOut + statistics + examples + 20;
+        long output = a.AnswerTokens + (arm == RpmAblation.PairsCot ? a.ReasoningTokens : 0);
+        return RpmQueryFeatures(query) + new UsageTotals(1, 0, input, output, 0);
     }
 
     private UsageTotals RpmBuild(EvaluationUser user)
