@@ -22,10 +22,15 @@ internal static class EstimateCommand
             command.Options.Add(option);
         }
 
+        foreach (Option option in CliOptions.FermiKnobs)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((parse, ct) => Guard(error, async () =>
         {
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
-            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
+            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption), FermiOptionsFor(parse));
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
             IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), ct).ConfigureAwait(false);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries, at {Money(prices.InputPerMillion)} / {Money(prices.OutputPerMillion)} per million input / output tokens."));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.Tokenizers;
 
 namespace Rpm.Evaluation;
@@ -86,6 +87,13 @@ public sealed class CostEstimator
                 shared = Sum(dataset, (u, q) => RpmQueryFeatures(q));
                 note = "2N + 1 build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
                 break;
+            case FermiMethod f when method.CheckApplicable(dataset) is null:
+                build = dataset.Users.Select(u => FermiBuild(context, u, f.Options, answerOut)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
+                query = Sum(dataset, (u, q) => Call(FermiPrompts.Answer(context, q.Input, q.Options, FermiPlaceholder, f.Options.ChainOfThought), answerOut + (f.Options.ChainOfThought ? _assumptions.ReasoningTokens : 0)));
+                note = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"T × (1 + P × min(S, N)) build calls (T {f.Options.Iterations}, P {f.Options.PromptsPerIteration}, S {f.Options.ScoringItems}) and 1 per query; prompts rendered with prompts of {_assumptions.FermiPromptTokens} tokens and every mis-aligned slot filled; output assumed");
+                break;
             case HistoryVoteMethod:
             case UserPriorMethod:
             case RpmFallbackMethod:
@@ -104,6 +112,35 @@ public sealed class CostEstimator
         }
 
         return new MethodEstimate(method.Name, build, query, users, queries, note) { SharedQuery = shared };
+    }
+
+    private string FermiPlaceholder => string.Join(' ', Enumerable.Repeat("word", _assumptions.FermiPromptTokens));
+
+    // Fermi's build, call by call: T optimizer prompts, each with the memory as full as it can be by then (every slot of
+    // mis-aligned answers filled), and P × S scoring prompts per iteration; the prompts the model writes are placeholders.
+    private UsageTotals FermiBuild(MethodContext context, EvaluationUser user, FermiOptions options, long answerOut)
+    {
+        IReadOnlyList<HistoryItem> items = options.SelectScoringItems(user.History);
+        if (items.Count == 0)
+        {
+            return UsageTotals.Zero;
+        }
+
+        var placeholder = new FermiCandidate(FermiPlaceholder, 1, [.. items.Select(i => i.Output)], [.. items.Select(_ => 0.0)]);
+        long scoringOut = answerOut + (options.ChainOfThought ? _assumptions.ReasoningTokens : 0);
+        UsageTotals total = UsageTotals.Zero;
+        for (int iteration = 1; iteration <= options.Iterations; iteration++)
+        {
+            int held = Math.Min(options.MemorySize, (iteration - 1) * options.PromptsPerIteration);
+            total += Call(FermiPrompts.Optimize(context, items, [.. Enumerable.Repeat(placeholder, held)], options), 10 + ((long)options.PromptsPerIteration * _assumptions.FermiPromptTokens));
+            UsageTotals scoring = items.Select(i => Call(FermiPrompts.Answer(context, i.Input, i.Options, FermiPlaceholder, options.ChainOfThought), scoringOut)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+            for (int p = 0; p < options.PromptsPerIteration; p++)
+            {
+                total += scoring;
+            }
+        }
+
+        return total;
     }
 
     // RPM's stage 5: the query's content, the factors with statistics; features out. Sent alike by rpm and its ablations.
