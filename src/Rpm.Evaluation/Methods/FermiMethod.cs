@@ -39,7 +39,7 @@ public sealed class FermiMethod : IEvaluationMethod
     /// <inheritdoc />
     public string Description => string.Create(
         CultureInfo.InvariantCulture,
-        $"Fermi: per user, the model improves personalized prompts over {Options.Iterations} iterations ({Options.PromptsPerIteration} new a time, scored on {Options.ScoringItems} history items, their mis-aligned answers shown back; best {Options.MemorySize} kept); per query, the kept prompt best on the K most similar history items{(Options.ChainOfThought ? ", reasoning step by step first" : string.Empty)}.");
+        $"Fermi: per user, the model improves personalized prompts over {Options.Iterations} iteration{(Options.Iterations == 1 ? string.Empty : "s")} ({Options.PromptsPerIteration} new each, scored on {Options.ScoringItems} history items, their mis-aligned answers shown back; best {Options.MemorySize} kept); per query, the kept prompt best on the K most similar history items{(Options.ChainOfThought ? ", reasoning step by step first" : string.Empty)}.");
 
     /// <inheritdoc />
     public bool RequiresChatModel => true;

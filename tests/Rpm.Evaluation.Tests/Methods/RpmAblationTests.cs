@@ -181,6 +181,24 @@ public sealed class RpmAblationTests
         Assert.Equal(estimates[0].Query, estimates[4].Query); // the raw-query key changes no prompt's size
     }
 
+    [Fact]
+    public async Task The_report_lists_every_arm_and_fermi_with_what_it_does()
+    {
+        EvaluationDataset data = SmallData.Tags();
+        IEvaluationMethod[] methods =
+        [
+            .. Enum.GetValues<RpmAblation>().Select(a => new RpmAblationMethod(a)),
+            new FermiMethod(new FermiOptions { Iterations = 1, PromptsPerIteration = 1, ScoringItems = 2 }),
+        ];
+
+        EvaluationResult result = await new EvaluationRunner().RunAsync(data, methods, new EvalChatClient(), new HashingEmbeddingGenerator());
+        string html = EvaluationReportWriter.RenderHtml(result);
+
+        Assert.All(methods.Take(4), m => Assert.Contains($"<li><code>{m.Name}</code>: RPM ablation:", html, StringComparison.Ordinal));
+        Assert.Contains("<li><code>fermi</code>: Fermi: per user, the model improves personalized prompts over 1 iteration (1 new each", html, StringComparison.Ordinal);
+        Assert.Equal(["rpm-no-examples", "rpm-pairs", "rpm-pairs-cot", "rpm-query-key"], methods.Take(4).Select(m => m.Name));
+    }
+
     private static double Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;
