@@ -43,6 +43,14 @@ internal static class CliOptions
     internal static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-in", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.InputPerMillion };
     internal static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-out", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.OutputPerMillion };
 
+    // Fermi's knobs (rpm eval and rpm estimate; the defaults are FermiOptions').
+    internal static readonly Option<int> FermiIterationsOption = new("--fermi-iterations") { Description = "Fermi: optimization iterations per user (T).", DefaultValueFactory = _ => new FermiOptions().Iterations, CustomParser = r => WholeNumber(r, "--fermi-iterations", minimum: 1, maximum: 100) ?? new FermiOptions().Iterations };
+    internal static readonly Option<int> FermiMemoryOption = new("--fermi-memory") { Description = "Fermi: best prompts kept in memory and chosen from per query (L).", DefaultValueFactory = _ => new FermiOptions().MemorySize, CustomParser = r => WholeNumber(r, "--fermi-memory", minimum: 1, maximum: 100) ?? new FermiOptions().MemorySize };
+    internal static readonly Option<int> FermiPromptsOption = new("--fermi-prompts") { Description = "Fermi: new prompts written per iteration (P).", DefaultValueFactory = _ => new FermiOptions().PromptsPerIteration, CustomParser = r => WholeNumber(r, "--fermi-prompts", minimum: 1, maximum: 20) ?? new FermiOptions().PromptsPerIteration };
+    internal static readonly Option<int> FermiScoringItemsOption = new("--fermi-scoring-items") { Description = "Fermi: most recent history items every prompt is scored on (S); calls per user are T x (1 + P x S).", DefaultValueFactory = _ => new FermiOptions().ScoringItems, CustomParser = r => WholeNumber(r, "--fermi-scoring-items", minimum: 1, maximum: 1000) ?? new FermiOptions().ScoringItems };
+
+    internal static readonly Option[] FermiKnobs = [FermiIterationsOption, FermiMemoryOption, FermiPromptsOption, FermiScoringItemsOption];
+
     // Score, build, ask.
     internal static readonly Option<string> PredictionsOption = new("--predictions") { Description = "A predictions file in LaMP's outputs format.", Required = true };
     internal static readonly Option<string?> UserOption = new("--user") { Description = "The user (id as in the data, or the user_id); default the first." };

@@ -167,8 +167,21 @@ internal static class CliSupport
             : throw new ArgumentException($"--task '{task}' is neither a LaMP task (LaMP-1 ... LaMP-7) nor a task.json file.");
     }
 
-    internal static IReadOnlyList<IEvaluationMethod> ParseMethods(string? list) =>
-        list is null ? EvaluationMethods.CreateAll() : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).Select(EvaluationMethods.Create)];
+    internal static IReadOnlyList<IEvaluationMethod> ParseMethods(string? list, FermiOptions? fermi = null)
+    {
+        IReadOnlyList<IEvaluationMethod> methods = list is null
+            ? EvaluationMethods.CreateAll()
+            : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).Select(EvaluationMethods.Create)];
+        return fermi is null ? methods : [.. methods.Select(m => m is FermiMethod f ? new FermiMethod(fermi with { ChainOfThought = f.Options.ChainOfThought }) : m)];
+    }
+
+    internal static FermiOptions FermiOptionsFor(ParseResult parse) => new()
+    {
+        Iterations = parse.GetValue(CliOptions.FermiIterationsOption),
+        MemorySize = parse.GetValue(CliOptions.FermiMemoryOption),
+        PromptsPerIteration = parse.GetValue(CliOptions.FermiPromptsOption),
+        ScoringItems = parse.GetValue(CliOptions.FermiScoringItemsOption),
+    };
 
     internal static EndpointSettings ResolveEndpoint(ParseResult parse, CliServices services)
     {

@@ -22,10 +22,15 @@ internal static class EstimateCommand
             command.Options.Add(option);
         }
 
+        foreach (Option option in CliOptions.FermiKnobs)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((parse, ct) => Guard(error, async () =>
         {
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
-            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
+            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption), FermiOptionsFor(parse));
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
             IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), ct).ConfigureAwait(false);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries, at {Money(prices.InputPerMillion)} / {Money(prices.OutputPerMillion)} per million input / output tokens."));
@@ -52,9 +57,24 @@ internal static class EstimateCommand
             var scopes = methods.ToDictionary(m => m.Name, m => m.CacheScope, StringComparer.OrdinalIgnoreCase);
             UsageTotals builds = estimates.GroupBy(e => scopes[e.Method], StringComparer.Ordinal).Select(g => g.First().Build).Aggregate(UsageTotals.Zero, (sum, b) => sum + b);
             UsageTotals queries = estimates.Select(e => e.Query).Aggregate(UsageTotals.Zero, (sum, q) => sum + q);
+
+            // RPM's ablations also send rpm's own stage-5 call per query (the same prompt, in the same scope): counted once.
+            foreach (var group in estimates.GroupBy(e => scopes[e.Method], StringComparer.Ordinal))
+            {
+                foreach (MethodEstimate repeat in group.Where(e => e.SharedQuery.Calls > 0).Skip(1))
+                {
+                    UsageTotals once = repeat.SharedQuery;
+                    queries = queries with { Calls = queries.Calls - once.Calls, InputTokens = queries.InputTokens - once.InputTokens, OutputTokens = queries.OutputTokens - once.OutputTokens };
+                }
+            }
             foreach (var shared in estimates.GroupBy(e => scopes[e.Method], StringComparer.Ordinal).Where(g => g.Count() > 1 && g.First().Build.Calls > 0))
             {
                 output.WriteLine($"- {string.Join(" and ", shared.Select(e => e.Method))} share one build; the total counts it once.");
+            }
+
+            if (estimates.Count(e => e.SharedQuery.Calls > 0) > 1)
+            {
+                output.WriteLine($"- {string.Join(" and ", estimates.Where(e => e.SharedQuery.Calls > 0).Select(e => e.Method))} send the same stage-5 call per query; the total counts it once.");
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total: {Money((builds + queries).Cost(prices))} for {(builds + queries).Calls:N0} calls (retries of invalid answers not included)."));

@@ -23,10 +23,15 @@ internal static class EvalCommand
             command.Options.Add(option);
         }
 
+        foreach (Option option in CliOptions.FermiKnobs)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((parse, ct) => Guard(error, async () =>
         {
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
-            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption));
+            IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption), FermiOptionsFor(parse));
             EndpointSettings settings = ResolveEndpoint(parse, services);
             string outFolder = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", Slug(dataset.Name));
             string cache = parse.GetValue(CacheOption) ?? Path.Combine(outFolder, "answers.sqlite");

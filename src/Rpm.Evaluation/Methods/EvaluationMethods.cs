@@ -6,7 +6,7 @@ public static class EvaluationMethods
     /// <summary>Gets the names of the built-in methods, in report order.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "zero-shot", "zero-shot-cot", "rag-bm25", "rag-bm25-cot", "rag-dense", "rag-dense-cot", "pag", "pag-cot", "rpm", "rpm-fallback", "history-vote", "user-prior",
+        "zero-shot", "zero-shot-cot", "rag-bm25", "rag-bm25-cot", "rag-dense", "rag-dense-cot", "pag", "pag-cot", "rpm", "rpm-fallback", "rpm-no-examples", "rpm-pairs", "rpm-pairs-cot", "rpm-query-key", "fermi", "fermi-cot", "history-vote", "user-prior",
     ];
 
     /// <summary>Creates every built-in method.</summary>
@@ -29,6 +29,12 @@ public static class EvaluationMethods
         "pag-cot" => new PagMethod(chainOfThought: true),
         "rpm" => new RpmMethod(),
         "rpm-fallback" => new RpmFallbackMethod(),
+        "rpm-no-examples" => new RpmAblationMethod(RpmAblation.NoExamples),
+        "rpm-pairs" => new RpmAblationMethod(RpmAblation.Pairs),
+        "rpm-pairs-cot" => new RpmAblationMethod(RpmAblation.PairsCot),
+        "rpm-query-key" => new RpmAblationMethod(RpmAblation.QueryKey),
+        "fermi" => new FermiMethod(),
+        "fermi-cot" => new FermiMethod(new FermiOptions { ChainOfThought = true }),
         "history-vote" => new HistoryVoteMethod(),
         "user-prior" => new UserPriorMethod(),
         _ => throw new ArgumentException($"'{name}' is not a method; choose from {string.Join(", ", Names)}."),

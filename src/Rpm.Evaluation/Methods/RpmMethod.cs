@@ -38,6 +38,12 @@ public sealed class RpmMethod : IEvaluationMethod
         ArgumentNullException.ThrowIfNull(query);
         UserModel model = state as UserModel ?? throw new InvalidOperationException("RPM was asked to answer for a user it did not build.");
         var pipeline = new RpmPipeline(context.RequireChatClient(), context.RequireEmbeddingGenerator(), context.CreateRpmOptions());
+        return await RespondAsync(pipeline, model, query, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers a query with a pipeline (RPM's own, or one with another stage, as <see cref="RpmAblationMethod"/> builds).</summary>
+    internal static async Task<MethodAnswer> RespondAsync(RpmPipeline pipeline, UserModel model, EvaluationQuery query, CancellationToken cancellationToken)
+    {
         try
         {
             RpmResponse response = await pipeline.RespondAsync(model, query.ToRpmQuery(), cancellationToken).ConfigureAwait(false);

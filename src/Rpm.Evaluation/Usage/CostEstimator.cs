@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.Tokenizers;
 
 namespace Rpm.Evaluation;
@@ -49,7 +50,7 @@ public sealed class CostEstimator
     {
         int users = dataset.Users.Count, queries = dataset.QueryCount;
         long answerOut = _assumptions.AnswerTokens + (dataset.Task.Kind == RpmTaskKind.Generation ? MeanGoldTokens(dataset) : 0);
-        UsageTotals build = UsageTotals.Zero, query = UsageTotals.Zero;
+        UsageTotals build = UsageTotals.Zero, query = UsageTotals.Zero, shared = UsageTotals.Zero;
         string note;
         switch (method)
         {
@@ -75,9 +76,23 @@ public sealed class CostEstimator
             case RpmMethod or RpmFallbackMethod when method.CheckApplicable(dataset) is null:
                 build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
                 query = method is RpmMethod ? Sum(dataset, (u, q) => RpmQuery(u, q, context.RetrievalCount)) : UsageTotals.Zero;
+                shared = method is RpmMethod ? Sum(dataset, (u, q) => RpmQueryFeatures(q)) : UsageTotals.Zero;
                 note = method is RpmMethod
                     ? $"{RpmBuildCalls(dataset.Task.Kind)} build calls and 2 per query; sized from the data's tokens and the assumptions"
                     : $"{RpmBuildCalls(dataset.Task.Kind)} build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
+                break;
+            case RpmAblationMethod a when method.CheckApplicable(dataset) is null:
+                build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (x, y) => x + y);
+                query = Sum(dataset, (u, q) => RpmAblationQuery(u, q, context.RetrievalCount, a.Arm));
+                shared = Sum(dataset, (u, q) => RpmQueryFeatures(q));
+                note = "2N + 1 build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
+                break;
+            case FermiMethod f when method.CheckApplicable(dataset) is null:
+                build = dataset.Users.Select(u => FermiBuild(context, u, f.Options, answerOut)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
+                query = Sum(dataset, (u, q) => Call(FermiPrompts.Answer(context, q.Input, q.Options, FermiPlaceholder, f.Options.ChainOfThought), answerOut + (f.Options.ChainOfThought ? _assumptions.ReasoningTokens : 0)));
+                note = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"T × (1 + P × min(S, N)) build calls (T {f.Options.Iterations}, P {f.Options.PromptsPerIteration}, S {f.Options.ScoringItems}) and 1 per query; prompts rendered with prompts of {_assumptions.FermiPromptTokens} tokens and every mis-aligned slot filled; output assumed");
                 break;
             case HistoryVoteMethod:
             case UserPriorMethod:
@@ -93,10 +108,64 @@ public sealed class CostEstimator
         if (method.CheckApplicable(dataset) is string reason)
         {
             note = "not applicable: " + reason;
-            build = query = UsageTotals.Zero;
+            build = query = shared = UsageTotals.Zero;
         }
 
-        return new MethodEstimate(method.Name, build, query, users, queries, note);
+        return new MethodEstimate(method.Name, build, query, users, queries, note) { SharedQuery = shared };
+    }
+
+    private string FermiPlaceholder => string.Join(' ', Enumerable.Repeat("word", _assumptions.FermiPromptTokens));
+
+    // Fermi's build, call by call: T optimizer prompts, each with the memory as full as it can be by then (every slot of
+    // mis-aligned answers filled), and P × S scoring prompts per iteration; the prompts the model writes are placeholders.
+    private UsageTotals FermiBuild(MethodContext context, EvaluationUser user, FermiOptions options, long answerOut)
+    {
+        IReadOnlyList<HistoryItem> items = options.SelectScoringItems(user.History);
+        if (items.Count == 0)
+        {
+            return UsageTotals.Zero;
+        }
+
+        var placeholder = new FermiCandidate(FermiPlaceholder, 1, [.. items.Select(i => i.Output)], [.. items.Select(_ => 0.0)]);
+        long scoringOut = answerOut + (options.ChainOfThought ? _assumptions.ReasoningTokens : 0);
+        UsageTotals total = UsageTotals.Zero;
+        for (int iteration = 1; iteration <= options.Iterations; iteration++)
+        {
+            int held = Math.Min(options.MemorySize, (iteration - 1) * options.PromptsPerIteration);
+            total += Call(FermiPrompts.Optimize(context, items, [.. Enumerable.Repeat(placeholder, held)], options), 10 + ((long)options.PromptsPerIteration * _assumptions.FermiPromptTokens));
+            UsageTotals scoring = items.Select(i => Call(FermiPrompts.Answer(context, i.Input, i.Options, FermiPlaceholder, options.ChainOfThought), scoringOut)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+            for (int p = 0; p < options.PromptsPerIteration; p++)
+            {
+                total += scoring;
+            }
+        }
+
+        return total;
+    }
+
+    // RPM's stage 5: the query's content, the factors with statistics; features out. Sent alike by rpm and its ablations.
+    private UsageTotals RpmQueryFeatures(EvaluationQuery query)
+    {
+        EstimateAssumptions a = _assumptions;
+        long statistics = a.FactorsPerUser * (long)a.TokensPerFactorStatistics;
+        return new UsageTotals(1, 0, a.RpmInstructionTokens + Count(query.Input) + statistics + 20, 10 + (a.FeaturesPerItem * a.TokensPerFeature), 0);
+    }
+
+    private UsageTotals RpmAblationQuery(EvaluationUser user, EvaluationQuery query, int k, RpmAblation arm)
+    {
+        if (arm == RpmAblation.QueryKey)
+        {
+            return RpmQuery(user, query, k);
+        }
+
+        EstimateAssumptions a = _assumptions;
+        long featureOut = 10 + (a.FeaturesPerItem * a.TokensPerFeature);
+        long statistics = a.FactorsPerUser * (long)a.TokensPerFactorStatistics;
+        double meanItem = user.History.Count == 0 ? 0 : user.History.Average(h => Count(h.Input) + Count(h.Output));
+        long examples = arm == RpmAblation.NoExamples ? 0 : (long)(Math.Min(k, user.History.Count) * (meanItem + 15));
+        long input = a.RpmInstructionTokens + Count(query.Input) + featureOut + statistics + examples + 20;
+        long output = a.AnswerTokens + (arm == RpmAblation.PairsCot ? a.ReasoningTokens : 0);
+        return RpmQueryFeatures(query) + new UsageTotals(1, 0, input, output, 0);
     }
 
     // Generation tasks add stage 3's influence judgments, RpmOptions.InfluenceJudgmentBatchSize items a call.

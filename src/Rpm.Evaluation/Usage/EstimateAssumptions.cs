@@ -39,4 +39,7 @@ public sealed record EstimateAssumptions
 
     /// <summary>Gets the instruction tokens of an RPM prompt (its system message). Default 260.</summary>
     public int RpmInstructionTokens { get; init; } = 260;
+
+    /// <summary>Gets the tokens of one personalized prompt Fermi's optimizer writes. Default 150 (the prompt asks for at most 150 words).</summary>
+    public int FermiPromptTokens { get; init; } = 150;
 }

@@ -9,6 +9,12 @@ namespace Rpm.Evaluation;
 /// <param name="Note">How the numbers were obtained.</param>
 public sealed record MethodEstimate(string Method, UsageTotals Build, UsageTotals Query, int Users, int Queries, string Note)
 {
+    /// <summary>
+    /// Gets the part of <see cref="Query"/> that every method of the same cache scope sends identically (RPM's stage-5
+    /// call, the same prompt for <c>rpm</c> and its ablations), so that a run with several of them pays for it once.
+    /// </summary>
+    public UsageTotals SharedQuery { get; init; } = UsageTotals.Zero;
+
     /// <summary>Gets the total usage.</summary>
     public UsageTotals Total => Build + Query;
 }

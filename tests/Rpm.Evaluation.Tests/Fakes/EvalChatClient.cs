@@ -71,6 +71,7 @@ public sealed partial class EvalChatClient : IChatClient
         return request.SchemaName switch
         {
             "baseline_profile_summary" => JsonSerializer.Serialize(new Dictionary<string, string> { ["summary"] = $"FAKE SUMMARY of {request.Data["history"]!.AsArray().Count} items." }),
+            "fermi_prompts" => FermiPrompts(request),
             "baseline_cot_answer" => JsonSerializer.Serialize(new Dictionary<string, string> { ["reasoning"] = "FAKE REASONING: the user's past answers point this way.", ["answer"] = answer }),
             _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["answer"] = answer }),
         };
@@ -98,6 +99,21 @@ public sealed partial class EvalChatClient : IChatClient
         Match scale = ScaleRegex().Match(request.System);
         return scale.Success ? scale.Groups[1].Value : "A fake title";
     }
+
+    /// <summary>Fermi's optimizer: as many prompts as asked for, named after the memory they improve on (so that a new memory gives new prompts).</summary>
+    public static string FermiPrompts(EvalRequest request)
+    {
+        int count = int.Parse(PromptCountRegex().Match(request.System).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        JsonArray memory = request.Data["memory"]!.AsArray();
+        string version = $"m{memory.Count}.{memory.ToJsonString().Aggregate(17u, (h, c) => unchecked((h * 31) + c)) % 10000}";
+        return JsonSerializer.Serialize(new Dictionary<string, string[]>
+        {
+            ["prompts"] = [.. Enumerable.Range(1, count).Select(i => $"FAKE PROMPT {version} #{i}: this user answers as the examples show.")],
+        });
+    }
+
+    [GeneratedRegex(@"holding exactly ([0-9]+) prompt")]
+    private static partial Regex PromptCountRegex();
 
     [GeneratedRegex(@"one of these labels: ([^.]+)\.")]
     private static partial Regex LabelsRegex();
