@@ -35,7 +35,11 @@ internal static class CliOptions
     internal static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call.", DefaultValueFactory = _ => 60, CustomParser = r => WholeNumber(r, "--retry-after-cap", minimum: 0) ?? 60 };
 
     // Run and cost.
-    internal static readonly Option<string?> MethodsOption = new("--methods") { Description = "Comma-separated methods; default all: " + string.Join(",", EvaluationMethods.Names) + "." };
+    internal static readonly Option<string?> MethodsOption = new("--methods")
+    {
+        Description = "Comma-separated methods; default: " + string.Join(",", EvaluationMethods.DefaultNames) +
+            ". By name also: " + string.Join(",", EvaluationMethods.Names.Except(EvaluationMethods.DefaultNames)) + " (the paper's ablation arms, and Fermi).",
+    };
     internal static readonly Option<string?> OutOption = new("--out") { Description = "Output folder (eval) or file (score, build)." };
     internal static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file; default <out>/answers.sqlite." };
     internal static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4, CustomParser = r => WholeNumber(r, "--concurrency", minimum: 1, maximum: 256) ?? 4 };

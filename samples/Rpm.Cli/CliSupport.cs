@@ -170,7 +170,7 @@ internal static class CliSupport
     internal static IReadOnlyList<IEvaluationMethod> ParseMethods(string? list, FermiOptions? fermi = null)
     {
         IReadOnlyList<IEvaluationMethod> methods = list is null
-            ? EvaluationMethods.CreateAll()
+            ? EvaluationMethods.CreateDefault()
             : [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).Select(EvaluationMethods.Create)];
         return fermi is null ? methods : [.. methods.Select(m => m is FermiMethod f ? new FermiMethod(fermi with { ChainOfThought = f.Options.ChainOfThought }) : m)];
     }

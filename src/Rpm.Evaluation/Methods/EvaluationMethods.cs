@@ -9,6 +9,21 @@ public static class EvaluationMethods
         "zero-shot", "zero-shot-cot", "rag-bm25", "rag-bm25-cot", "rag-dense", "rag-dense-cot", "pag", "pag-cot", "rpm", "rpm-fallback", "rpm-no-examples", "rpm-pairs", "rpm-pairs-cot", "rpm-query-key", "fermi", "fermi-cot", "history-vote", "user-prior",
     ];
 
+    /// <summary>
+    /// Gets the methods run when none are named: the paper's main comparison (every baseline with and without
+    /// chain-of-thought, RPM, and the model-free references). The paper's ablation arms (<c>rpm-no-examples</c>,
+    /// <c>rpm-pairs</c>, <c>rpm-pairs-cot</c>, <c>rpm-query-key</c>) and Fermi (<c>fermi</c>, <c>fermi-cot</c>, up to
+    /// T × (1 + P × S) calls per user) are asked for by name.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultNames { get; } =
+    [
+        "zero-shot", "zero-shot-cot", "rag-bm25", "rag-bm25-cot", "rag-dense", "rag-dense-cot", "pag", "pag-cot", "rpm", "rpm-fallback", "history-vote", "user-prior",
+    ];
+
+    /// <summary>Creates the methods of <see cref="DefaultNames"/>.</summary>
+    /// <returns>The methods, in report order.</returns>
+    public static IReadOnlyList<IEvaluationMethod> CreateDefault() => [.. DefaultNames.Select(Create)];
+
     /// <summary>Creates every built-in method.</summary>
     /// <returns>The methods, in report order.</returns>
     public static IReadOnlyList<IEvaluationMethod> CreateAll() => [.. Names.Select(Create)];

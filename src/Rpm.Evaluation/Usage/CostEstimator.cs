@@ -82,10 +82,10 @@ public sealed class CostEstimator
                     : $"{RpmBuildCalls(dataset.Task.Kind)} build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
                 break;
             case RpmAblationMethod a when method.CheckApplicable(dataset) is null:
-                build = dataset.Users.Select(RpmBuild).Aggregate(UsageTotals.Zero, (x, y) => x + y);
+                build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
                 query = Sum(dataset, (u, q) => RpmAblationQuery(u, q, context.RetrievalCount, a.Arm));
                 shared = Sum(dataset, (u, q) => RpmQueryFeatures(q));
-                note = "2N + 1 build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
+                note = $"{RpmBuildCalls(dataset.Task.Kind)} build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
                 break;
             case FermiMethod f when method.CheckApplicable(dataset) is null:
                 build = dataset.Users.Select(u => FermiBuild(context, u, f.Options, answerOut)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
