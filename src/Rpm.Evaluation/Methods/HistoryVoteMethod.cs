@@ -43,7 +43,7 @@ public sealed class HistoryVoteMethod : IEvaluationMethod
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(query);
         DenseHistoryIndex index = state as DenseHistoryIndex ?? throw new InvalidOperationException("The history vote was asked to answer for a user it did not index.");
-        IReadOnlyList<HistoryNeighbor> neighbors = await index.SearchAsync(query.Input, context.RetrievalCount, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<HistoryNeighbor> neighbors = await index.SearchAsync(query.Content, context.RetrievalCount, cancellationToken).ConfigureAwait(false);
         var predictor = new ModelFreePredictor(options: new ModelFreePredictorOptions { RetrievalCount = context.RetrievalCount });
         ModelFreePrediction prediction = predictor.Predict(context.Task, user.History, query.ToRpmQuery(), neighbors);
         return new MethodAnswer(prediction.Answer, true)

@@ -1,6 +1,10 @@
 namespace Rpm.Evaluation;
 
-/// <summary>RAG: the K history items most similar to the raw query (BM25 or dense), with the user's answers, in the prompt.</summary>
+/// <summary>
+/// RAG: the K history items most similar to the raw query (BM25 or dense), with the user's answers, in the prompt. The
+/// key is the query's <see cref="EvaluationQuery.Content"/> (the item without the task's instruction, as LaMP's
+/// retrievers key on it); the prompt shows the whole input.
+/// </summary>
 public sealed class RagMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="RagMethod"/> class.</summary>
@@ -23,7 +27,7 @@ public sealed class RagMethod : IEvaluationMethod
 
     /// <inheritdoc />
     public string Description =>
-        $"The K history items most similar to the raw query by {(Retriever == RagRetriever.Bm25 ? "BM25" : "embedding cosine similarity")}, with the user's answers{(ChainOfThought ? ", reasoning step by step first" : string.Empty)}.";
+        $"The K history items most similar to the query's content by {(Retriever == RagRetriever.Bm25 ? "BM25" : "embedding cosine similarity")}, with the user's answers{(ChainOfThought ? ", reasoning step by step first" : string.Empty)}.";
 
     /// <inheritdoc />
     public bool RequiresChatModel => true;
@@ -50,7 +54,7 @@ public sealed class RagMethod : IEvaluationMethod
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(query);
-        IReadOnlyList<ExplainedExample> examples = await RetrieveAsync(context, user, state, query.Input, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ExplainedExample> examples = await RetrieveAsync(context, user, state, query.Content, cancellationToken).ConfigureAwait(false);
         HistoryItem[] items = [.. examples.Select(e => user.History.First(h => h.Id == e.ItemId))];
         return await BaselineChat.AnswerAsync(context, BaselinePrompts.Answer(context, query, ChainOfThought, items, profileSummary: null), ChainOfThought, query, examples, cancellationToken).ConfigureAwait(false);
     }
