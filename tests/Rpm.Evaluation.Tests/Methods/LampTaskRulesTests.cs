@@ -1,0 +1,44 @@
+using Rpm.Evaluation.Tests.Fakes;
+
+namespace Rpm.Evaluation.Tests.Methods;
+
+/// <summary>LaMP-7's placeholder history.</summary>
+public sealed class LampTaskRulesTests
+{
+    private static async Task<EvaluationDataset> Lamp7Async()
+    {
+        string folder = TestFiles.NewFolder();
+        TestFiles.Write(folder, "dev_questions.json", """
+            [{"id": "70", "input": "Paraphrase the following tweet without any explanation before or after it: rain again in Seattle, shocking",
+              "profile": [{"id": "700", "text": "coffee first, questions later"}, {"id": "701", "text": "another monday, another bug"}]}]
+            """);
+        TestFiles.Write(folder, "dev_outputs.json", """{"task": "LaMP_7", "golds": [{"id": "70", "output": "seattle rain, what a surprise"}]}""");
+        return await EvaluationDataLoader.LoadAsync(folder);
+    }
+
+    [Fact]
+    public async Task RPM_is_not_applicable_on_LaMP_7_and_rpm_eval_and_rpm_estimate_say_why()
+    {
+        EvaluationDataset lamp7 = await Lamp7Async();
+
+        string? reason = new RpmMethod().CheckApplicable(lamp7);
+        EvaluationResult result = await new EvaluationRunner(new EvaluationRunnerOptions { ModelId = "fake-model" })
+            .RunAsync(lamp7, [new RpmMethod(), new ZeroShotMethod()], new EvalChatClient(), new HashingEmbeddingGenerator());
+        IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(lamp7, [new RpmMethod()]);
+
+        Assert.NotNull(reason);
+        Assert.Contains("same input (\"Write a tweet.\"", reason, StringComparison.Ordinal);
+        Assert.Equal(reason, Assert.Single(result.Skipped, s => s.Name == "rpm").Reason);
+        Assert.Equal("zero-shot", Assert.Single(result.Methods).Name);
+        Assert.Equal("not applicable: " + reason, Assert.Single(estimates).Note);
+        Assert.Equal(0, estimates[0].Build.Calls + estimates[0].Query.Calls);
+        Assert.Contains(reason, EvaluationReportWriter.RenderMarkdown(result), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RPM_stays_applicable_where_history_inputs_differ()
+    {
+        Assert.Null(new RpmMethod().CheckApplicable(SmallData.Tags()));
+        Assert.Null(new RpmFallbackMethod().CheckApplicable(SmallData.Ratings()));
+    }
+}
