@@ -2,7 +2,7 @@ using Rpm.Evaluation.Tests.Fakes;
 
 namespace Rpm.Evaluation.Tests.Methods;
 
-/// <summary>LaMP-7's placeholder history.</summary>
+/// <summary>LaMP-7's placeholder history, and PAG's "most recent first".</summary>
 public sealed class LampTaskRulesTests
 {
     private static async Task<EvaluationDataset> Lamp7Async()
@@ -40,5 +40,24 @@ public sealed class LampTaskRulesTests
     {
         Assert.Null(new RpmMethod().CheckApplicable(SmallData.Tags()));
         Assert.Null(new RpmFallbackMethod().CheckApplicable(SmallData.Ratings()));
+    }
+
+    [Fact]
+    public void PAG_reads_the_history_by_date_when_every_item_has_one_and_last_in_file_first_otherwise()
+    {
+        static DateTimeOffset Day(int day) => new(2020, 1, day, 0, 0, 0, TimeSpan.Zero);
+        HistoryItem[] dated = [new("a", "A", "x", Day(5)), new("b", "B", "x", Day(1)), new("c", "C", "x", Day(9)), new("d", "D", "x", Day(5))];
+        HistoryItem[] partly = [new("a", "A", "x", Day(5)), new("b", "B", "x"), new("c", "C", "x", Day(9))];
+
+        Assert.Equal(["c", "d", "a", "b"], BaselinePrompts.MostRecentFirst(dated).Select(h => h.Id));
+        Assert.Equal(["c", "b", "a"], BaselinePrompts.MostRecentFirst(partly).Select(h => h.Id));
+
+        // The summary prompt lists them in that order.
+        var data = new EvaluationDataset("tags", LampTaskSpec.Lamp2.Task, []);
+        HistoryItem[] tagged = [new("a", "Alien (1979).", "sci-fi", Day(5)), new("b", "Heat (1995).", "action", Day(1)), new("c", "Brazil (1985).", "dystopia", Day(9))];
+        string prompt = string.Join("\n", BaselinePrompts.Summary(SmallData.Context(data, chat: null), tagged, 6000).Select(m => m.Text));
+        Assert.True(prompt.IndexOf("Brazil", StringComparison.Ordinal) < prompt.IndexOf("Alien", StringComparison.Ordinal));
+        Assert.True(prompt.IndexOf("Alien", StringComparison.Ordinal) < prompt.IndexOf("Heat", StringComparison.Ordinal));
+        Assert.Contains("by date", new PagMethod().Description, StringComparison.Ordinal);
     }
 }
