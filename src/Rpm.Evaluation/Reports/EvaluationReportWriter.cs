@@ -86,6 +86,7 @@ public static class EvaluationReportWriter
                     PerQuery = Mean(m.PerQuery, m.CostPerQuery(prices)),
                     Predictions = $"predictions/{m.Name}.json",
                     Failures = m.Failures.Count == 0 ? null : [.. m.Failures.Take(20)],
+                    Tuning = m.Tuning,
                 }),
             ],
         };
@@ -168,6 +169,7 @@ public static class EvaluationReportWriter
             }
         }
 
+        TuningReport.Markdown(md, result);
         MethodResult? built = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.UserModels.Count > 0);
         if (built is not null)
         {
