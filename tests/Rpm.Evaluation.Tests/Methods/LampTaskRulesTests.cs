@@ -35,6 +35,30 @@ public sealed class LampTaskRulesTests
         Assert.Contains(reason, EvaluationReportWriter.RenderMarkdown(result), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(RagRetriever.Bm25)]
+    [InlineData(RagRetriever.Dense)]
+    public async Task RAG_on_LaMP_7_finds_the_users_tweets_by_their_text_as_LaMP_does(RagRetriever retriever)
+    {
+        string folder = TestFiles.NewFolder();
+        TestFiles.Write(folder, "dev_questions.json", """
+            [{"id": "71", "input": "Paraphrase the following tweet without any explanation before or after it: rain again in Seattle today",
+              "profile": [{"id": "710", "text": "coffee first, questions later"}, {"id": "711", "text": "seattle rain never stops"}, {"id": "712", "text": "coding all night"}]}]
+            """);
+        TestFiles.Write(folder, "dev_outputs.json", """{"task": "LaMP_7", "golds": [{"id": "71", "output": "seattle is wet again"}]}""");
+        EvaluationDataset data = await EvaluationDataLoader.LoadAsync(folder);
+        EvaluationUser user = data.Users[0];
+        var chat = new EvalChatClient();
+        var context = new MethodContext { Task = data.Task, ChatClient = chat, EmbeddingGenerator = new HashingEmbeddingGenerator(), RetrievalCount = 1, Tokenizer = EvaluationTokenizer.O200kBase };
+        var rag = new RagMethod(retriever);
+
+        MethodAnswer answer = await rag.AnswerAsync(context, user, await rag.PrepareUserAsync(context, user, default), user.Queries[0], default);
+
+        Assert.Equal("711", Assert.Single(answer.Examples).ItemId);
+        Assert.Equal("Write a tweet.", answer.Examples[0].Input); // the prompt shows the item as it is
+        Assert.Contains("seattle rain never stops", string.Join("\n", chat.Requests.Single().Messages.Select(m => m.Text)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RPM_stays_applicable_where_history_inputs_differ()
     {
