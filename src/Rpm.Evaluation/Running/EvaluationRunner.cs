@@ -49,7 +49,8 @@ public sealed class EvaluationRunner
         var runnable = new List<IEvaluationMethod>();
         foreach (IEvaluationMethod method in methods)
         {
-            string? reason = method.RequiresChatModel && chatClient is null ? _options.ChatModelUnavailableReason : method.CheckApplicable(dataset);
+            // Why a method cannot run on this data outranks a missing model: a model would not make it run.
+            string? reason = method.CheckApplicable(dataset) ?? (method.RequiresChatModel && chatClient is null ? _options.ChatModelUnavailableReason : null);
             if (reason is not null)
             {
                 skipped.Add(new SkippedMethod(method.Name, reason));

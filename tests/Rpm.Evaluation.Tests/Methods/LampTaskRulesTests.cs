@@ -25,11 +25,14 @@ public sealed class LampTaskRulesTests
         EvaluationResult result = await new EvaluationRunner(new EvaluationRunnerOptions { ModelId = "fake-model" })
             .RunAsync(lamp7, [new RpmMethod(), new ZeroShotMethod()], new EvalChatClient(), new HashingEmbeddingGenerator());
         IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(lamp7, [new RpmMethod()]);
+        EvaluationResult withoutModel = await new EvaluationRunner(new EvaluationRunnerOptions { ModelId = "none", ChatModelUnavailableReason = "no endpoint." })
+            .RunAsync(lamp7, [new RpmMethod()], null, new HashingEmbeddingGenerator());
 
         Assert.NotNull(reason);
         Assert.Contains("same input (\"Write a tweet.\"", reason, StringComparison.Ordinal);
         Assert.Equal(reason, Assert.Single(result.Skipped, s => s.Name == "rpm").Reason);
         Assert.Equal("zero-shot", Assert.Single(result.Methods).Name);
+        Assert.Equal(reason, Assert.Single(withoutModel.Skipped).Reason); // a model would not make it run
         Assert.Equal("not applicable: " + reason, Assert.Single(estimates).Note);
         Assert.Equal(0, estimates[0].Build.Calls + estimates[0].Query.Calls);
         Assert.Contains(reason, EvaluationReportWriter.RenderMarkdown(result), StringComparison.Ordinal);
