@@ -20,6 +20,7 @@ internal static class CliOptions
     internal static readonly Option<string?> ScaleOption = new("--scale") { Description = "Rating scale min:max:step, e.g. 0.5:5:0.5." };
     internal static readonly Option<string[]> InputFieldOption = new("--input-field") { Description = "Profile field(s) that make a history item's input.", AllowMultipleArgumentsPerToken = true };
     internal static readonly Option<string?> OutputFieldOption = new("--output-field") { Description = "Profile field that holds the user's answer." };
+    internal static readonly Option<string?> ContentMarkerOption = new("--content-marker") { Description = "With --kind: the text after which a query's content starts (e.g. \"movie:\"); retrieval keys on the content. Default: the whole input." };
     internal static readonly Option<string?> DescriptionOption = new("--description") { Description = "What the user does, for the model's prompts." };
     internal static readonly Option<int?> UsersOption = new("--users") { Description = "Evaluate only the first N users (people) of the data.", CustomParser = r => WholeNumber(r, "--users", minimum: 1) };
 
@@ -91,7 +92,7 @@ internal static class CliOptions
     // --users limits a run over many users; build and ask work on one (--user) and do not show it.
     internal static void AddDataOptions(Command command, bool manyUsers = true)
     {
-        foreach (Option option in new Option[] { DataOption, QuestionsOption, GoldsOption, TaskOption, KindOption, LabelsOption, ScaleOption, InputFieldOption, OutputFieldOption, DescriptionOption })
+        foreach (Option option in new Option[] { DataOption, QuestionsOption, GoldsOption, TaskOption, KindOption, LabelsOption, ScaleOption, InputFieldOption, OutputFieldOption, ContentMarkerOption, DescriptionOption })
         {
             command.Options.Add(option);
         }

@@ -154,7 +154,10 @@ internal static class CliSupport
                 inputs,
                 parse.GetValue(OutputFieldOption) ?? (parsedKind == RpmTaskKind.Rating ? "score" : parsedKind == RpmTaskKind.Classification ? "tag" : "title"),
                 labels: parse.GetValue(LabelsOption)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                scale: parse.GetValue(ScaleOption) is string scale ? LampTaskSpec.ParseScale(scale) : null);
+                scale: parse.GetValue(ScaleOption) is string scale ? LampTaskSpec.ParseScale(scale) : null)
+            {
+                ContentRule = parse.GetValue(ContentMarkerOption) is { Length: > 0 } marker ? QueryContentRule.After(marker) : QueryContentRule.WholeInput,
+            };
         }
 
         if (task is null)

@@ -38,7 +38,11 @@ internal static class AskCommand
             EvaluationQuery? fromData = user?.Queries.FirstOrDefault();
             string question = parse.GetValue(QuestionOption) ?? fromData?.Input ?? throw new ArgumentException("Give --question.");
             string[] options = parse.GetValue(OptionsOption) ?? [];
-            var query = new RpmQuery(question, fromData is not null && parse.GetValue(QuestionOption) is null ? fromData.Id : "question", options.Length > 0 ? options : (parse.GetValue(QuestionOption) is null ? fromData?.Options : null));
+            var query = new RpmQuery(question, fromData is not null && parse.GetValue(QuestionOption) is null ? fromData.Id : "question", options.Length > 0 ? options : (parse.GetValue(QuestionOption) is null ? fromData?.Options : null))
+            {
+                // A question from the data keys on its content, as rpm eval does; a typed question is its own content.
+                Content = parse.GetValue(QuestionOption) is null && fromData is not null ? fromData.Content : question,
+            };
             EndpointSettings settings = ResolveEndpoint(parse, services);
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             output.WriteLine($"Question: {question}");
@@ -68,7 +72,7 @@ internal static class AskCommand
 
                 ModelFreePrediction prediction = model is not null
                     ? await predictor.PredictAsync(model, query, null, ct).ConfigureAwait(false)
-                    : predictor.Predict(task, user!.History, query, await (await DenseHistoryIndex.CreateAsync(user.History, embeddings, ct).ConfigureAwait(false)).SearchAsync(query.Input, parse.GetValue(KOption), ct).ConfigureAwait(false));
+                    : predictor.Predict(task, user!.History, query, await (await DenseHistoryIndex.CreateAsync(user.History, embeddings, ct).ConfigureAwait(false)).SearchAsync(query.Content, parse.GetValue(KOption), ct).ConfigureAwait(false));
                 output.WriteLine($"Answer: {prediction.Answer}");
                 output.WriteLine($"Why: {prediction.Explanation}");
                 foreach (HistoryNeighbor n in prediction.Neighbors)

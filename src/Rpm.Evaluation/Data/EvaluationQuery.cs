@@ -25,13 +25,30 @@ public sealed class EvaluationQuery
     /// <summary>Gets the input.</summary>
     public string Input { get; }
 
+    /// <summary>
+    /// Gets the content of the input: the item itself without the task's instruction (for LaMP-2, the movie description
+    /// after <c>description:</c>), as the data's <see cref="QueryContentRule"/> extracts it. Retrieval (RAG, the history
+    /// vote) and RPM's query features key on it, as LaMP's retrievers do; prompts show the whole <see cref="Input"/>.
+    /// Defaults to <see cref="Input"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is null or blank.</exception>
+    public string Content
+    {
+        get => field ?? Input;
+        init
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(Content));
+            field = value;
+        }
+    }
+
     /// <summary>Gets the user's real answer (the gold).</summary>
     public string Gold { get; }
 
     /// <summary>Gets the options of a multiple-choice question.</summary>
     public IReadOnlyList<string>? Options { get; }
 
-    /// <summary>Converts the query to an <see cref="RpmQuery"/>.</summary>
+    /// <summary>Converts the query to an <see cref="RpmQuery"/>, its <see cref="RpmQuery.Content"/> set to <see cref="Content"/>.</summary>
     /// <returns>The query, without its gold.</returns>
-    public RpmQuery ToRpmQuery() => new(Input, Id, Options);
+    public RpmQuery ToRpmQuery() => new(Input, Id, Options) { Content = Content };
 }

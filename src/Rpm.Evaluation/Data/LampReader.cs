@@ -70,7 +70,7 @@ internal static class LampReader
             List<HistoryItem> history = ReadProfile(questionsPath, id, profile, spec);
             string person = JsonFiles.Field(question, UserIdKey) is { Length: > 0 } user ? user : id;
             string profileKey = person + "\n" + string.Join("\n", history.Select(h => h.Id));
-            var query = new EvaluationQuery(id, input, gold);
+            var query = new EvaluationQuery(id, input, gold) { Content = spec.ContentRule.Extract(input) };
             if (byProfile.TryGetValue(profileKey, out int existing))
             {
                 units[existing].Queries.Add(query);

@@ -8,6 +8,12 @@ namespace Rpm.Evaluation;
 /// make a history item's input and output. Presets cover LaMP-1 to LaMP-7; any other LaMP-shaped set (such as the
 /// MovieLens samples) is described on the command line or in a <c>task.json</c> file.
 /// </summary>
+/// <remarks>
+/// Each preset's <see cref="ContentRule"/> is LaMP's (<c>LaMP/prompts/prompts.py</c>): LaMP-1 the two quoted candidate
+/// titles; LaMP-2 the text after <c>description:</c>; LaMP-3 after <c>review:</c>; LaMP-4 after <c>article:</c>;
+/// LaMP-5 after <c>paper:</c> (<c>rank_profiles.py</c> takes the text after the first colon, the same text for
+/// LaMP-5's questions); LaMP-6 and LaMP-7 after the first colon.
+/// </remarks>
 public sealed class LampTaskSpec
 {
     // Declared first: the presets below read it while the type initializes.
@@ -96,47 +102,76 @@ public sealed class LampTaskSpec
     /// <summary>Gets the task this spec describes.</summary>
     public RpmTask Task { get; }
 
+    /// <summary>
+    /// Gets where the content sits in a query's input (<see cref="EvaluationQuery.Content"/>): what retrieval and RPM's
+    /// query features key on, as LaMP's retrievers do. Default <see cref="QueryContentRule.WholeInput"/>; the presets
+    /// use LaMP's own rule per task.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public QueryContentRule ContentRule { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = QueryContentRule.WholeInput;
+
     /// <summary>Gets LaMP-1, personalized citation identification: which of two references the author cites.</summary>
     public static LampTaskSpec Lamp1 { get; } = new(
         "LaMP-1", RpmTaskKind.Classification,
         "Given the title of a paper this user wrote, say which of two candidate references the user cites: [1] or [2]. The user's history lists papers the user wrote (title and abstract).",
-        ["title"], "abstract", labels: ["[1]", "[2]"], historyHasTaskAnswers: false);
+        ["title"], "abstract", labels: ["[1]", "[2]"], historyHasTaskAnswers: false)
+    {
+        ContentRule = QueryContentRule.QuotedCandidates,
+    };
 
     /// <summary>Gets LaMP-2, personalized movie tagging with 15 tags.</summary>
     public static LampTaskSpec Lamp2 { get; } = new(
         "LaMP-2", RpmTaskKind.Classification,
         "Tag a movie, given its description, with the one tag this user would give it.",
-        ["description"], "tag", labels: MovieTagList);
+        ["description"], "tag", labels: MovieTagList)
+    {
+        ContentRule = QueryContentRule.After("description:"),
+    };
 
     /// <summary>Gets LaMP-3, personalized product rating from 1 to 5.</summary>
     public static LampTaskSpec Lamp3 { get; } = new(
         "LaMP-3", RpmTaskKind.Rating,
         "Predict the rating, from 1 to 5, this user gave a product, given the user's review of it.",
-        ["text"], "score", scale: new RatingScale(1, 5, 1));
+        ["text"], "score", scale: new RatingScale(1, 5, 1))
+    {
+        ContentRule = QueryContentRule.After("review:"),
+    };
 
     /// <summary>Gets LaMP-4, personalized news headline generation.</summary>
     public static LampTaskSpec Lamp4 { get; } = new(
         "LaMP-4", RpmTaskKind.Generation,
         "Write the headline this user, a journalist, would give a news article.",
-        ["text"], "title");
+        ["text"], "title")
+    {
+        ContentRule = QueryContentRule.After("article:"),
+    };
 
     /// <summary>Gets LaMP-5, personalized scholarly title generation.</summary>
     public static LampTaskSpec Lamp5 { get; } = new(
         "LaMP-5", RpmTaskKind.Generation,
         "Write the title this user, a researcher, would give a paper, given its abstract.",
-        ["abstract"], "title");
+        ["abstract"], "title")
+    {
+        ContentRule = QueryContentRule.After("paper:"),
+    };
 
     /// <summary>Gets LaMP-6, personalized email subject generation.</summary>
     public static LampTaskSpec Lamp6 { get; } = new(
         "LaMP-6", RpmTaskKind.Generation,
         "Write the subject line this user would give an email.",
-        ["text"], "title");
+        ["text"], "title")
+    {
+        ContentRule = QueryContentRule.After(":"),
+    };
 
     /// <summary>Gets LaMP-7, personalized tweet paraphrasing.</summary>
     public static LampTaskSpec Lamp7 { get; } = new(
         "LaMP-7", RpmTaskKind.Generation,
         "Paraphrase a tweet the way this user writes tweets.",
-        [], "text", profileInputPlaceholder: "Write a tweet.");
+        [], "text", profileInputPlaceholder: "Write a tweet.")
+    {
+        ContentRule = QueryContentRule.After(":"),
+    };
 
     /// <summary>Gets the 15 movie tags of LaMP-2 (the official scorer still lists the old news categories; these are the right ones).</summary>
     public static IReadOnlyList<string> MovieTags => MovieTagList;

@@ -19,6 +19,8 @@ namespace Rpm.Evaluation;
 /// </code>
 /// Every question has its own options (at least two) and the group's answer is one of them (for GlobalOpinionQA, the
 /// option most of the group chose). Query ids are unique in the file; unknown keys (a "distribution", notes) are ignored.
+/// A question's content (<see cref="EvaluationQuery.Content"/>, the retrieval key) is its whole text: the question
+/// carries no instruction around it, and its options travel separately.
 /// </summary>
 public static class OpinionDataReader
 {

@@ -30,6 +30,10 @@ internal sealed class TaskFile
     [JsonPropertyName("profileInputPlaceholder")]
     public string? ProfileInputPlaceholder { get; set; }
 
+    /// <summary>The marker after which a query's content starts (e.g. "movie:"); absent: the whole input.</summary>
+    [JsonPropertyName("contentMarker")]
+    public string? ContentMarker { get; set; }
+
     [JsonPropertyName("historyHasTaskAnswers")]
     public bool? HistoryHasTaskAnswers { get; set; }
 
@@ -49,7 +53,10 @@ internal sealed class TaskFile
             Labels,
             Scale is null ? null : new RatingScale(Scale.Minimum, Scale.Maximum, Scale.Step),
             ProfileInputPlaceholder,
-            HistoryHasTaskAnswers ?? true);
+            HistoryHasTaskAnswers ?? true)
+        {
+            ContentRule = string.IsNullOrWhiteSpace(ContentMarker) ? QueryContentRule.WholeInput : QueryContentRule.After(ContentMarker),
+        };
     }
 }
 

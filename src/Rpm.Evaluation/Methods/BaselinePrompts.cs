@@ -90,7 +90,7 @@ internal static class BaselinePrompts
 
         var list = new JsonArray();
         int used = 0;
-        foreach (HistoryItem item in history.Reverse())
+        foreach (HistoryItem item in MostRecentFirst(history))
         {
             string input = Fit(context, item.Input);
             string output = Fit(context, item.Output);
@@ -108,6 +108,19 @@ internal static class BaselinePrompts
         }
 
         return PromptRules.Messages(system, new JsonObject { ["history"] = list });
+    }
+
+    /// <summary>
+    /// The history, most recent first: by <see cref="HistoryItem.Timestamp"/> (LaMP's "date") when every item has one,
+    /// items of one time in reverse file order; otherwise reverse file order (LaMP and the MovieLens samples list
+    /// profiles oldest first, but nothing promises it).
+    /// </summary>
+    public static IEnumerable<HistoryItem> MostRecentFirst(IReadOnlyList<HistoryItem> history)
+    {
+        IEnumerable<(HistoryItem Item, int Index)> reversed = history.Select((item, index) => (item, index)).Reverse();
+        return history.All(h => h.Timestamp is not null)
+            ? reversed.OrderByDescending(x => x.Item.Timestamp!.Value).Select(x => x.Item)
+            : reversed.Select(x => x.Item);
     }
 
     /// <summary>Cuts a text to the context's token budget, exactly as RPM's stages cut theirs (<see cref="TextBudget"/>).</summary>

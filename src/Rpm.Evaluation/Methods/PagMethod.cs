@@ -1,11 +1,18 @@
 namespace Rpm.Evaluation;
 
-/// <summary>PAG: one model-written summary of the user's profile per user, placed in every prompt.</summary>
+/// <summary>
+/// PAG: one model-written summary of the user's profile per user, placed in every prompt. The summary call reads the
+/// history most recent first (by <see cref="HistoryItem.Timestamp"/>, LaMP's "date", when every item has one; else the
+/// last item of the file first) until <see cref="MaxHistoryTokens"/> is reached.
+/// </summary>
 public sealed class PagMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="PagMethod"/> class.</summary>
     /// <param name="chainOfThought">Whether the model reasons step by step before answering.</param>
-    /// <param name="maxHistoryTokens">The most history tokens the summary call reads (the most recent items first). Default 6,000.</param>
+    /// <param name="maxHistoryTokens">
+    /// The most history tokens the summary call reads, the most recent items first: by their timestamps (LaMP's "date")
+    /// when every item has one, else in reverse file order. Default 6,000.
+    /// </param>
     public PagMethod(bool chainOfThought = false, int maxHistoryTokens = 6000)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxHistoryTokens, 100);
@@ -23,7 +30,7 @@ public sealed class PagMethod : IEvaluationMethod
     public string Name => ChainOfThought ? "pag-cot" : "pag";
 
     /// <inheritdoc />
-    public string Description => "A profile summary the model writes once per user from the history, in every prompt" + (ChainOfThought ? ", reasoning step by step first." : ".");
+    public string Description => "A profile summary the model writes once per user from the history (most recent first: by date when every item has one, else the last in the file first; up to the token budget), in every prompt" + (ChainOfThought ? ", reasoning step by step first." : ".");
 
     /// <inheritdoc />
     public bool RequiresChatModel => true;

@@ -1,6 +1,6 @@
 namespace Rpm.Evaluation;
 
-/// <summary>How RAG finds the history items for a query (the key is always the raw query).</summary>
+/// <summary>How RAG finds the history items for a query (the key is the query's content, <see cref="EvaluationQuery.Content"/>, never RPM's features).</summary>
 public enum RagRetriever
 {
     /// <summary>Okapi BM25 over the history inputs.</summary>

@@ -56,7 +56,8 @@ public sealed class RpmAblationMethod : IEvaluationMethod
     public string? CheckApplicable(EvaluationDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return dataset.HistoryHasTaskAnswers ? null : $"the history of {dataset.Name} holds no answers of the task, and RPM learns from answered history.";
+        // The arms share rpm's build, so they run exactly where rpm runs.
+        return new RpmMethod().CheckApplicable(dataset);
     }
 
     /// <inheritdoc />

@@ -26,7 +26,7 @@ public sealed class RpmFallbackMethod : IEvaluationMethod
         ArgumentNullException.ThrowIfNull(dataset);
         return !ModelFreePredictor.Supports(dataset.Task) ? "a generation task needs a model to answer."
             : !dataset.HistoryHasTaskAnswers ? $"the history of {dataset.Name} holds no answers of the task."
-            : null;
+            : RpmMethod.UninformativeHistoryReason(dataset);
     }
 
     /// <inheritdoc />

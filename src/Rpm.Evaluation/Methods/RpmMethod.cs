@@ -24,7 +24,35 @@ public sealed class RpmMethod : IEvaluationMethod
     public string? CheckApplicable(EvaluationDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return dataset.HistoryHasTaskAnswers ? null : $"the history of {dataset.Name} holds no answers of the task, and RPM learns from answered history.";
+        return !dataset.HistoryHasTaskAnswers ? $"the history of {dataset.Name} holds no answers of the task, and RPM learns from answered history."
+            : UninformativeHistoryReason(dataset);
+    }
+
+    /// <summary>
+    /// Says why RPM cannot learn from a data set whose history items all show the same input (LaMP-7's profiles hold only
+    /// the user's tweets, so every item's input is the placeholder "Write a tweet."): the features of every past input
+    /// would be alike and feature-based retrieval could not tell the reasoning paths apart. Shared by every form of RPM.
+    /// </summary>
+    /// <returns><see langword="null"/> when at least two history inputs differ (or there is at most one item).</returns>
+    internal static string? UninformativeHistoryReason(EvaluationDataset dataset)
+    {
+        string? first = null;
+        int items = 0;
+        foreach (HistoryItem item in dataset.Users.SelectMany(u => u.History))
+        {
+            items++;
+            if (first is null)
+            {
+                first = item.Input;
+            }
+            else if (!string.Equals(first, item.Input, StringComparison.Ordinal))
+            {
+                return null;
+            }
+        }
+
+        return items < 2 ? null
+            : $"every history item of {dataset.Name} has the same input (\"{first}\"; LaMP-7's profiles hold only the user's tweets, not what they answer), so RPM's features of past inputs would all be alike and its feature-based retrieval could not tell them apart.";
     }
 
     /// <inheritdoc />

@@ -2,7 +2,9 @@ namespace Rpm.Evaluation;
 
 /// <summary>
 /// The floor every personalized method should beat, with no model and no retrieval: the user's most frequent answer
-/// (ratings: the user's mean rating on the scale's grid), by <see cref="ModelFreePredictor"/> with no neighbors.
+/// (ratings: the user's mean rating on the scale's grid), by <see cref="ModelFreePredictor"/> with no neighbors. It has
+/// no parameters, so nothing in it is chosen on the reported users; it is the reference the cross-validated
+/// <see cref="HistoryVoteMethod"/> is compared with, fold by fold.
 /// </summary>
 public sealed class UserPriorMethod : IEvaluationMethod
 {
@@ -10,7 +12,7 @@ public sealed class UserPriorMethod : IEvaluationMethod
     public string Name => "user-prior";
 
     /// <inheritdoc />
-    public string Description => "No model, no retrieval: the user's most frequent answer, or for ratings the user's mean rating.";
+    public string Description => "No model, no retrieval, no parameters: the user's most frequent answer, or for ratings the user's mean rating (on the scale's grid).";
 
     /// <inheritdoc />
     public bool RequiresChatModel => false;

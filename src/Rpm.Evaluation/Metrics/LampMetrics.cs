@@ -4,6 +4,13 @@ namespace Rpm.Evaluation;
 /// Scores predictions exactly as LaMP's evaluation does, for every kind of task: accuracy and macro-F1 over the
 /// task's whole label set, MAE and RMSE with LaMP's rule for an unparseable answer, and ROUGE-1 / ROUGE-L F-measure.
 /// </summary>
+/// <remarks>
+/// ROUGE per item is Google's <c>rouge_score</c> F-measure, exactly (default tokenizer, no stemmer). The aggregate differs
+/// in one documented way: LaMP's <c>eval/evaluation.py</c> calls Hugging Face <c>evaluate</c>'s rouge, which reports the
+/// median of <c>rouge_score</c>'s <c>BootstrapAggregator</c> (1,000 unseeded resamples of the mean), so it moves from
+/// run to run; this reports the plain mean of the per-item F-measures, which that median estimates, and the reports put a
+/// seeded bootstrap confidence interval (<see cref="MetricBootstrap"/>) beside it.
+/// </remarks>
 public static class LampMetrics
 {
     /// <summary>The accuracy metric's name.</summary>
@@ -18,10 +25,10 @@ public static class LampMetrics
     /// <summary>The root mean squared error metric's name.</summary>
     public const string Rmse = "rmse";
 
-    /// <summary>The ROUGE-1 F-measure metric's name.</summary>
+    /// <summary>The ROUGE-1 F-measure metric's name: the mean over queries of the per-item F-measure, in [0, 1].</summary>
     public const string Rouge1 = "rouge-1";
 
-    /// <summary>The ROUGE-L F-measure metric's name.</summary>
+    /// <summary>The ROUGE-L F-measure metric's name: the mean over queries of the per-item F-measure, in [0, 1].</summary>
     public const string RougeL = "rouge-L";
 
     /// <summary>Gets the metrics reported for a kind of task, in report order.</summary>

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.Text;
 
 namespace Rpm.Evaluation;
 
@@ -6,16 +6,59 @@ namespace Rpm.Evaluation;
 /// ROUGE-1 and ROUGE-L F-measure computed exactly as Google's <c>rouge_score</c> does with its default tokenizer and no
 /// stemmer (what LaMP's scorer uses): lower-case, every run of characters other than <c>[a-z0-9]</c> becomes a space,
 /// tokens are the non-empty pieces; ROUGE-1 counts clipped unigram overlap, ROUGE-L the longest common subsequence.
+/// Per item, as <c>rouge_scorer.py</c>'s <c>_score_ngrams</c> and <c>_score_lcs</c>; the aggregate over items is the
+/// caller's (<see cref="LampMetrics"/> reports their mean).
 /// </summary>
-internal static partial class RougeScorer
+internal static class RougeScorer
 {
-    /// <summary>Splits a text into rouge_score's tokens.</summary>
-    /// <param name="text">The text.</param>
+    /// <summary>
+    /// Splits a text into rouge_score's tokens (<c>tokenize.py</c>): Python's <c>str.lower()</c>, then every run of
+    /// characters other than <c>[a-z0-9]</c> becomes a space, and the non-empty pieces are the tokens. Python lower-cases
+    /// two non-ASCII characters into ASCII letters, and so does this: U+212A (Kelvin sign) becomes <c>k</c>, and U+0130
+    /// (capital I with dot) becomes <c>i</c> followed by a combining dot that ends the token. .NET's
+    /// <c>ToLowerInvariant</c> would make U+0130 a plain <c>i</c> and join it to the next letters, so it is not used.
+    /// </summary>
+    /// <param name="text">The text; <see langword="null"/> counts as empty.</param>
     /// <returns>The tokens (lower-case <c>[a-z0-9]+</c>).</returns>
     public static IReadOnlyList<string> Tokenize(string? text)
     {
-        string lowered = (text ?? string.Empty).ToLowerInvariant();
-        return [.. NonAlphanumericRegex().Replace(lowered, " ").Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        var tokens = new List<string>();
+        var token = new StringBuilder();
+        foreach (char c in text ?? string.Empty)
+        {
+            char? lower = c switch
+            {
+                >= 'a' and <= 'z' or >= '0' and <= '9' => c,
+                >= 'A' and <= 'Z' => (char)(c + ('a' - 'A')),
+                '\u212A' => 'k',
+                _ => null,
+            };
+
+            if (lower is char kept)
+            {
+                token.Append(kept);
+                continue;
+            }
+
+            if (c == '\u0130')
+            {
+                token.Append('i');
+            }
+
+            Flush();
+        }
+
+        Flush();
+        return tokens;
+
+        void Flush()
+        {
+            if (token.Length > 0)
+            {
+                tokens.Add(token.ToString());
+                token.Clear();
+            }
+        }
     }
 
     /// <summary>Computes the ROUGE-1 F-measure of a prediction against a reference.</summary>
@@ -92,6 +135,4 @@ internal static partial class RougeScorer
         return counts;
     }
 
-    [GeneratedRegex("[^a-z0-9]+", RegexOptions.CultureInvariant)]
-    private static partial Regex NonAlphanumericRegex();
 }

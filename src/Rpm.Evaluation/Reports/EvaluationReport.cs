@@ -110,6 +110,8 @@ internal sealed class MethodReport
     public required string Predictions { get; init; }
 
     public List<MethodFailure>? Failures { get; init; }
+
+    public CrossValidation? Tuning { get; init; }
 }
 
 internal sealed class SkippedReport

@@ -86,6 +86,7 @@ public static class EvaluationReportWriter
                     PerQuery = Mean(m.PerQuery, m.CostPerQuery(prices)),
                     Predictions = $"predictions/{m.Name}.json",
                     Failures = m.Failures.Count == 0 ? null : [.. m.Failures.Take(20)],
+                    Tuning = m.Tuning,
                 }),
             ],
         };
@@ -168,6 +169,7 @@ public static class EvaluationReportWriter
             }
         }
 
+        TuningReport.Markdown(md, result);
         MethodResult? built = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.UserModels.Count > 0);
         if (built is not null)
         {
@@ -278,8 +280,13 @@ public static class EvaluationReportWriter
         ConfidenceInterval? any = result.Methods.SelectMany(m => m.Intervals.Values).FirstOrDefault();
         return any is null
             ? string.Create(CultureInfo.InvariantCulture, $"Each metric is computed on n = {result.Queries:N0} queries; no intervals were computed (bootstrap off), so no method is marked best.")
-            : string.Create(CultureInfo.InvariantCulture, $"Each metric on n = {any.Count:N0} queries, with its {ReportFormat.Level(any.Level)} confidence interval in brackets (percentile bootstrap over queries, seeded, so the same on every run). A method is marked best only when its interval overlaps no other method's.");
+                + (result.Task.Kind == RpmTaskKind.Generation ? RougeNote : string.Empty)
+            : string.Create(CultureInfo.InvariantCulture, $"Each metric on n = {any.Count:N0} queries, with its {ReportFormat.Level(any.Level)} confidence interval in brackets (percentile bootstrap over queries, seeded, so the same on every run). A method is marked best only when its interval overlaps no other method's.")
+            + (result.Task.Kind == RpmTaskKind.Generation ? RougeNote : string.Empty);
     }
+
+    // LaMP's evaluator reports rouge_score's BootstrapAggregator median (unseeded), an estimate of the same mean.
+    private const string RougeNote = " ROUGE-1 and ROUGE-L are the mean over queries of each query's rouge_score F-measure (lower-case [a-z0-9]+ tokens, no stemming); LaMP's evaluator reports rouge_score's BootstrapAggregator median instead, a random estimate of that mean.";
 
     /// <summary>How to read a paired difference, in words.</summary>
     internal static string Reading(PairedDifference d) =>

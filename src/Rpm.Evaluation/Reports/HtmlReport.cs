@@ -52,6 +52,7 @@ internal static class HtmlReport
         }
 
         Table(html, result, metrics);
+        TuningReport.Html(html, result);
         UserModels(html, result);
         Rationales(html, result);
         html.AppendLine("<p class=\"sub\">Files: <code>metrics.json</code>, <code>report.md</code>, <code>golds.json</code>, <code>predictions/&lt;method&gt;.json</code> (LaMP outputs format; re-score any of them with <code>rpm score</code>).</p>");

@@ -49,7 +49,8 @@ public sealed class EvaluationRunner
         var runnable = new List<IEvaluationMethod>();
         foreach (IEvaluationMethod method in methods)
         {
-            string? reason = method.RequiresChatModel && chatClient is null ? _options.ChatModelUnavailableReason : method.CheckApplicable(dataset);
+            // Why a method cannot run on this data outranks a missing model: a model would not make it run.
+            string? reason = method.CheckApplicable(dataset) ?? (method.RequiresChatModel && chatClient is null ? _options.ChatModelUnavailableReason : null);
             if (reason is not null)
             {
                 skipped.Add(new SkippedMethod(method.Name, reason));
@@ -61,6 +62,7 @@ public sealed class EvaluationRunner
         }
 
         long start = _options.TimeProvider.GetTimestamp();
+
         var endpointMeter = new UsageMeter();
         await using SqliteResponseStore? store = _options.CachePath is null || chatClient is null
             ? null
@@ -74,7 +76,10 @@ public sealed class EvaluationRunner
         var states = runnable.ToDictionary(m => m.Name, _ => new MethodState(), StringComparer.Ordinal);
         var allMeter = new UsageMeter();
         int usersDone = 0, stepsDone = 0;
-        int stepsTotal = dataset.Users.Count * runnable.Count;
+        List<IDatasetPreparedMethod> datasetPrepared = [.. runnable.OfType<IDatasetPreparedMethod>()];
+
+        // A method's pass over every user counts as one more step per user, so the progress line moves during it.
+        int stepsTotal = dataset.Users.Count * (runnable.Count + datasetPrepared.Count);
         var queryOrder = dataset.Users.SelectMany(u => u.Queries).Select((q, i) => (q.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
 
         void Report()
@@ -91,6 +96,29 @@ public sealed class EvaluationRunner
         }
 
         Report();
+
+        // Methods that choose parameters across users (by cross-validation over people) see every user first.
+        foreach (IDatasetPreparedMethod method in datasetPrepared)
+        {
+            try
+            {
+                await method.PrepareDatasetAsync(DatasetContext(dataset, embeddingGenerator), dataset, UserPrepared, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                IEvaluationMethod failed = (IEvaluationMethod)method;
+                runnable.Remove(failed);
+                skipped.Add(new SkippedMethod(failed.Name, $"its preparation over all users failed: {Describe(ex)}"));
+                stepsTotal -= dataset.Users.Count;
+            }
+        }
+
+        void UserPrepared()
+        {
+            Interlocked.Increment(ref stepsDone);
+            Report();
+        }
+
         await Parallel.ForEachAsync(
             dataset.Users,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
@@ -134,6 +162,7 @@ public sealed class EvaluationRunner
                 Intervals = _options.BootstrapResamples == 0
                     ? new Dictionary<string, ConfidenceInterval>()
                     : MetricBootstrap.ComputeIntervals(dataset.Task, goldAnswers, [.. predictions.Items.Select(p => p.Value)], queryOptions, _options.BootstrapResamples, _options.BootstrapSeed),
+                Tuning = (method as IDatasetPreparedMethod)?.Tuning,
                 UserModels = [.. explanations.Select(e => e.UserId).Distinct(StringComparer.Ordinal).Take(_options.ExplainedUsers)
                     .Select(id => state.Models.GetValueOrDefault(id)).OfType<UserModel>()],
             });
@@ -186,6 +215,15 @@ public sealed class EvaluationRunner
         comparisons.AddRange(metrics.Select(metric => byBaseline[bestFor[metric].Name].Single(d => d.Metric == metric)));
         return comparisons;
     }
+
+    private MethodContext DatasetContext(EvaluationDataset dataset, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator) => new()
+    {
+        Task = dataset.Task,
+        EmbeddingGenerator = embeddingGenerator,
+        RetrievalCount = _options.RetrievalCount,
+        Tokenizer = _options.Tokenizer,
+        MaxConcurrency = _options.MaxConcurrency,
+    };
 
     private async Task RunUserAsync(
         EvaluationDataset dataset, IEvaluationMethod method, EvaluationUser user, IChatClient? scopeClient,

@@ -62,7 +62,7 @@ public sealed class CostEstimator
                 var indexes = dataset.Users.ToDictionary(u => u, u => new Bm25Index(u.History.Select(h => h.Input)));
                 query = Sum(dataset, (u, q) =>
                 {
-                    HistoryItem[] examples = [.. indexes[u].Search(q.Input, context.RetrievalCount).Select(x => u.History[x.Index])];
+                    HistoryItem[] examples = [.. indexes[u].Search(q.Content, context.RetrievalCount).Select(x => u.History[x.Index])];
                     return Call(BaselinePrompts.Answer(context, q, r.ChainOfThought, examples, null), answerOut + (r.ChainOfThought ? _assumptions.ReasoningTokens : 0));
                 });
                 note = r.Retriever == RagRetriever.Bm25 ? "prompts rendered and counted; output assumed" : "prompts rendered with BM25's examples in place of dense ones; output assumed";
