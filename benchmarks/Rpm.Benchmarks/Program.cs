@@ -6,6 +6,11 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "cost")
+        {
+            return await Cost.CostReport.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
         if (args.Length > 0 && args[0] == "recall")
         {
             return await RecallReport.RunAsync(args[1..]).ConfigureAwait(false);

@@ -68,7 +68,7 @@ public sealed class RpmContextProviderTests(MiniLmFixture miniLm)
         Assert.All(seen.Examples, e => Assert.Contains("Sci-Fi", e.Path.Item.Input, StringComparison.Ordinal));
         Assert.All(seen.Examples, e => Assert.Contains(e.Path.Reasoning, instructions, StringComparison.Ordinal));
         Assert.NotEmpty(seen.UserModel.Statistics);
-        Assert.All(seen.UserModel.Factors, f => Assert.Contains($"\"factor\": \"{f.Name}\"", instructions, StringComparison.Ordinal));
+        Assert.All(seen.UserModel.Factors, f => Assert.Contains($"\"factor\":\"{f.Name}\"", instructions, StringComparison.Ordinal));
     }
 
     [Theory]

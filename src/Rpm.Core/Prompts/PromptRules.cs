@@ -21,7 +21,7 @@ public static class PromptRules
 
     private static readonly JsonSerializerOptions WriteOptions = new()
     {
-        WriteIndented = true,
+        WriteIndented = false,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
@@ -120,7 +120,7 @@ public static class PromptRules
         ];
     }
 
-    /// <summary>Writes a document as the data block: indented JSON between <c>&lt;data&gt;</c> markers, angle brackets encoded.</summary>
+    /// <summary>Writes a document as the data block: compact JSON (no indentation: about a fifth fewer tokens) between <c>&lt;data&gt;</c> markers, angle brackets encoded.</summary>
     /// <param name="document">The document.</param>
     /// <returns>The block.</returns>
     public static string Wrap(JsonObject document)

@@ -1,0 +1,207 @@
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.Tokenizers;
+using Rpm.Evaluation;
+using Rpm.Tests.Fakes;
+
+namespace Rpm.Benchmarks.Cost;
+
+/// <summary>
+/// What a user costs in model calls and input tokens, exactly: builds and queries of the bundled MovieLens users run
+/// against the tests' deterministic fake chat model, one call at a time (so call order, and so prefix sharing, is fixed),
+/// and every prompt is tokenized with the real o200k tokenizer. Counts are exact and stable from run to run; the fake
+/// model's answers stand in for a real model's, so the tokens of prompts that carry earlier answers (stage 2's feature
+/// lists, stage 4's features) depend on them, and output tokens are not reported.
+/// </summary>
+public static class CostReport
+{
+    private static readonly Tokenizer O200k = EvaluationTokenizer.O200kBase;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string root = FindRoot();
+        int? limit = args.Select(a => a.StartsWith("users=", StringComparison.Ordinal) ? int.Parse(a[6..], CultureInfo.InvariantCulture) : (int?)null).FirstOrDefault(v => v is not null);
+        string[] sets = ["movielens-ratings", "movielens-tags"];
+        (string Name, Action<RpmOptions> Configure)[] modes =
+        [
+            ("paper (1 item a call)", _ => { }),
+            ("batched (10 items a call)", o => { o.FeatureExtractionBatchSize = 10; o.ReasoningBatchSize = 10; }),
+        ];
+
+        Console.WriteLine("Exact input tokens (o200k) per call of RPM, and the share a provider's prefix cache can serve.");
+        Console.WriteLine("block: vLLM automatic prefix caching (16-token blocks, no minimum); openai: prefixes of at least 1,024 tokens, in 128-token steps.");
+        Console.WriteLine("A query's cache share assumes the user's build prompts are still cached (a query right after a build).");
+        Console.WriteLine();
+        Console.WriteLine("| data | mode | users | items | build calls / user | build input tokens / item | block-cacheable | openai-cacheable | block, users with >= 50 items | query calls | query input tokens | query block | query openai | input $ / user (gpt-4o-mini, no cache) |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string set in sets)
+        {
+            EvaluationDataset data = await EvaluationDataLoader.LoadAsync(Path.Combine(root, "samples", "data", set)).ConfigureAwait(false);
+            IReadOnlyList<EvaluationUser> users = limit is int n ? [.. data.Users.Take(n)] : data.Users;
+            foreach (var (name, configure) in modes)
+            {
+                Totals totals = await MeasureAsync(data.Task, users, configure).ConfigureAwait(false);
+                Console.WriteLine(totals.Row(set, name));
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task<Totals> MeasureAsync(RpmTask task, IReadOnlyList<EvaluationUser> users, Action<RpmOptions> configure)
+    {
+        var totals = new Totals { Users = users.Count };
+        foreach (EvaluationUser user in users)
+        {
+            var recorder = new RecordingChatClient(new FakeChatClient());
+            var options = new RpmOptions { MaxConcurrency = 1, Tokenizer = O200k };
+            configure(options);
+            var pipeline = new RpmPipeline(recorder, new HashingEmbeddingGenerator(), options);
+            var cache = new PrefixCache();
+
+            UserModel model = await pipeline.BuildUserModelAsync(user.Id, task, user.History).ConfigureAwait(false);
+            foreach (IReadOnlyList<int> call in recorder.TakeCalls())
+            {
+                cache.Add(call);
+            }
+
+            var build = (cache.InputTokens, cache.BlockCached, cache.OpenAICached);
+            totals.Items += user.History.Count;
+            totals.BuildCalls += model.BuildUsage.Calls;
+            totals.BuildInput += build.InputTokens;
+            totals.BuildBlock += build.BlockCached;
+            totals.BuildOpenAI += build.OpenAICached;
+            if (user.History.Count >= 50)
+            {
+                totals.LargeInput += build.InputTokens;
+                totals.LargeBlock += build.BlockCached;
+            }
+
+            foreach (EvaluationQuery query in user.Queries)
+            {
+                await pipeline.RespondAsync(model, query.ToRpmQuery()).ConfigureAwait(false);
+                foreach (IReadOnlyList<int> call in recorder.TakeCalls())
+                {
+                    totals.QueryCalls++;
+                    long before = cache.InputTokens, block = cache.BlockCached, openAI = cache.OpenAICached;
+                    cache.Add(call);
+                    totals.QueryInput += cache.InputTokens - before;
+                    totals.QueryBlock += cache.BlockCached - block;
+                    totals.QueryOpenAI += cache.OpenAICached - openAI;
+                }
+
+                totals.Queries++;
+            }
+        }
+
+        return totals;
+    }
+
+    private static string FindRoot()
+    {
+        for (DirectoryInfo? dir = new(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Rpm.Core.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run from inside the repository: the bundled data (samples/data) is read from its root.");
+    }
+
+    private sealed class Totals
+    {
+        public int Users { get; set; }
+
+        public long Items { get; set; }
+
+        public long BuildCalls { get; set; }
+
+        public long BuildInput { get; set; }
+
+        public long BuildBlock { get; set; }
+
+        public long BuildOpenAI { get; set; }
+
+        public long LargeInput { get; set; }
+
+        public long LargeBlock { get; set; }
+
+        public long Queries { get; set; }
+
+        public long QueryCalls { get; set; }
+
+        public long QueryInput { get; set; }
+
+        public long QueryBlock { get; set; }
+
+        public long QueryOpenAI { get; set; }
+
+        public string Row(string set, string mode)
+        {
+            static string Share(long part, long whole) => whole == 0 ? "-" : (100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+            static string Number(double value) => value.ToString("#,0.#", CultureInfo.InvariantCulture);
+            decimal dollars = TokenPrices.Gpt4oMini.Cost(BuildInput + QueryInput, 0) / Users;
+            return $"| {set} | {mode} | {Users} | {Items} | {Number((double)BuildCalls / Users)} | {Number((double)BuildInput / Items)} | {Share(BuildBlock, BuildInput)} | {Share(BuildOpenAI, BuildInput)} | " +
+                   $"{Share(LargeBlock, LargeInput)} | {Number((double)QueryCalls / Queries)} | {Number((double)QueryInput / Queries)} | {Share(QueryBlock, QueryInput)} | {Share(QueryOpenAI, QueryInput)} | " +
+                   $"{dollars.ToString("0.00000", CultureInfo.InvariantCulture)} |";
+        }
+    }
+
+    /// <summary>Records every request's prompt as the token ids of its messages in order (role line, then text), as a chat template lays them out.</summary>
+    private sealed class RecordingChatClient(IChatClient inner) : DelegatingChatClient(inner)
+    {
+        private readonly List<IReadOnlyList<int>> _calls = [];
+
+        public List<IReadOnlyList<int>> TakeCalls()
+        {
+            lock (_calls)
+            {
+                List<IReadOnlyList<int>> calls = [.. _calls];
+                _calls.Clear();
+                return calls;
+            }
+        }
+
+        public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            List<ChatMessage> list = [.. messages];
+            string rendered = string.Concat(list.Select(m => $"<|{m.Role.Value}|>\n{m.Text}\n"));
+            lock (_calls)
+            {
+                _calls.Add(O200k.EncodeToIds(rendered, considerPreTokenization: true, considerNormalization: false));
+            }
+
+            return base.GetResponseAsync(list, options, cancellationToken);
+        }
+    }
+
+    /// <summary>A deterministic bag-of-words embedding (hashed into 64 dimensions): retrieval only has to be stable here.</summary>
+    private sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var result = new GeneratedEmbeddings<Embedding<float>>();
+            foreach (string text in values)
+            {
+                var vector = new float[64];
+                foreach (string token in text.ToLowerInvariant().Split([' ', ',', '.', ':', ';', '(', ')', '\n', '"'], StringSplitOptions.RemoveEmptyEntries))
+                {
+                    vector[(int)((uint)string.GetHashCode(token, StringComparison.Ordinal) % 64)] += 1;
+                }
+
+                vector[63] += 0.01f;
+                result.Add(new Embedding<float>(vector) { ModelId = "hashing-64" });
+            }
+
+            return Task.FromResult(result);
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
