@@ -179,7 +179,16 @@ public sealed class BuildTelemetryTests(MiniLmFixture miniLm)
         ];
         var chat = new FakeChatClient { Respond = r => r.Stage == RpmStage.InfluenceJudgment ? WithoutInfluence(FakeChatClient.Answer(r), "g1") : null };
 
-        UserModel model = await telemetry.Pipeline(chat, miniLm.Generator).BuildUserModelAsync(UserId, titles, history);
+        UserModel model;
+        using (telemetry.StartRoot())
+        {
+            model = await telemetry.Pipeline(chat, miniLm.Generator).BuildUserModelAsync(UserId, titles, history);
+        }
+
+        // A generation build has its own span for the judgments, under the build.
+        Activity judgmentSpan = telemetry.Span("rpm.influence_judgment");
+        Assert.Equal("influence_judgment", judgmentSpan.GetTagItem(RpmTelemetry.StageAttribute));
+        Assert.Contains(judgmentSpan, telemetry.ChildrenOf(telemetry.Span("rpm.build")));
 
         // One judgment call covers both items (10 a call by default): its item id names both.
         Assert.Equal("g1,g2", Assert.Single(telemetry.Events(1001)).GetStructuredStateValue("ItemId"));
