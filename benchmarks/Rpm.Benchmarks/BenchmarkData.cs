@@ -37,4 +37,21 @@ public static class BenchmarkData
         CosineKernel.Normalize(query, query);
         return query;
     }
+
+    /// <summary>The repository's root (the folder with Rpm.Core.sln), found from the current or the program's folder.</summary>
+    public static string RepositoryRoot()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Rpm.Core.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("Run from inside the repository: the bundled data (samples/data) is read from its root.");
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
 using Rpm.Evaluation;
 using Rpm.Tests.Fakes;
+using Rpm.Benchmarks;
 
 namespace Rpm.Benchmarks.Cost;
 
@@ -19,7 +20,7 @@ public static class CostReport
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string root = FindRoot();
+        string root = BenchmarkData.RepositoryRoot();
         int? limit = args.Select(a => a.StartsWith("users=", StringComparison.Ordinal) ? int.Parse(a[6..], CultureInfo.InvariantCulture) : (int?)null).FirstOrDefault(v => v is not null);
         string[] sets = ["movielens-ratings", "movielens-tags"];
         (string Name, Action<RpmOptions> Configure)[] modes =
@@ -97,19 +98,6 @@ public static class CostReport
         return totals;
     }
 
-    private static string FindRoot()
-    {
-        for (DirectoryInfo? dir = new(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Rpm.Core.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run from inside the repository: the bundled data (samples/data) is read from its root.");
-    }
-
     private sealed class Totals
     {
         public int Users { get; set; }
@@ -174,34 +162,6 @@ public static class CostReport
             }
 
             return base.GetResponseAsync(list, options, cancellationToken);
-        }
-    }
-
-    /// <summary>A deterministic bag-of-words embedding (hashed into 64 dimensions): retrieval only has to be stable here.</summary>
-    private sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
-    {
-        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            var result = new GeneratedEmbeddings<Embedding<float>>();
-            foreach (string text in values)
-            {
-                var vector = new float[64];
-                foreach (string token in text.ToLowerInvariant().Split([' ', ',', '.', ':', ';', '(', ')', '\n', '"'], StringSplitOptions.RemoveEmptyEntries))
-                {
-                    vector[(int)((uint)string.GetHashCode(token, StringComparison.Ordinal) % 64)] += 1;
-                }
-
-                vector[63] += 0.01f;
-                result.Add(new Embedding<float>(vector) { ModelId = "hashing-64" });
-            }
-
-            return Task.FromResult(result);
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
-
-        public void Dispose()
-        {
         }
     }
 }
