@@ -44,6 +44,13 @@ internal static class CliOptions
     internal static readonly Option<string?> OutOption = new("--out") { Description = "Output folder (eval) or file (score, build)." };
     internal static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file; default <out>/answers.sqlite." };
     internal static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4, CustomParser = r => WholeNumber(r, "--concurrency", minimum: 1, maximum: 256) ?? 4 };
+    internal static readonly Option<int> BatchSizeOption = new("--batch-size")
+    {
+        Description = "History items per call of RPM's feature and reasoning stages: 1 (default, the paper's: 2N + 1 calls per user) up to 50 (10: about 2N/10 + 1).",
+        DefaultValueFactory = _ => 1,
+        CustomParser = r => WholeNumber(r, "--batch-size", minimum: 1, maximum: 50) ?? 1,
+    };
+
     internal static readonly Option<int> KOption = new("--k") { Description = "K, examples retrieved per query.", DefaultValueFactory = _ => 3, CustomParser = r => WholeNumber(r, "--k", minimum: 1, maximum: 100) ?? 3 };
     internal static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-in", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.InputPerMillion };
     internal static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-out", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.OutputPerMillion };

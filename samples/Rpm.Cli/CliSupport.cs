@@ -202,11 +202,16 @@ internal static class CliSupport
     internal static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()
     {
         RetrievalCount = parse.GetValue(KOption),
+        FeatureExtractionBatchSize = BatchSize(parse),
+        ReasoningBatchSize = BatchSize(parse),
         Tokenizer = Evaluation.EvaluationTokenizer.O200kBase,
         ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
         UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
         UseStrictJsonSchema = !parse.GetValue(NoStrictOption),
     };
+
+    // --batch-size where the command has it (build), the paper's one item a call elsewhere.
+    private static int BatchSize(ParseResult parse) => parse.GetResult(BatchSizeOption) is null ? 1 : parse.GetValue(BatchSizeOption);
 
     internal static EvaluationUser FindUser(EvaluationDataset dataset, string? id) =>
         id is null ? dataset.Users[0]

@@ -18,7 +18,7 @@ internal static class BuildCommand
         var command = new Command("build", "Build one user's RPM model (2N + 1 calls, cached) and save it as JSON.");
         AddDataOptions(command, manyUsers: false);
         AddModelOptions(command);
-        foreach (Option option in new Option[] { UserOption, OutOption, CacheOption, KOption, PriceInOption, PriceOutOption })
+        foreach (Option option in new Option[] { UserOption, OutOption, CacheOption, KOption, BatchSizeOption, PriceInOption, PriceOutOption })
         {
             command.Options.Add(option);
         }

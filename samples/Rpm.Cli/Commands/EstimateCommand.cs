@@ -17,7 +17,7 @@ internal static class EstimateCommand
     {
         var command = new Command("estimate", "Estimate the calls, tokens and cost of building and answering for a data set, offline, before spending anything.");
         AddDataOptions(command);
-        foreach (Option option in new Option[] { MethodsOption, KOption, PriceInOption, PriceOutOption })
+        foreach (Option option in new Option[] { MethodsOption, KOption, BatchSizeOption, PriceInOption, PriceOutOption })
         {
             command.Options.Add(option);
         }
@@ -32,7 +32,7 @@ internal static class EstimateCommand
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
             IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption), FermiOptionsFor(parse));
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
-            IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), ct).ConfigureAwait(false);
+            IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), parse.GetValue(BatchSizeOption), ct).ConfigureAwait(false);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries, at {Money(prices.InputPerMillion)} / {Money(prices.OutputPerMillion)} per million input / output tokens."));
             output.WriteLine("Nothing was sent anywhere: prompts were counted with the o200k_base tokenizer, output lengths are assumptions.");
             output.WriteLine();

@@ -18,7 +18,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Run methods over the users of a data set and write predictions, metrics.json, report.md and report.html.");
         AddDataOptions(command);
         AddModelOptions(command);
-        foreach (Option option in new Option[] { MethodsOption, OutOption, CacheOption, ConcurrencyOption, KOption, PriceInOption, PriceOutOption })
+        foreach (Option option in new Option[] { MethodsOption, OutOption, CacheOption, ConcurrencyOption, KOption, BatchSizeOption, PriceInOption, PriceOutOption })
         {
             command.Options.Add(option);
         }
@@ -94,6 +94,7 @@ internal static class EvalCommand
             {
                 MaxConcurrency = parse.GetValue(ConcurrencyOption),
                 RetrievalCount = parse.GetValue(KOption),
+                BatchSize = parse.GetValue(BatchSizeOption),
                 ModelId = settings.Model,
                 CachePath = cache,
                 Prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption)),

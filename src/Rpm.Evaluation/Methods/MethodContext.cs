@@ -39,6 +39,13 @@ public sealed class MethodContext
     /// <summary>Gets how many model calls of one user's build may run at once. Default 4.</summary>
     public int MaxConcurrency { get; init; } = 4;
 
+    /// <summary>
+    /// Gets how many history items share one call of RPM's per-item build stages (features, reasoning paths): 1, the
+    /// paper's setting, by default. Sets <see cref="RpmOptions.FeatureExtractionBatchSize"/> and
+    /// <see cref="RpmOptions.ReasoningBatchSize"/>.
+    /// </summary>
+    public int BatchSize { get; init; } = 1;
+
     /// <summary>Gets the chat client, or throws a clear error when the method needs one and none is set.</summary>
     /// <returns>The chat client.</returns>
     /// <exception cref="InvalidOperationException">No chat model is set.</exception>
@@ -57,6 +64,8 @@ public sealed class MethodContext
     {
         RetrievalCount = RetrievalCount,
         MaxConcurrency = MaxConcurrency,
+        FeatureExtractionBatchSize = BatchSize,
+        ReasoningBatchSize = BatchSize,
         Tokenizer = Tokenizer,
         ChatOptions = ChatOptions,
         MaxInputTokens = MaxInputTokens,

@@ -223,6 +223,7 @@ public sealed class EvaluationRunner
         RetrievalCount = _options.RetrievalCount,
         Tokenizer = _options.Tokenizer,
         MaxConcurrency = _options.MaxConcurrency,
+        BatchSize = _options.BatchSize,
     };
 
     private async Task RunUserAsync(
@@ -239,6 +240,7 @@ public sealed class EvaluationRunner
             ChatOptions = _options.ChatOptions,
             Tokenizer = _options.Tokenizer,
             MaxConcurrency = _options.MaxConcurrency,
+            BatchSize = _options.BatchSize,
             UseJsonSchemaResponseFormat = _options.UseJsonSchemaResponseFormat,
             UseStrictJsonSchema = _options.UseStrictJsonSchema,
         };

@@ -12,6 +12,13 @@ public sealed class EvaluationRunnerOptions
     /// <summary>Gets or sets K for every retrieving method. Default 3, as in the paper.</summary>
     public int RetrievalCount { get; set; } = 3;
 
+    /// <summary>
+    /// Gets or sets how many history items share one call of RPM's per-item build stages (features and reasoning paths).
+    /// Default 1, the paper's setting (2N + 1 calls per user); 10 makes about 2N / 10 + 1. Opt-in: batching changes the
+    /// prompts, so compare methods at one setting.
+    /// </summary>
+    public int BatchSize { get; set; } = 1;
+
     /// <summary>Gets or sets the model's name: part of every cache key, and shown in reports.</summary>
     public string ModelId { get; set; } = "unknown-model";
 
@@ -62,6 +69,11 @@ public sealed class EvaluationRunnerOptions
         if (MaxConcurrency is < 1 or > 256)
         {
             errors.Add($"{nameof(MaxConcurrency)} must be between 1 and 256 (was {MaxConcurrency}).");
+        }
+
+        if (BatchSize is < 1 or > 50)
+        {
+            errors.Add($"{nameof(BatchSize)} must be between 1 and 50 (was {BatchSize}).");
         }
 
         if (RetrievalCount is < 1 or > 100)

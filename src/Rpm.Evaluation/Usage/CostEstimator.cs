@@ -30,12 +30,26 @@ public sealed class CostEstimator
     /// <param name="retrievalCount">K.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>One estimate per method, in order.</returns>
-    public Task<IReadOnlyList<MethodEstimate>> EstimateAsync(EvaluationDataset dataset, IReadOnlyList<IEvaluationMethod> methods, int retrievalCount = 3, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<MethodEstimate>> EstimateAsync(EvaluationDataset dataset, IReadOnlyList<IEvaluationMethod> methods, int retrievalCount = 3, CancellationToken cancellationToken = default) =>
+        EstimateAsync(dataset, methods, retrievalCount, batchSize: 1, cancellationToken);
+
+    /// <summary>Estimates each method's calls and tokens, with RPM's per-item build stages batched (<see cref="EvaluationRunnerOptions.BatchSize"/>).</summary>
+    /// <param name="dataset">The data set.</param>
+    /// <param name="methods">The methods (built-in names are estimated; others are reported as unknown).</param>
+    /// <param name="retrievalCount">K.</param>
+    /// <param name="batchSize">History items per call of RPM's feature and reasoning stages: 1 (the paper's) to 50.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>One estimate per method, in order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="retrievalCount"/> or <paramref name="batchSize"/> is out of range.</exception>
+    public Task<IReadOnlyList<MethodEstimate>> EstimateAsync(EvaluationDataset dataset, IReadOnlyList<IEvaluationMethod> methods, int retrievalCount, int batchSize, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 50);
+
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(methods);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retrievalCount);
-        var context = new MethodContext { Task = dataset.Task, RetrievalCount = retrievalCount, Tokenizer = _tokenizer };
+        var context = new MethodContext { Task = dataset.Task, RetrievalCount = retrievalCount, Tokenizer = _tokenizer, BatchSize = batchSize };
         var results = new List<MethodEstimate>();
         foreach (IEvaluationMethod method in methods)
         {
@@ -74,18 +88,18 @@ public sealed class CostEstimator
                 note = "summary and answer prompts rendered (summary length assumed); output assumed";
                 break;
             case RpmMethod or RpmFallbackMethod when method.CheckApplicable(dataset) is null:
-                build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
+                build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind, context.BatchSize)).Aggregate(UsageTotals.Zero, (a, b) => a + b);
                 query = method is RpmMethod ? Sum(dataset, (u, q) => RpmQuery(u, q, context.RetrievalCount)) : UsageTotals.Zero;
                 shared = method is RpmMethod ? Sum(dataset, (u, q) => RpmQueryFeatures(q)) : UsageTotals.Zero;
                 note = method is RpmMethod
-                    ? $"{RpmBuildCalls(dataset.Task.Kind)} build calls and 2 per query; sized from the data's tokens and the assumptions"
-                    : $"{RpmBuildCalls(dataset.Task.Kind)} build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
+                    ? $"{RpmBuildCalls(dataset.Task.Kind, context.BatchSize)} build calls and 2 per query; sized from the data's tokens and the assumptions"
+                    : $"{RpmBuildCalls(dataset.Task.Kind, context.BatchSize)} build calls (shared with rpm through the cache), none per query; sized from the data's tokens and the assumptions";
                 break;
             case RpmAblationMethod a when method.CheckApplicable(dataset) is null:
-                build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
+                build = dataset.Users.Select(u => RpmBuild(u, dataset.Task.Kind, context.BatchSize)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
                 query = Sum(dataset, (u, q) => RpmAblationQuery(u, q, context.RetrievalCount, a.Arm));
                 shared = Sum(dataset, (u, q) => RpmQueryFeatures(q));
-                note = $"{RpmBuildCalls(dataset.Task.Kind)} build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
+                note = $"{RpmBuildCalls(dataset.Task.Kind, context.BatchSize)} build calls (shared with rpm through the cache) and 2 per query (the first, stage 5, is rpm's own call and also shared); sized from the data's tokens and the assumptions";
                 break;
             case FermiMethod f when method.CheckApplicable(dataset) is null:
                 build = dataset.Users.Select(u => FermiBuild(context, u, f.Options, answerOut)).Aggregate(UsageTotals.Zero, (x, y) => x + y);
@@ -169,12 +183,12 @@ public sealed class CostEstimator
     }
 
     // Generation tasks add stage 3's influence judgments, RpmOptions.InfluenceJudgmentBatchSize items a call.
-    private static string RpmBuildCalls(RpmTaskKind kind) =>
-        kind == RpmTaskKind.Generation ? $"2N + 1 + N/{JudgmentBatchSize} (influence judgments)" : "2N + 1";
+    private static string RpmBuildCalls(RpmTaskKind kind, int batchSize) =>
+        (batchSize == 1 ? "2N + 1" : $"2⌈N/{batchSize}⌉ + 1 (batched)") + (kind == RpmTaskKind.Generation ? $" + ⌈N/{JudgmentBatchSize}⌉ (influence judgments)" : string.Empty);
 
     private static int JudgmentBatchSize { get; } = new RpmOptions().InfluenceJudgmentBatchSize;
 
-    private UsageTotals RpmBuild(EvaluationUser user, RpmTaskKind kind)
+    private UsageTotals RpmBuild(EvaluationUser user, RpmTaskKind kind, int batchSize)
     {
         EstimateAssumptions a = _assumptions;
         int n = user.History.Count;
@@ -184,15 +198,20 @@ public sealed class CostEstimator
         foreach (HistoryItem item in user.History)
         {
             long itemTokens = Count(item.Input) + Count(item.Output);
-            input += a.RpmInstructionTokens + itemTokens + 20;                                          // stage 1
-            input += a.RpmInstructionTokens + itemTokens + featureOut + statistics + 20;                // stage 4
+            input += itemTokens + 20;                                                                   // stage 1's item
+            input += itemTokens + featureOut + 20;                                                      // stage 4's item
             output += featureOut + a.ReasoningPathTokens + 15;
         }
+
+        // One copy of the instructions per call of stages 1 and 4, and of the user's statistics per call of stage 4:
+        // batching shares them among the items of a call.
+        int perItemCalls = (n + batchSize - 1) / batchSize;
+        input += perItemCalls * ((2L * a.RpmInstructionTokens) + statistics);
 
         long distinct = (long)Math.Ceiling(n * a.FeaturesPerItem * a.DistinctFeatureShare);
         input += a.RpmInstructionTokens + (distinct * (a.TokensPerFeature + 15));                       // stage 2
         output += (a.FactorsPerUser * 30) + (distinct * 6);
-        int calls = (2 * n) + 1;
+        int calls = (2 * perItemCalls) + 1;
         if (kind == RpmTaskKind.Generation)
         {
             // Each judgment call repeats the instructions once and carries every item's features and the user's text.

@@ -45,6 +45,27 @@ public sealed partial class MethodOptionsCliTests
     }
 
     [Fact]
+    public async Task Batching_is_reachable_from_rpm_estimate_and_rpm_eval_and_costs_what_it_says()
+    {
+        var (code, output, _) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensTags, "--users", "2", "--methods", "rpm", "--batch-size", "10");
+        EvaluationDataset data = (await EvaluationDataLoader.LoadAsync(TestFiles.MovieLensTags)).TakePeople(2);
+        int build = data.Users.Sum(u => (2 * ((u.History.Count + 9) / 10)) + 1);
+
+        Assert.Equal(0, code);
+        Assert.Contains($"| rpm | {build:N0} |", output, StringComparison.Ordinal);
+
+        var chat = new EvalChatClient { Usage = null };
+        string folder = Directory.CreateTempSubdirectory("rpm-batch-").FullName;
+        var (evalCode, _, evalError) = await Run(WithFake(chat), "eval", "--data", TestFiles.MovieLensTags, "--users", "2", "--methods", "rpm", "--batch-size", "10", "--out", folder, "--endpoint", "http://localhost:1/v1", "--model", "fake-model");
+
+        Assert.True(evalCode == 0, evalError);
+        Assert.Equal(build + (2 * data.QueryCount), chat.Requests.Count(r => r.SchemaName?.StartsWith("rpm_", StringComparison.Ordinal) == true && r.SchemaName != "rpm_preflight"));
+        var (badCode, _, badError) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensTags, "--batch-size", "0");
+        Assert.NotEqual(0, badCode);
+        Assert.Contains("--batch-size", badError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Estimate_sizes_fermi_with_the_knobs_given()
     {
         var (code, output, _) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensTags, "--users", "2", "--methods", "fermi,fermi-cot", "--fermi-iterations", "2", "--fermi-prompts", "1", "--fermi-scoring-items", "3");

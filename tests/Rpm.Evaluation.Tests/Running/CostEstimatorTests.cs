@@ -40,4 +40,22 @@ public sealed class CostEstimatorTests
         Assert.Equal("no model calls", estimates[3].Note);
         Assert.True(estimates[0].Build.InputTokens > estimates[0].Build.Calls * 200);
     }
+
+    [Fact]
+    public async Task Batched_builds_are_estimated_as_a_batched_run_pays_them()
+    {
+        EvaluationDataset data = SmallData.Ratings();                       // users with 4 and 3 history items
+        var chat = new EvalChatClient { Usage = null };
+
+        MethodEstimate paper = Assert.Single(await new CostEstimator().EstimateAsync(data, [new RpmMethod()]));
+        MethodEstimate batched = Assert.Single(await new CostEstimator().EstimateAsync(data, [new RpmMethod()], retrievalCount: 3, batchSize: 10));
+        EvaluationResult run = await new EvaluationRunner(new EvaluationRunnerOptions { BatchSize = 10 }).RunAsync(data, [new RpmMethod()], chat, new HashingEmbeddingGenerator());
+
+        Assert.Equal((2 * 1) + 1 + (2 * 1) + 1, batched.Build.Calls);       // one feature call and one reasoning call per user
+        Assert.Equal(run.Methods[0].BuildUsage.Calls, batched.Build.Calls);
+        Assert.True(batched.Build.InputTokens < paper.Build.InputTokens, "batching shares the instructions and statistics among a call's items");
+        Assert.Contains("2⌈N/10⌉ + 1 (batched)", batched.Note, StringComparison.Ordinal);
+        Assert.Contains(chat.Requests, r => r.SchemaName == "rpm_featurebatch");
+        Assert.Contains(chat.Requests, r => r.SchemaName == "rpm_reasoningbatch");
+    }
 }
