@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace Rpm.Evaluation;
 
@@ -62,6 +64,15 @@ public sealed class EvaluationRunner
         }
 
         long start = _options.TimeProvider.GetTimestamp();
+
+        // Each distinct text is embedded once per run: methods and passes share one cache in front of the generator
+        // (Microsoft.Extensions.AI's caching middleware; in memory unless the options give a persistent cache).
+        // The layer is not disposed here: disposing it would dispose the caller's generator.
+        if (embeddingGenerator is not null && _options.CacheEmbeddings)
+        {
+            IDistributedCache cache = _options.EmbeddingCache ?? new MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new MemoryDistributedCacheOptions()));
+            embeddingGenerator = embeddingGenerator.AsBuilder().UseDistributedCache(cache).Build();
+        }
 
         var endpointMeter = new UsageMeter();
         await using SqliteResponseStore? store = _options.CachePath is null || chatClient is null

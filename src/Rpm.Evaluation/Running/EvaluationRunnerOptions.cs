@@ -19,6 +19,20 @@ public sealed class EvaluationRunnerOptions
     /// </summary>
     public int BatchSize { get; set; } = 1;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether each distinct text is embedded once per run: a cache in front of the
+    /// embedding generator (Microsoft.Extensions.AI's <c>UseDistributedCache</c>), shared by every method and pass, keyed by
+    /// the text and the generator. Default <see langword="true"/>. The embeddings are the same either way.
+    /// </summary>
+    public bool CacheEmbeddings { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the cache of embeddings: <see langword="null"/> (default) for one in memory per run, or a persistent
+    /// <see cref="Microsoft.Extensions.Caching.Distributed.IDistributedCache"/> to keep them across runs (worth it for a
+    /// paid embedding endpoint). Used when <see cref="CacheEmbeddings"/> is set.
+    /// </summary>
+    public Microsoft.Extensions.Caching.Distributed.IDistributedCache? EmbeddingCache { get; set; }
+
     /// <summary>Gets or sets the model's name: part of every cache key, and shown in reports.</summary>
     public string ModelId { get; set; } = "unknown-model";
 

@@ -1,0 +1,38 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
+using Rpm.Embeddings.MiniLM;
+using Rpm.Evaluation;
+
+namespace Rpm.Benchmarks;
+
+/// <summary>
+/// The README's main job without a model (the model-free methods over the bundled MovieLens rating users, with the real
+/// local MiniLM embeddings), with the run's embedding cache (each distinct text embedded once) against the uncached
+/// generator, side by side in one run. One operation is a whole evaluation, so each is measured once per iteration.
+/// </summary>
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 0, iterationCount: 2)]
+public class MainJobBenchmarks
+{
+    private EvaluationDataset _data = null!;
+    private MiniLmEmbeddingGenerator _embeddings = null!;
+    private readonly IEvaluationMethod[] _methods = [new HistoryVoteMethod(), new UserPriorMethod()];
+
+    [Params(400)]
+    public int Users { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _data = EvaluationDataLoader.LoadAsync(Path.Combine(BenchmarkData.RepositoryRoot(), "samples", "data", "movielens-ratings")).GetAwaiter().GetResult().TakePeople(Users);
+        _embeddings = new MiniLmEmbeddingGenerator();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _embeddings.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public Task<EvaluationResult> Uncached() => new EvaluationRunner(new EvaluationRunnerOptions { CacheEmbeddings = false }).RunAsync(_data, _methods, null, _embeddings);
+
+    [Benchmark]
+    public Task<EvaluationResult> Cached() => new EvaluationRunner().RunAsync(_data, _methods, null, _embeddings);
+}
