@@ -147,14 +147,16 @@ public sealed class FermiMethod : IEvaluationMethod
             FermiPrompts.Optimize(context, items, memory, Options),
             new ValidatedOutputRequest<FermiPromptsOutput, IReadOnlyList<string>>(FermiJsonContext.Default.FermiPromptsOutput, (output, _) =>
             {
-                List<string> prompts = [.. (output.Prompts ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim())];
-                return prompts.Count >= count
-                    ? OutputValidation<IReadOnlyList<string>>.Valid(prompts[..count])
-                    : OutputValidation<IReadOnlyList<string>>.Invalid($"\"prompts\" must hold {count} non-empty prompt{(count == 1 ? string.Empty : "s")}; it held {prompts.Count}.");
+                // P is the most asked for: a model that writes fewer gives fewer candidates, not a failure (the schema
+                // cannot carry the count to every server: strict modes reject minItems), and none is paid for twice.
+                List<string> prompts = [.. (output.Prompts ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim()).Distinct(StringComparer.Ordinal)];
+                return prompts.Count > 0
+                    ? OutputValidation<IReadOnlyList<string>>.Valid(prompts[..Math.Min(count, prompts.Count)])
+                    : OutputValidation<IReadOnlyList<string>>.Invalid($"\"prompts\" must hold up to {count} non-empty prompt{(count == 1 ? string.Empty : "s")}; it held none.");
             })
             {
                 SchemaName = FermiPrompts.PromptsSchema,
-                ItemId = userId,
+                ItemId = $"Fermi prompts of user {userId}",
             },
             context.CreateOutputOptions(),
             cancellationToken).ConfigureAwait(false);

@@ -28,7 +28,10 @@ public sealed record FermiOptions
     /// <summary>Gets a value indicating whether every answer (scoring and query) reasons step by step first (<c>fermi-cot</c>).</summary>
     public bool ChainOfThought { get; init; }
 
-    /// <summary>Gets the model calls Fermi makes to prepare one user: T × (1 + P × min(S, N)).</summary>
+    /// <summary>
+    /// Gets the model calls Fermi makes to prepare one user: T × (1 + P × min(S, N)), exactly when the model writes the P
+    /// prompts asked for, fewer when it writes fewer (they are used as they are, not asked for again).
+    /// </summary>
     /// <param name="historyCount">N, the user's history items.</param>
     /// <returns>The calls: per iteration one optimizer call and one answer call per new prompt and scoring item.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="historyCount"/> is negative.</exception>

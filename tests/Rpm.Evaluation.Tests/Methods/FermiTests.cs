@@ -154,6 +154,22 @@ public sealed class FermiTests
         Assert.Contains("1 minus the mean distance", chat.WithSchema("fermi_prompts")[1].System, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_model_that_writes_fewer_prompts_than_asked_is_not_asked_again_and_its_prompts_are_used()
+    {
+        EvaluationDataset data = SmallData.Tags();
+        EvaluationUser user = data.Users[0]; // 5 history items, S = 4
+        var chat = new EvalChatClient();
+        chat.Respond = r => r.SchemaName == "fermi_prompts" ? "{\"prompts\": [\"Tag it the way this user does.\"]}" : null;
+
+        object? state = await new FermiMethod(Small).PrepareUserAsync(SmallData.Context(data, chat), user, default);
+
+        Assert.NotNull(state);
+        Assert.Equal(3, chat.WithSchema("fermi_prompts").Count);                   // one per iteration, no repair turn
+        Assert.Equal(3 * 1 * 4, chat.WithSchema("baseline_answer").Count);          // one prompt scored per iteration
+        Assert.True(chat.CallCount < Small.CallsPerUser(user.History.Count));
+    }
+
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, false)]
