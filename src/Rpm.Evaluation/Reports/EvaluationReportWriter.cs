@@ -205,7 +205,12 @@ public static class EvaluationReportWriter
         long all = result.Methods.Sum(m => m.TotalUsage.Calls);
         if (all == 0 && result.Spent.Calls == 0)
         {
-            return "No model calls were made.";
+            // Calls that failed (the endpoint refused or was unreachable) answered nothing and are not metered: say so
+            // rather than claim that nothing was attempted.
+            int failed = result.Methods.Where(m => m.UsesChatModel).Sum(m => m.FailedQueries);
+            return failed == 0
+                ? "No model calls were made."
+                : string.Create(CultureInfo.InvariantCulture, $"No model call was answered: {failed:N0} quer{(failed == 1 ? "y" : "ies")} failed at the endpoint (see the failures below), so nothing was spent.");
         }
 
         string sent = string.Create(CultureInfo.InvariantCulture, $"({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {ReportFormat.Money(result.Spent.Cost(result.Prices))})");
