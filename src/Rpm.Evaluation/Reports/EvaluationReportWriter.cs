@@ -104,7 +104,7 @@ public static class EvaluationReportWriter
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# {Title(result.Dataset, result.Task)}");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {Units(result.Users, result.People)}, {result.Queries:N0} queries, K = {result.RetrievalCount}. ");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {Units(result.Users, result.People)}, {ReportFormat.Noun(result.Queries, "query", "queries")}, K = {result.RetrievalCount}. ");
         if (spent)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");
@@ -176,11 +176,13 @@ public static class EvaluationReportWriter
             md.AppendLine();
             md.AppendLine("## What RPM built");
             md.AppendLine();
-            md.AppendLine("Each user's factors (largest coverage first) with the statistics the model reasons with: coverage = history items the factor touches; propensity = share of those items the user answered each way.");
+            md.AppendLine(result.Task.Kind == RpmTaskKind.Generation
+                ? "Each user's factors (largest coverage first) with the statistics the model reasons with: coverage = history items the factor touches; influence = how many of its features were judged to shape the text the user wrote, and in which direction (polarity)."
+                : "Each user's factors (largest coverage first) with the statistics the model reasons with: coverage = history items the factor touches; propensity = share of those items the user answered each way.");
             foreach (UserModel model in built.UserModels)
             {
                 md.AppendLine();
-                md.AppendLine(CultureInfo.InvariantCulture, $"**user {model.UserId}**: {model.Paths.Count:N0} reasoning paths, {model.Statistics.Count} factors, {model.UnassignedFeatureCount:N0} unassigned features.");
+                md.AppendLine(CultureInfo.InvariantCulture, $"**user {model.UserId}**: {ReportFormat.Noun(model.Paths.Count, "reasoning path", "reasoning paths")}, {ReportFormat.Noun(model.Statistics.Count, "factor", "factors")}, {ReportFormat.Noun(model.UnassignedFeatureCount, "unassigned feature", "unassigned features")}.");
                 md.AppendLine();
                 foreach (FactorStatistics f in model.Statistics.OrderByDescending(f => f.Coverage).ThenBy(f => f.Factor.Name, StringComparer.Ordinal))
                 {
@@ -284,9 +286,9 @@ public static class EvaluationReportWriter
     {
         ConfidenceInterval? any = result.Methods.SelectMany(m => m.Intervals.Values).FirstOrDefault();
         return any is null
-            ? string.Create(CultureInfo.InvariantCulture, $"Each metric is computed on n = {result.Queries:N0} queries; no intervals were computed (bootstrap off), so no method is marked best.")
+            ? string.Create(CultureInfo.InvariantCulture, $"Each metric is computed on n = {ReportFormat.Noun(result.Queries, "query", "queries")}; no intervals were computed (bootstrap off), so no method is marked best.")
                 + (result.Task.Kind == RpmTaskKind.Generation ? RougeNote : string.Empty)
-            : string.Create(CultureInfo.InvariantCulture, $"Each metric on n = {any.Count:N0} queries, with its {ReportFormat.Level(any.Level)} confidence interval in brackets (percentile bootstrap over queries, seeded, so the same on every run). A method is marked best only when its interval overlaps no other method's.")
+            : string.Create(CultureInfo.InvariantCulture, $"Each metric on n = {ReportFormat.Noun(any.Count, "query", "queries")}, with its {ReportFormat.Level(any.Level)} confidence interval in brackets (percentile bootstrap over queries, seeded, so the same on every run). A method is marked best only when its interval overlaps no other method's.")
             + (result.Task.Kind == RpmTaskKind.Generation ? RougeNote : string.Empty);
     }
 

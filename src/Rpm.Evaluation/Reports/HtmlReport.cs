@@ -34,7 +34,7 @@ internal static class HtmlReport
         html.AppendLine(".ok{color:#0b6e4f}.bad{color:#b42318}details{margin:6px 0}summary{cursor:pointer}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}");
         html.AppendLine("</style></head><body><main>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<h1>{E(result.Dataset)}</h1>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(EvaluationReportWriter.TaskText(result.Dataset, result.Task))} · model <b>{E(result.ModelId)}</b> · {E(EvaluationReportWriter.Units(result.Users, result.People))} · {result.Queries:N0} queries · K = {result.RetrievalCount} · {result.Elapsed.TotalSeconds:0.0} s</p>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(EvaluationReportWriter.TaskText(result.Dataset, result.Task))} · model <b>{E(result.ModelId)}</b> · {E(EvaluationReportWriter.Units(result.Users, result.People))} · {ReportFormat.Noun(result.Queries, "query", "queries")} · K = {result.RetrievalCount} · {result.Elapsed.TotalSeconds:0.0} s</p>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"note\">{E(EvaluationReportWriter.Note(result))} {E(EvaluationReportWriter.Spent(result))}</p>");
         if (result.Skipped.Count > 0)
         {
@@ -198,7 +198,7 @@ internal static class HtmlReport
         foreach (UserModel model in built.UserModels)
         {
             html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"card\" id=\"model-{E(Slug(model.UserId))}\" style=\"margin:12px 0\"><h3>user {E(model.UserId)}</h3>");
-            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">{model.Paths.Count:N0} reasoning paths · {model.Statistics.Count} factors · {model.UnassignedFeatureCount:N0} unassigned features{(model.Diagnostics.IsClean ? string.Empty : " · " + E(model.Diagnostics.ToString()))}</div>");
+            html.AppendLine(CultureInfo.InvariantCulture, $"<div class=\"sub\">{ReportFormat.Noun(model.Paths.Count, "reasoning path", "reasoning paths")} · {ReportFormat.Noun(model.Statistics.Count, "factor", "factors")} · {ReportFormat.Noun(model.UnassignedFeatureCount, "unassigned feature", "unassigned features")}{(model.Diagnostics.IsClean ? string.Empty : " · " + E(model.Diagnostics.ToString()))}</div>");
             html.AppendLine("<table><thead><tr><th class=\"text\">factor</th><th>coverage</th><th class=\"text\">statistics</th></tr></thead><tbody>");
             foreach (FactorStatistics s in model.Statistics.OrderByDescending(s => s.Coverage).ThenBy(s => s.Factor.Name, StringComparer.Ordinal))
             {

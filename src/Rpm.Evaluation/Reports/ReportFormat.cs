@@ -92,7 +92,12 @@ public static class ReportFormat
         ArgumentOutOfRangeException.ThrowIfLessThan(answers, 1);
         if (task.Kind == RpmTaskKind.Generation)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"influence {statistics.Influence ?? 0}; polarity +{statistics.PositiveShare ?? 0:0.00} / ={statistics.NeutralShare ?? 0:0.00} / -{statistics.NegativeShare ?? 0:0.00}");
+            int influence = statistics.Influence ?? 0;
+            return influence == 0
+                ? "no feature judged to shape the user's text"
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{influence} feature{(influence == 1 ? string.Empty : "s")} shaped the user's text: {statistics.PositiveShare ?? 0:0%} toward it, {statistics.NeutralShare ?? 0:0%} neutral, {statistics.NegativeShare ?? 0:0%} away from it");
         }
 
         var given = statistics.Propensity.Where(p => p.Value > 0).OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
@@ -101,4 +106,12 @@ public static class ReportFormat
             : "answered " + top + (given.Count > answers ? string.Create(CultureInfo.InvariantCulture, $" (top {answers} of {given.Count})") : string.Empty);
         return statistics.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"{text}; mean answer {mean:0.00}") : text;
     }
+
+    /// <summary>Writes a count with its noun, singular for one: <c>1 query</c>, <c>2 queries</c>.</summary>
+    /// <param name="count">The count.</param>
+    /// <param name="singular">The noun for one.</param>
+    /// <param name="plural">The noun for any other count.</param>
+    /// <returns>The count (with thousands separators) and the noun.</returns>
+    internal static string Noun(long count, string singular, string plural) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count:N0} {(count == 1 ? singular : plural)}");
 }

@@ -42,3 +42,20 @@ public sealed class SpentLineTests
         }
     }
 }
+
+/// <summary>A generation task's statistics read as what they are.</summary>
+public sealed class GenerationStatisticsTextTests
+{
+    [Fact]
+    public void Influence_and_polarity_are_written_in_words_with_percentages()
+    {
+        RpmTask titles = RpmTask.Generation("titles", "Write the title.");
+
+        string shaped = ReportFormat.Statistics(titles, new FactorStatistics(new Factor("Topic", null), 12, influence: 3, positiveShare: 2 / 3.0, neutralShare: 1 / 3.0, negativeShare: 0));
+        string none = ReportFormat.Statistics(titles, new FactorStatistics(new Factor("Style", null), 4, influence: 0, positiveShare: 0, neutralShare: 0, negativeShare: 0));
+
+        Assert.Equal("3 features shaped the user's text: 67% toward it, 33% neutral, 0% away from it", shaped);
+        Assert.Equal("no feature judged to shape the user's text", none);
+        Assert.DoesNotContain("-0.00", shaped, StringComparison.Ordinal);
+    }
+}
