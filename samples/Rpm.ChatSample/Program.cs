@@ -84,6 +84,10 @@ try
     else
     {
         Console.WriteLine($"Loaded the saved model from {Path.GetFullPath(dbPath)}: {saved.Statistics.Count} factors, {saved.Paths.Count} past ratings, no calls.");
+        if (saved.Paths.Count != history.Count)
+        {
+            Console.WriteLine($"(The saved model is used as it is: delete {dbPath} to build one from {history.Count} past ratings.)");
+        }
     }
 }
 catch (RpmStageException ex)
@@ -145,6 +149,12 @@ while (Console.ReadLine() is { } line && line.Length > 0)
         if (line.StartsWith("/rate", StringComparison.Ordinal))
         {
             string rating = line["/rate".Length..].Trim();
+            if (rating.Length == 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Give the rating after /rate, e.g. \"/rate 4.5\" (from {task.Scale!.Minimum} to {task.Scale.Maximum} in steps of {task.Scale.Step})."));
+                continue;
+            }
+
             if (lastQuestion is null)
             {
                 Console.WriteLine("Ask about a movie first.");
@@ -185,7 +195,8 @@ while (Console.ReadLine() is { } line && line.Length > 0)
     }
     catch (Exception ex) when (ex is RpmStageException or ArgumentException or InvalidOperationException)
     {
-        Console.WriteLine("Error: " + ex.Message);
+        // An argument error names the offending parameter for developers; the person at the prompt needs the sentence.
+        Console.WriteLine("Error: " + (ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message));
     }
 }
 

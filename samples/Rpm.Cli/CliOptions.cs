@@ -42,7 +42,7 @@ internal static class CliOptions
             ". By name also: " + string.Join(",", EvaluationMethods.Names.Except(EvaluationMethods.DefaultNames)) + " (the paper's ablation arms, and Fermi).",
     };
     internal static readonly Option<string?> OutOption = new("--out") { Description = "Output folder (eval) or file (score, build)." };
-    internal static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file; default <out>/answers.sqlite." };
+    internal static readonly Option<string?> CacheOption = new("--cache") { Description = "The answer cache file (a re-run pays only for what is not in it); default for eval <out>/answers.sqlite, for build and ask rpm-output/answers.sqlite." };
     internal static readonly Option<int> ConcurrencyOption = new("--concurrency") { Description = "Users evaluated at once.", DefaultValueFactory = _ => 4, CustomParser = r => WholeNumber(r, "--concurrency", minimum: 1, maximum: 256) ?? 4 };
     internal static readonly Option<int> BatchSizeOption = new("--batch-size")
     {

@@ -189,7 +189,7 @@ public static class RpmServiceCollectionExtensions
                 : services.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(key))
             ?? throw new InvalidOperationException(
                 key is null
-                    ? "RPM needs an IEmbeddingGenerator<string, Embedding<float>> in the container: register one with services.AddEmbeddingGenerator(...) before resolving RpmPipeline."
+                    ? "RPM needs an IEmbeddingGenerator<string, Embedding<float>> in the container: register one with services.AddEmbeddingGenerator(...) (or the local model: services.AddMiniLmEmbeddingGenerator() from Rpm.Embeddings.MiniLM) before resolving RpmPipeline."
                     : $"RPM needs an IEmbeddingGenerator<string, Embedding<float>> registered with the key '{key}': register one with services.AddKeyedEmbeddingGenerator(\"{key}\", ...).");
     }
 }
