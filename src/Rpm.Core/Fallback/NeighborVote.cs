@@ -74,14 +74,18 @@ internal static class NeighborVote
         }
 
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"The {neighbors.Count} most similar past items ({Describe(neighbors)})");
-        text.Append(neighborMean is double m ? string.Create(CultureInfo.InvariantCulture, $" give a weighted mean of {m:0.###}") : " are none");
+        text.Append(neighbors.Count == 1
+            ? $"The most similar past item ({Describe(neighbors)})"
+            : string.Create(CultureInfo.InvariantCulture, $"The {neighbors.Count} most similar past items ({Describe(neighbors)})"));
+        text.Append(neighborMean is double m ? string.Create(CultureInfo.InvariantCulture, $" give{(neighbors.Count == 1 ? "s" : string.Empty)} a weighted mean of {m:0.###}") : " are none");
         if (factorMean is double f2)
         {
             text.Append(CultureInfo.InvariantCulture, $"; the factors of {factorSource} give a mean rating of {f2:0.###} (weight {alpha:0.##})");
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"; shrunk toward the user's mean {userMean:0.###} (strength {lambda:0.##}) this is {prediction:0.###}, answered {answer}.");
+        text.Append(lambda > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"; shrunk toward the user's mean {userMean:0.###} (strength {lambda:0.##}) this is {prediction:0.###}, answered {answer}.")
+            : string.Create(CultureInfo.InvariantCulture, $"; not shrunk toward the user's mean (strength 0): {prediction:0.###}, answered {answer}."));
         return new ModelFreePrediction(answer, scores, neighbors, text.ToString());
     }
 
