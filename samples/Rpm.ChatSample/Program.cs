@@ -15,6 +15,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Rpm;
 using Rpm.Embeddings.MiniLM;
+using Rpm.Samples;
 
 const string Instructions =
     "You are a movie assistant for one person. When they ask about a movie, say how they would likely rate it (0.5 to 5 stars) " +
@@ -36,11 +37,11 @@ if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out Uri?
     return 1;
 }
 
-string dataDir = FindData();
+string dataDir = SampleSupport.FindData();
 var (userId, history) = LoadUser(Path.Combine(dataDir, "movielens-ratings"), userIndex, historySize);
 Console.WriteLine($"User {userId}: {history.Count} past ratings from MovieLens (data: {dataDir}).");
 
-if (endpoint is null || !await IsReachableAsync(endpoint, apiKey))
+if (endpoint is null || !await SampleSupport.IsReachableAsync(endpoint, apiKey))
 {
     Console.WriteLine();
     Console.WriteLine(endpoint is null
@@ -251,39 +252,7 @@ static bool TryParseArguments(string[] args, out int user, out int history, out 
     return true;
 }
 
-static async Task<bool> IsReachableAsync(string endpoint, string? apiKey)
-{
-    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-    using var request = new HttpRequestMessage(HttpMethod.Get, endpoint.TrimEnd('/') + "/models");
-    if (apiKey is not null)
-    {
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
-    }
 
-    try
-    {
-        using HttpResponseMessage response = await http.SendAsync(request);
-        return true; // any HTTP answer means a server is there; a bad key shows up as a clear error later
-    }
-    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-    {
-        return false;
-    }
-}
-
-static string FindData()
-{
-    for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-    {
-        string candidate = Path.Combine(dir, "samples", "data");
-        if (Directory.Exists(candidate))
-        {
-            return candidate;
-        }
-    }
-
-    throw new DirectoryNotFoundException("samples/data (the bundled MovieLens sets) was not found above the program's folder.");
-}
 
 static (string UserId, List<HistoryItem> History) LoadUser(string dir, int index, int historySize)
 {

@@ -12,6 +12,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Rpm;
 using Rpm.Embeddings.MiniLM;
+using Rpm.Samples;
 
 string? apiKey = Environment.GetEnvironmentVariable("RPM_API_KEY");
 string? endpoint = Environment.GetEnvironmentVariable("RPM_ENDPOINT") ?? (apiKey is null ? null : "https://api.openai.com/v1");
@@ -29,12 +30,12 @@ if (!int.TryParse(Environment.GetEnvironmentVariable("RPM_USER") ?? "0", NumberS
     return 1;
 }
 
-string dataDir = FindData();
+string dataDir = SampleSupport.FindData();
 var (userId, history, query, gold) = LoadUser(Path.Combine(dataDir, "movielens-ratings"), userIndex, historySize);
 Console.WriteLine($"User {userId}: {history.Count} past ratings from MovieLens (data: {dataDir}).");
 Console.WriteLine($"Building the user model costs {2 * history.Count + 1} chat calls; answering costs 2.");
 
-if (endpoint is null || !await IsReachableAsync(endpoint, apiKey))
+if (endpoint is null || !await SampleSupport.IsReachableAsync(endpoint, apiKey))
 {
     Console.WriteLine();
     Console.WriteLine(endpoint is null
@@ -94,39 +95,7 @@ foreach (RetrievedExample example in response.Examples)
 
 return 0;
 
-static async Task<bool> IsReachableAsync(string endpoint, string? apiKey)
-{
-    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-    using var request = new HttpRequestMessage(HttpMethod.Get, endpoint.TrimEnd('/') + "/models");
-    if (apiKey is not null)
-    {
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
-    }
 
-    try
-    {
-        using HttpResponseMessage response = await http.SendAsync(request);
-        return true; // any HTTP answer means a server is there; a bad key shows up as a clear error later
-    }
-    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-    {
-        return false;
-    }
-}
-
-static string FindData()
-{
-    for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-    {
-        string candidate = Path.Combine(dir, "samples", "data");
-        if (Directory.Exists(candidate))
-        {
-            return candidate;
-        }
-    }
-
-    throw new DirectoryNotFoundException("samples/data (the bundled MovieLens sets) was not found above the program's folder.");
-}
 
 static (string UserId, List<HistoryItem> History, string Query, string Gold) LoadUser(string dir, int index, int historySize)
 {
