@@ -27,6 +27,7 @@ public sealed class OpenAIBatchBuilder : IDisposable
     private readonly BatchReplayHandler _replay;
     private readonly HttpClient _replayHttp;
     private readonly HttpClient _apiHttp;
+    private readonly HttpClient _createHttp;
     private readonly bool _ownsApiHttp;
     private readonly OpenAIBatchApi _api;
     private readonly IChatClient _chatClient;
@@ -36,7 +37,9 @@ public sealed class OpenAIBatchBuilder : IDisposable
     /// <param name="options">The endpoint, the state file and the limits; validated here.</param>
     /// <param name="httpClient">
     /// The HTTP client for the Files and Batches calls; <see langword="null"/> to create one with
-    /// <see cref="EndpointResilience"/> from <see cref="OpenAIBatchOptions.Endpoint"/>. Not disposed here when given.
+    /// <see cref="EndpointResilience"/> from <see cref="OpenAIBatchOptions.Endpoint"/> (and one without retries for batch
+    /// creations). Not disposed here when given. A given client should not retry POSTs blindly: a batch creation whose
+    /// answer is lost is looked up by its input file before it is created again, but a transport retry would not be.
     /// </param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public OpenAIBatchBuilder(OpenAIBatchOptions options, HttpClient? httpClient = null)
@@ -50,7 +53,8 @@ public sealed class OpenAIBatchBuilder : IDisposable
         _chatClient = RpmOpenAI.CreateChatClient(options.Endpoint, _replayHttp);
         _ownsApiHttp = httpClient is null;
         _apiHttp = httpClient ?? new HttpClient(EndpointResilience.CreateHandler(options.Endpoint)) { Timeout = Timeout.InfiniteTimeSpan };
-        _api = new OpenAIBatchApi(_apiHttp, options.Endpoint.Endpoint, options.Endpoint.ApiKey);
+        _createHttp = httpClient ?? new HttpClient { Timeout = options.Endpoint.AttemptTimeout };
+        _api = new OpenAIBatchApi(_apiHttp, _createHttp, options.Endpoint.Endpoint, options.Endpoint.ApiKey);
     }
 
     /// <summary>
@@ -117,6 +121,7 @@ public sealed class OpenAIBatchBuilder : IDisposable
         if (_ownsApiHttp)
         {
             _apiHttp.Dispose();
+            _createHttp.Dispose();
         }
 
         _running.Dispose();
@@ -253,9 +258,18 @@ public sealed class OpenAIBatchBuilder : IDisposable
             string fileId = await _api.UploadAsync(lines, fileName, cancellationToken).ConfigureAwait(false);
             await _state.AddUploadAsync(fileId, wave, keys, CancellationToken.None).ConfigureAwait(false);
 
-            // Noted before the batch exists: if this process stops before it notes the batch's id, the next run finds
-            // the batch by its input file instead of paying for it twice.
-            BatchInfo batch = await _api.CreateAsync(fileId, _options.CompletionWindow, cancellationToken).ConfigureAwait(false);
+            // Noted before the batch exists: if this process stops before it notes the batch's id, or the creation's answer
+            // is lost, the batch is looked for by its input file (FinishOpenBatchesAsync) instead of being paid for twice.
+            BatchInfo batch;
+            try
+            {
+                batch = await _api.CreateAsync(fileId, _options.CompletionWindow, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OpenAIBatchException { StatusCode: null or >= 500 } or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
             await _state.SetBatchAsync(fileId, batch.Id, CancellationToken.None).ConfigureAwait(false);
             ids.Add(batch.Id);
         }
@@ -307,7 +321,10 @@ public sealed class OpenAIBatchBuilder : IDisposable
             writer.WriteString("method", "POST");
             writer.WriteString("url", "/v1/chat/completions");
             writer.WritePropertyName("body");
-            writer.WriteRawValue(request.Body, skipInputValidation: false);
+
+            // Re-written without its whitespace: a JSONL line must not break, and the values are the same bytes' values.
+            using JsonDocument body = JsonDocument.Parse(request.Body);
+            body.WriteTo(writer);
             writer.WriteEndObject();
         }
 

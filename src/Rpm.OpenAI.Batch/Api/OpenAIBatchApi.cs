@@ -10,12 +10,18 @@ namespace Rpm;
 internal sealed class OpenAIBatchApi
 {
     private readonly HttpClient _http;
+    private readonly HttpClient _createHttp;
     private readonly string _endpoint;
     private readonly string? _apiKey;
 
-    public OpenAIBatchApi(HttpClient http, Uri endpoint, string? apiKey)
+    /// <param name="http">Sends the calls that are safe to repeat (uploads, polls, downloads).</param>
+    /// <param name="createHttp">Sends batch creations: a retried creation whose first answer was lost would pay for a batch twice.</param>
+    /// <param name="endpoint">The /v1 base URL.</param>
+    /// <param name="apiKey">The API key, or <see langword="null"/> for none.</param>
+    public OpenAIBatchApi(HttpClient http, HttpClient createHttp, Uri endpoint, string? apiKey)
     {
         _http = http;
+        _createHttp = createHttp;
         _endpoint = endpoint.ToString().TrimEnd('/');
         _apiKey = apiKey;
     }
@@ -43,7 +49,7 @@ internal sealed class OpenAIBatchApi
             ["metadata"] = new JsonObject { ["source"] = "Rpm.OpenAI.Batch" },
         };
         using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        return Read(await SendAsync(HttpMethod.Post, "/batches", content, $"creating the batch of input file {inputFileId}", cancellationToken).ConfigureAwait(false));
+        return Read(await SendAsync(HttpMethod.Post, "/batches", content, $"creating the batch of input file {inputFileId}", cancellationToken, _createHttp).ConfigureAwait(false));
     }
 
     public async Task<BatchInfo> GetAsync(string batchId, CancellationToken cancellationToken) =>
@@ -109,10 +115,10 @@ internal sealed class OpenAIBatchApi
     private static string? Text(JsonObject json, string name) =>
         json[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 
-    private async Task<JsonObject> SendAsync(HttpMethod method, string path, HttpContent? content, string what, CancellationToken cancellationToken)
+    private async Task<JsonObject> SendAsync(HttpMethod method, string path, HttpContent? content, string what, CancellationToken cancellationToken, HttpClient? http = null)
     {
         using HttpRequestMessage request = Request(method, path, content);
-        using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await (http ?? _http).SendAsync(request, cancellationToken).ConfigureAwait(false);
         string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
