@@ -272,6 +272,23 @@ public sealed class BatchBuildTests
     }
 
     [Fact]
+    public async Task Items_batched_ten_a_call_go_out_as_one_line_per_ten_items()
+    {
+        await using var harness = new BatchHarness();
+        using OpenAIBatchBuilder builder = harness.Builder();
+        List<BatchUser> users = [new("a", Rpm.Tests.TestData.MovieRating, BatchHarness.History("a", 12, offset: 0)), new("b", Rpm.Tests.TestData.MovieRating, BatchHarness.History("b", 7, offset: 3))];
+        RpmPipeline pipeline = harness.Pipeline(builder, o => { o.FeatureExtractionBatchSize = 10; o.ReasoningBatchSize = 10; });
+
+        BatchBuildResult result = await builder.BuildAsync(pipeline, users);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(3, result.Waves);
+        Assert.Equal([2 + 1, 2, 2 + 1], harness.Server.Submitted.Select(s => s.Lines.Count));
+        Assert.Equal(12, (await harness.Store.GetAsync("a"))!.Paths.Count);
+        Assert.Equal(2 + 1 + 2, (await harness.Store.GetAsync("a"))!.BuildUsage.Calls);
+    }
+
+    [Fact]
     public async Task A_refused_API_call_names_the_endpoint_and_the_server_s_words()
     {
         await using var harness = new BatchHarness();
