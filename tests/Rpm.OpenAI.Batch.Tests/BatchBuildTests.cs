@@ -126,7 +126,9 @@ public sealed class BatchBuildTests
     {
         await using var harness = new BatchHarness();
         harness.Server.Outcome = n => n switch { 1 => BatchOutcome.Expired, 2 => BatchOutcome.Failed, _ => BatchOutcome.Completed };
-        using OpenAIBatchBuilder builder = harness.Builder();
+
+        // One user's build at a time, so the first half of wave 1 is u1's first four features and both users still wait for features.
+        using OpenAIBatchBuilder builder = harness.Builder(o => o.MaxConcurrentBuilds = 1);
         List<BatchUser> users = BatchHarness.Users(2);
         int items = users.Sum(u => u.History.Count);
 

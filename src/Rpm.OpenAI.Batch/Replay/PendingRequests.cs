@@ -6,6 +6,7 @@ namespace Rpm;
 internal sealed class PendingRequests
 {
     private readonly ConcurrentDictionary<string, PendingRequest> _requests = new(StringComparer.Ordinal);
+    private int _order;
 
     public int Count => _requests.Count;
 
@@ -13,7 +14,7 @@ internal sealed class PendingRequests
 
     public void Add(string key, string body, string? userId, RpmStage? stage)
     {
-        PendingRequest request = _requests.GetOrAdd(key, k => new PendingRequest(k, body, stage, _requests.Count));
+        PendingRequest request = _requests.GetOrAdd(key, k => new PendingRequest(k, body, stage, Interlocked.Increment(ref _order)));
         if (userId is not null)
         {
             lock (request.Users)
