@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using System.Text.Json.Nodes;
 using Rpm.Tests.Fakes;
 
@@ -301,6 +302,23 @@ public sealed class BatchBuildTests
         Assert.Equal(401, ex.StatusCode);
         Assert.Contains("uploading the batch input file", ex.Message, StringComparison.Ordinal);
         Assert.Contains("missing or wrong API key", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_chat_client_defers_an_unanswered_call_and_refuses_to_stream()
+    {
+        await using var harness = new BatchHarness();
+        using OpenAIBatchBuilder builder = harness.Builder();
+
+        await Assert.ThrowsAsync<RpmCallDeferredException>(() => builder.ChatClient.GetResponseAsync("hello"));
+        var streaming = await Assert.ThrowsAsync<NotSupportedException>(async () =>
+        {
+            await foreach (var update in builder.ChatClient.GetStreamingResponseAsync("hello"))
+            {
+            }
+        });
+        Assert.Contains("does not stream", streaming.Message, StringComparison.Ordinal);
+        Assert.Empty(harness.Server.Log);
     }
 
     [Fact]

@@ -34,6 +34,12 @@ internal sealed class BatchReplayHandler : HttpMessageHandler
     /// <summary>The key of a request: the SHA-256 of its body as the synchronous client sends it (the model, messages, format and sampling all shape the answer).</summary>
     public static string KeyOf(string body) => "rpm-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
 
+    private static bool IsStreaming(string body)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+        return document.RootElement.TryGetProperty("stream", out System.Text.Json.JsonElement stream) && stream.ValueKind == System.Text.Json.JsonValueKind.True;
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         string path = request.RequestUri?.AbsolutePath ?? string.Empty;
@@ -43,7 +49,7 @@ internal sealed class BatchReplayHandler : HttpMessageHandler
         }
 
         string body = await request.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        if (body.Contains("\"stream\":true", StringComparison.Ordinal))
+        if (IsStreaming(body))
         {
             throw new NotSupportedException("The Batch API does not stream: a batch build answers only non-streaming chat calls (GetResponseAsync).");
         }
