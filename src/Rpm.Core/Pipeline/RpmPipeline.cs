@@ -166,6 +166,7 @@ public sealed class RpmPipeline
     /// <returns>The saved, updated model.</returns>
     /// <exception cref="InvalidOperationException">The user has no saved model.</exception>
     /// <exception cref="ArgumentException">An item is invalid or its id is already in the model.</exception>
+    /// <exception cref="RpmCallDeferredException">The chat client deferred some of a stage's calls; finished calls are checkpointed, and the update continues when run again.</exception>
     /// <exception cref="UserModelConcurrencyException">Another writer saved the user's model during the update.</exception>
     public async Task<UserModel> AddHistoryAsync(string userId, IEnumerable<HistoryItem> newItems, CancellationToken cancellationToken = default)
     {
