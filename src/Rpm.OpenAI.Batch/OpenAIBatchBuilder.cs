@@ -234,7 +234,7 @@ public sealed class OpenAIBatchBuilder : IDisposable
                 failures.TryAdd(user, new OpenAIBatchException(
                     string.Create(
                         CultureInfo.InvariantCulture,
-                        $"The build of '{user}' needs the {stage}request {request.Key}, which went unanswered in {submissions} batches (the last, {lastBatch ?? "unknown"}: {lastError ?? "no answer"}). Raise OpenAIBatchOptions.MaxSubmissions to try again, or build the user synchronously."))
+                        $"The build of '{user}' needs the {stage}request {request.Key}, which went unanswered in {submissions} batches (last: {lastError ?? "no answer"}). Raise OpenAIBatchOptions.MaxSubmissions to try again, or build the user synchronously."))
                 {
                     UserId = user,
                     RequestId = request.Key,
@@ -267,6 +267,14 @@ public sealed class OpenAIBatchBuilder : IDisposable
             }
             catch (Exception ex) when (ex is OpenAIBatchException { StatusCode: null or >= 500 } or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                continue;
+            }
+            catch (OpenAIBatchException ex) when (ex.StatusCode is >= 400 and < 500)
+            {
+                // Refused outright: no batch exists. Its requests count this submission and go again in the next wave, so
+                // a refusal that persists ends, after MaxSubmissions, in per-user errors that carry the server's words.
+                await _state.SaveResultsAsync(null, new Dictionary<string, string>(), keys.ToDictionary(k => k, _ => ex.Message, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
+                await _state.FinishBatchAsync(fileId, "rejected", CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 

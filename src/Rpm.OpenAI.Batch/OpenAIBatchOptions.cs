@@ -27,7 +27,7 @@ public sealed class OpenAIBatchOptions
 
     /// <summary>
     /// Gets or sets how many batches a request may be sent in before the users who need it are reported failed; default 3.
-    /// A request goes again in the next wave when its batch expired, failed or was cancelled, or when its line came back as an error.
+    /// A request goes again in the next wave when its batch expired, failed, was cancelled or was refused at creation, or when its line came back as an error.
     /// </summary>
     public int MaxSubmissions { get; set; } = 3;
 

@@ -292,6 +292,31 @@ public sealed class BatchBuildTests
     }
 
     [Fact]
+    public async Task A_refused_batch_creation_is_tried_again_next_wave_and_a_persistent_refusal_fails_the_users_with_the_server_s_words()
+    {
+        await using var harness = new BatchHarness();
+        harness.Server.RejectCreations = 1;
+        using (OpenAIBatchBuilder builder = harness.Builder())
+        {
+            BatchBuildResult once = await builder.BuildAsync(harness.Pipeline(builder), BatchHarness.Users(1));
+            Assert.True(once.Succeeded);
+            Assert.Equal(4, once.Waves); // the refused wave, then features, factors, paths
+            Assert.Equal(3, harness.Server.Submitted.Count);
+        }
+
+        await using var refusing = new BatchHarness();
+        refusing.Server.RejectCreations = int.MaxValue;
+        using OpenAIBatchBuilder stuck = refusing.Builder(o => o.MaxSubmissions = 2);
+        BatchBuildResult result = await stuck.BuildAsync(refusing.Pipeline(stuck), BatchHarness.Users(1));
+
+        var error = Assert.IsType<OpenAIBatchException>(Assert.Single(result.Failures).Value);
+        Assert.Contains("not available for batches", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unanswered in 2 batches", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, refusing.Server.Log.Count(l => l == "POST /v1/batches"));
+        Assert.Empty(refusing.Server.Submitted);
+    }
+
+    [Fact]
     public async Task A_refused_API_call_names_the_endpoint_and_the_server_s_words()
     {
         await using var harness = new BatchHarness();

@@ -66,6 +66,9 @@ public sealed class FakeBatchServer : IAsyncDisposable
     /// <summary>When set, the next batch creation succeeds but its answer is lost (the client sees a 502).</summary>
     public volatile bool LoseNextCreateAnswer;
 
+    /// <summary>While above zero, batch creations are refused with a 400 (and counted down).</summary>
+    public int RejectCreations;
+
     /// <summary>Every batch created, with the lines of its input file, in creation order.</summary>
     public IReadOnlyList<(string BatchId, List<JsonObject> Lines)> Submitted => [.. _submitted];
 
@@ -253,6 +256,12 @@ public sealed class FakeBatchServer : IAsyncDisposable
         if (request["endpoint"]?.GetValue<string>() != "/v1/chat/completions" || request["completion_window"]?.GetValue<string>() != "24h" || !_files.TryGetValue(fileId, out string? input))
         {
             await WriteAsync(context, Error("A batch needs an uploaded input file, endpoint /v1/chat/completions and completion_window 24h."), 400);
+            return;
+        }
+
+        if (Interlocked.Decrement(ref RejectCreations) >= 0)
+        {
+            await WriteAsync(context, Error("Model 'gpt-4o-mini' is not available for batches in this project."), 400);
             return;
         }
 

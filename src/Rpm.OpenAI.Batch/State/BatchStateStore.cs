@@ -45,7 +45,7 @@ internal sealed class BatchStateStore
     }
 
     /// <summary>Saves a batch's answers and errors in one transaction; an answer, once kept, is never replaced.</summary>
-    public async Task SaveResultsAsync(string batchId, IReadOnlyDictionary<string, string> answers, IReadOnlyDictionary<string, string> errors, CancellationToken cancellationToken)
+    public async Task SaveResultsAsync(string? batchId, IReadOnlyDictionary<string, string> answers, IReadOnlyDictionary<string, string> errors, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -58,7 +58,7 @@ internal sealed class BatchStateStore
 
         foreach (var (key, error) in errors)
         {
-            await using SqliteCommand update = Command(connection, "UPDATE requests SET last_error = $error, last_batch = $batch WHERE key = $key", ("$key", key), ("$error", error), ("$batch", batchId));
+            await using SqliteCommand update = Command(connection, "UPDATE requests SET last_error = $error, last_batch = $batch WHERE key = $key", ("$key", key), ("$error", error), ("$batch", (object?)batchId ?? DBNull.Value));
             update.Transaction = transaction;
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
