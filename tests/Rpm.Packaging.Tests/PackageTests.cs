@@ -11,6 +11,7 @@ public sealed class PackageTests(Packages packages)
     {
         { "Rpm.Core", "src/Rpm.Core/Rpm.Core.csproj" },
         { "Rpm.OpenAI", "src/Rpm.OpenAI/Rpm.OpenAI.csproj" },
+        { "Rpm.OpenAI.Batch", "src/Rpm.OpenAI.Batch/Rpm.OpenAI.Batch.csproj" },
         { "Rpm.Embeddings.MiniLM", "src/Rpm.Embeddings.MiniLM/Rpm.Embeddings.MiniLM.csproj" },
         { "Rpm.Evaluation", "src/Rpm.Evaluation/Rpm.Evaluation.csproj" },
         { "Rpm.Storage.Sqlite", "src/Rpm.Storage.Sqlite/Rpm.Storage.Sqlite.csproj" },

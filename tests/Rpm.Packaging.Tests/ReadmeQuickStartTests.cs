@@ -10,6 +10,7 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
     {
         ["Rpm.Core"] = "src/Rpm.Core/Rpm.Core.csproj",
         ["Rpm.OpenAI"] = "src/Rpm.OpenAI/Rpm.OpenAI.csproj",
+        ["Rpm.OpenAI.Batch"] = "src/Rpm.OpenAI.Batch/Rpm.OpenAI.Batch.csproj",
         ["Rpm.Embeddings.MiniLM"] = "src/Rpm.Embeddings.MiniLM/Rpm.Embeddings.MiniLM.csproj",
         ["Rpm.Storage.Sqlite"] = "src/Rpm.Storage.Sqlite/Rpm.Storage.Sqlite.csproj",
         ["Rpm.Storage.PostgreSql"] = "src/Rpm.Storage.PostgreSql/Rpm.Storage.PostgreSql.csproj",

@@ -16,7 +16,14 @@ namespace Rpm.Benchmarks.Cost;
 /// </summary>
 public static class CostReport
 {
+    private const string Paper = "paper (1 item a call)";
+    private const string Batched = "batched (10 items a call)";
+    private const string BatchApi = "batched 10 + Batch API";
     private static readonly Tokenizer O200k = EvaluationTokenizer.O200kBase;
+
+    private static string Number(double value) => value.ToString("#,0.#", CultureInfo.InvariantCulture);
+
+    private static string Percent(double part, double whole) => whole == 0 ? "-" : (100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -25,25 +32,49 @@ public static class CostReport
         string[] sets = ["movielens-ratings", "movielens-tags"];
         (string Name, Action<RpmOptions> Configure)[] modes =
         [
-            ("paper (1 item a call)", _ => { }),
-            ("batched (10 items a call)", o => { o.FeatureExtractionBatchSize = 10; o.ReasoningBatchSize = 10; }),
+            (Paper, _ => { }),
+            (Batched, o => { o.FeatureExtractionBatchSize = 10; o.ReasoningBatchSize = 10; }),
         ];
 
         Console.WriteLine("Exact input tokens (o200k) per call of RPM, and the share a provider's prefix cache can serve.");
         Console.WriteLine("block: vLLM automatic prefix caching (16-token blocks, no minimum); openai: prefixes of at least 1,024 tokens, in 128-token steps.");
         Console.WriteLine("A query's cache share assumes the user's build prompts are still cached (a query right after a build).");
+        Console.WriteLine($"'{BatchApi}' makes the same calls as '{Batched}', sent through OpenAI's Batch API: the build's input at half price; the query stays synchronous.");
         Console.WriteLine();
         Console.WriteLine("| data | mode | users | items | build calls / user | build input tokens / item | block-cacheable | openai-cacheable | block, users with >= 50 items | query calls | query input tokens | query block | query openai | input $ / user (gpt-4o-mini, no cache) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var against = new List<string>();
         foreach (string set in sets)
         {
             EvaluationDataset data = await EvaluationDataLoader.LoadAsync(Path.Combine(root, "samples", "data", set)).ConfigureAwait(false);
             IReadOnlyList<EvaluationUser> users = limit is int n ? [.. data.Users.Take(n)] : data.Users;
+            var measured = new Dictionary<string, Totals>(StringComparer.Ordinal);
             foreach (var (name, configure) in modes)
             {
-                Totals totals = await MeasureAsync(data.Task, users, configure).ConfigureAwait(false);
-                Console.WriteLine(totals.Row(set, name));
+                measured[name] = await MeasureAsync(data.Task, users, configure).ConfigureAwait(false);
+                Console.WriteLine(measured[name].Row(set, name));
             }
+
+            // The Batch API changes the price of the same calls, not the calls: derived from the batched run, not run again.
+            Totals batchApi = measured[Batched] with { BuildPriceFactor = 0.5m };
+            Console.WriteLine(batchApi.Row(set, BatchApi));
+            Totals paper = measured[Paper];
+            foreach (var (name, totals) in new[] { (Paper, paper), (Batched, measured[Batched]), (BatchApi, batchApi) })
+            {
+                against.Add($"| {set} | {name} | {Number(totals.CallsPerUser)} | {Percent(totals.CallsPerUser, paper.CallsPerUser)} | " +
+                            $"{totals.DollarsPerUser.ToString("0.00000", CultureInfo.InvariantCulture)} | {Percent((double)totals.DollarsPerUser, (double)paper.DollarsPerUser)} | " +
+                            $"{totals.BuildDollarsPerUser.ToString("0.00000", CultureInfo.InvariantCulture)} | {Percent((double)totals.BuildDollarsPerUser, (double)paper.BuildDollarsPerUser)} |");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Against the paper's settings (one item a call, synchronous), per user: build calls, input $ of the build and the query, input $ of the build alone.");
+        Console.WriteLine();
+        Console.WriteLine("| data | mode | build calls / user | of paper | input $ / user | of paper | build input $ / user | of paper |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (string row in against)
+        {
+            Console.WriteLine(row);
         }
 
         return 0;
@@ -98,8 +129,17 @@ public static class CostReport
         return totals;
     }
 
-    private sealed class Totals
+    private sealed record Totals
     {
+        /// <summary>What the build's input costs relative to synchronous calls: 0.5 through OpenAI's Batch API.</summary>
+        public decimal BuildPriceFactor { get; init; } = 1m;
+
+        public double CallsPerUser => (double)BuildCalls / Users;
+
+        public decimal BuildDollarsPerUser => TokenPrices.Gpt4oMini.Cost(BuildInput, 0) * BuildPriceFactor / Users;
+
+        public decimal DollarsPerUser => BuildDollarsPerUser + (TokenPrices.Gpt4oMini.Cost(QueryInput, 0) / Users);
+
         public int Users { get; set; }
 
         public long Items { get; set; }
@@ -129,8 +169,7 @@ public static class CostReport
         public string Row(string set, string mode)
         {
             static string Share(long part, long whole) => whole == 0 ? "-" : (100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + " %";
-            static string Number(double value) => value.ToString("#,0.#", CultureInfo.InvariantCulture);
-            decimal dollars = TokenPrices.Gpt4oMini.Cost(BuildInput + QueryInput, 0) / Users;
+            decimal dollars = DollarsPerUser;
             return $"| {set} | {mode} | {Users} | {Items} | {Number((double)BuildCalls / Users)} | {Number((double)BuildInput / Items)} | {Share(BuildBlock, BuildInput)} | {Share(BuildOpenAI, BuildInput)} | " +
                    $"{Share(LargeBlock, LargeInput)} | {Number((double)QueryCalls / Queries)} | {Number((double)QueryInput / Queries)} | {Share(QueryBlock, QueryInput)} | {Share(QueryOpenAI, QueryInput)} | " +
                    $"{dollars.ToString("0.00000", CultureInfo.InvariantCulture)} |";

@@ -37,7 +37,9 @@ internal sealed class BuildSession
     /// Runs one call per batch of items for every item without a checkpoint. A refusal or a filter stop is about an item's
     /// content: that item is left out (and checkpointed as such, so no re-run pays for it again); in a batch the item to
     /// blame is unknown, so each is asked on its own. Any other failure stops new calls from starting but never cancels
-    /// calls in flight: they finish and are checkpointed, then the first failure in item order is rethrown.
+    /// calls in flight: they finish and are checkpointed, then the first failure in item order is rethrown. A deferred call
+    /// (<see cref="RpmCallDeferredException"/>) is not a failure: every other item is still asked, so that one pass
+    /// collects all of the stage's calls, and then one deferral for the stage is thrown.
     /// </summary>
     public async Task<T[]> RunItemsAsync<T>(
         int count,
@@ -66,6 +68,7 @@ internal sealed class BuildSession
 
         List<List<int>> batches = [.. pending.Chunk(batchSize).Select(chunk => chunk.ToList())];
         var failures = new ConcurrentQueue<(int Order, ExceptionDispatchInfo Failure)>();
+        int deferred = 0;
         await Parallel.ForEachAsync(
             Enumerable.Range(0, batches.Count),
             new ParallelOptions { MaxDegreeOfParallelism = _maxConcurrency, CancellationToken = cancellationToken },
@@ -86,6 +89,11 @@ internal sealed class BuildSession
                         await SaveAsync(key(batch[j]), JsonSerializer.Serialize(answers[j], typeInfo)).ConfigureAwait(false);
                     }
                 }
+                catch (RpmCallDeferredException ex)
+                {
+                    // Nothing was answered, so nothing is checkpointed; the batch's items are asked again on the next run.
+                    Interlocked.Add(ref deferred, Math.Max(ex.DeferredCalls, 1));
+                }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     failures.Enqueue((b, ExceptionDispatchInfo.Capture(ex)));
@@ -95,6 +103,11 @@ internal sealed class BuildSession
         if (!failures.IsEmpty)
         {
             failures.OrderBy(f => f.Order).First().Failure.Throw();
+        }
+
+        if (deferred > 0)
+        {
+            throw Deferred(deferred);
         }
 
         return results;
@@ -108,7 +121,16 @@ internal sealed class BuildSession
             return Read(json, typeInfo, key);
         }
 
-        T result = await run().ConfigureAwait(false);
+        T result;
+        try
+        {
+            result = await run().ConfigureAwait(false);
+        }
+        catch (RpmCallDeferredException ex)
+        {
+            throw Deferred(ex.DeferredCalls);
+        }
+
         await SaveAsync(key, JsonSerializer.Serialize(result, typeInfo)).ConfigureAwait(false);
         return result;
     }
@@ -153,6 +175,10 @@ internal sealed class BuildSession
             return answers;
         }
     }
+
+    private RpmCallDeferredException Deferred(int calls) => new(
+        $"{calls} model call(s) of the build of '{_userId}' are waiting for an answer; run the build again once they are answered (finished calls are checkpointed and not paid again).",
+        Math.Max(calls, 1));
 
     private static bool IsContentJudgment(RpmModelOutputException ex) => ex.Failure is ModelOutputFailure.Refused or ModelOutputFailure.ContentFiltered;
 

@@ -131,6 +131,7 @@ public sealed class RpmPipeline
     /// <exception cref="ArgumentException">The user id is blank, the history is empty, or an item is invalid (the item is named).</exception>
     /// <exception cref="RpmModelOutputException">The model's answer for a stage was invalid on every attempt.</exception>
     /// <exception cref="RpmStageException">A model call failed.</exception>
+    /// <exception cref="RpmCallDeferredException">The chat client deferred some of a stage's calls (e.g. to an offline batch): every call of the stage was asked, finished ones are checkpointed, and the build continues when run again.</exception>
     /// <exception cref="UserModelConcurrencyException">Another writer saved a model for the user during the build.</exception>
     public Task<UserModel> BuildUserModelAsync(string userId, RpmTask task, IEnumerable<HistoryItem> history, CancellationToken cancellationToken = default)
     {
@@ -165,6 +166,7 @@ public sealed class RpmPipeline
     /// <returns>The saved, updated model.</returns>
     /// <exception cref="InvalidOperationException">The user has no saved model.</exception>
     /// <exception cref="ArgumentException">An item is invalid or its id is already in the model.</exception>
+    /// <exception cref="RpmCallDeferredException">The chat client deferred some of a stage's calls; finished calls are checkpointed, and the update continues when run again.</exception>
     /// <exception cref="UserModelConcurrencyException">Another writer saved the user's model during the update.</exception>
     public async Task<UserModel> AddHistoryAsync(string userId, IEnumerable<HistoryItem> newItems, CancellationToken cancellationToken = default)
     {

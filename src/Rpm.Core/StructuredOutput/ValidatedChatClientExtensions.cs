@@ -41,6 +41,7 @@ public static class ValidatedChatClientExtensions
     /// <exception cref="RpmRefusalException">The model refused.</exception>
     /// <exception cref="RpmModelOutputException">The answer was invalid, truncated or empty on every attempt, or filtered (<see cref="RpmModelOutputException.Failure"/> says which).</exception>
     /// <exception cref="RpmStageException">The call failed (the inner exception, e.g. an <see cref="RpmEndpointException"/>, says how).</exception>
+    /// <exception cref="RpmCallDeferredException">The chat client deferred the call (its answer is not available yet); passed through as thrown.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ValidatedOutputOptions.MaxRepairs"/> is outside 0 to 5.</exception>
     public static async Task<ValidatedChatResponse<TResult>> GetValidatedResponseAsync<T, TResult>(
         this IChatClient chatClient,
@@ -89,8 +90,9 @@ public static class ValidatedChatClientExtensions
             {
                 throw;
             }
-            catch (RpmStageException)
+            catch (Exception ex) when (ex is RpmStageException or RpmCallDeferredException)
             {
+                // A deferred call has no answer yet: it is neither a failure nor something a repair turn could fix.
                 throw;
             }
             catch (Exception ex)
@@ -185,7 +187,7 @@ public static class ValidatedChatClientExtensions
             observer.CallEnded(stage, chatOptions, sent.Response, null, started);
             return sent;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not RpmCallDeferredException)
         {
             observer.CallEnded(stage, chatOptions, null, ex, started);
             throw;

@@ -56,7 +56,7 @@ internal sealed class PipelineTelemetry
             RecordDuration(duration, started, null, attribute(result));
             return result;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not RpmCallDeferredException)
         {
             Failed(activity, ex, userId);
             RecordDuration(duration, started, ex, attribute(default));
@@ -74,8 +74,9 @@ internal sealed class PipelineTelemetry
         {
             return await run().ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not RpmCallDeferredException)
         {
+            // A deferred stage (its answers come later, e.g. from a batch) has not failed.
             Failed(activity, ex, userId);
             throw;
         }

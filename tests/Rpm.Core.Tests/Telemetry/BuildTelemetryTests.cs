@@ -67,6 +67,28 @@ public sealed class BuildTelemetryTests(MiniLmFixture miniLm)
     }
 
     [Fact]
+    public async Task A_deferred_stage_is_not_a_failure_its_spans_stay_unset_and_no_failed_call_or_build_is_measured()
+    {
+        using var telemetry = new TelemetryCapture();
+        var calls = telemetry.Collect<long>(RpmTelemetry.ModelCallsMetric);
+        var builds = telemetry.Collect<double>(RpmTelemetry.BuildDurationMetric);
+        var chat = new FakeChatClient { Fail = r => r.Stage == RpmStage.FactorConstruction ? new RpmCallDeferredException() : null };
+        RpmPipeline pipeline = telemetry.Pipeline(chat, miniLm.Generator);
+
+        using (telemetry.StartRoot())
+        {
+            await Assert.ThrowsAsync<RpmCallDeferredException>(() => pipeline.BuildUserModelAsync(UserId, TestPipelines.Rating, TestPipelines.MovieHistory(4)));
+        }
+
+        Assert.Equal(ActivityStatusCode.Unset, telemetry.Span("rpm.factor_construction").Status);
+        Assert.Equal(ActivityStatusCode.Unset, telemetry.Span("rpm.build").Status);
+        Assert.DoesNotContain(telemetry.Spans, s => s.Events.Any(e => e.Name == "exception"));
+        Assert.DoesNotContain(calls.GetMeasurementSnapshot(), m => m.Tags.ContainsKey("error.type"));
+        Assert.DoesNotContain(calls.GetMeasurementSnapshot(), m => Equals(m.Tags[RpmTelemetry.StageAttribute], "factor_construction"));
+        Assert.Empty(builds.GetMeasurementSnapshot());
+    }
+
+    [Fact]
     public async Task A_stage_whose_model_keeps_failing_marks_its_span_and_the_build_failed_with_the_exception_and_no_raw_user_id()
     {
         using var telemetry = new TelemetryCapture();

@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Time.Testing;
+using Rpm.Benchmarks;
+using Rpm.Tests;
+using Rpm.Tests.Fakes;
+
+namespace Rpm.OpenAI.Batch.Tests;
+
+/// <summary>A fake model behind a loopback Batch API, a state file, and SQLite stores that outlive one builder (as a restarted process finds them).</summary>
+public sealed class BatchHarness : IAsyncDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "rpm-batch-tests", Guid.NewGuid().ToString("N"));
+
+    public BatchHarness(FakeChatClient? model = null)
+    {
+        Directory.CreateDirectory(_directory);
+        Model = model ?? new FakeChatClient("gpt-4o-mini");
+        Server = new FakeBatchServer(Model);
+        Store = new SqliteUserModelStore(Path.Combine(_directory, "models.db"));
+        Checkpoints = new SqliteBuildCheckpointStore(Path.Combine(_directory, "checkpoints.db"));
+        Http = new HttpClient();
+    }
+
+    public FakeChatClient Model { get; }
+
+    public FakeBatchServer Server { get; }
+
+    public SqliteUserModelStore Store { get; }
+
+    public SqliteBuildCheckpointStore Checkpoints { get; }
+
+    public HttpClient Http { get; }
+
+    public TimerSignalingTimeProvider Time { get; } = new();
+
+    public string StatePath => Path.Combine(_directory, "batch.db");
+
+    public OpenAIBatchOptions Options(Action<OpenAIBatchOptions>? configure = null)
+    {
+        var options = new OpenAIBatchOptions
+        {
+            Endpoint = new OpenAIEndpointOptions { Endpoint = Server.Endpoint, ApiKey = "test-key", Model = "gpt-4o-mini" },
+            StatePath = StatePath,
+            TimeProvider = Time,
+            PollInterval = TimeSpan.FromMinutes(1),
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public OpenAIBatchBuilder Builder(Action<OpenAIBatchOptions>? configure = null) => new(Options(configure), Http);
+
+    public RpmPipeline Pipeline(OpenAIBatchBuilder builder, Action<RpmOptions>? configure = null)
+    {
+        var options = new RpmOptions();
+        configure?.Invoke(options);
+        return new RpmPipeline(
+            builder.ChatClient,
+            new FeatureExtractor(builder.ChatClient, options),
+            new FactorConstructor(builder.ChatClient, options),
+            new StatisticsBuilder(),
+            new ReasoningPathBuilder(builder.ChatClient, options),
+            new FeatureRetriever(new HashingEmbeddingGenerator(), options),
+            Store,
+            Checkpoints,
+            options);
+    }
+
+    /// <summary>Users with distinct item ids (so no two users share a request), <paramref name="items"/> movies each.</summary>
+    public static List<BatchUser> Users(int count, int items = 4) =>
+        [.. Enumerable.Range(1, count).Select(u => new BatchUser($"u{u}", TestData.MovieRating, History($"u{u}", items + (u % 2))))];
+
+    /// <summary>A history of <paramref name="count"/> movies, starting at a different movie for each user (so users' factor prompts differ).</summary>
+    public static List<HistoryItem> History(string user, int count, int offset = -1)
+    {
+        string[] movies =
+        [
+            "Alien (1979). Genres: Horror, Sci-Fi.",
+            "Notting Hill (1999). Genres: Comedy, Romance.",
+            "Blade Runner (1982). Genres: Action, Sci-Fi, Thriller.",
+            "Pretty Woman (1990). Genres: Comedy, Romance.",
+            "The Matrix (1999). Genres: Action, Sci-Fi, Thriller.",
+            "Titanic (1997). Genres: Drama, Romance.",
+            "Star Wars (1977). Genres: Action, Adventure, Sci-Fi.",
+            "Love Actually (2003). Genres: Comedy, Drama, Romance.",
+            "Gattaca (1997). Genres: Drama, Sci-Fi, Thriller.",
+            "The Notebook (2004). Genres: Drama, Romance.",
+            "Dune (1984). Genres: Adventure, Sci-Fi.",
+            "Sleepless in Seattle (1993). Genres: Comedy, Drama, Romance.",
+        ];
+        int start = offset >= 0 ? offset : int.Parse(user.TrimStart('u'), System.Globalization.CultureInfo.InvariantCulture);
+        return [.. Enumerable.Range(0, count).Select(i => movies[(start + i) % movies.Length]).Select((m, i) => new HistoryItem($"{user}-h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5"))];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Http.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open on some platform: the temp directory is cleaned by the OS.
+        }
+    }
+}
+
+/// <summary>A fake clock that says when a timer (a poll's wait) was created, so a test advances it only once someone waits.</summary>
+public sealed class TimerSignalingTimeProvider : FakeTimeProvider
+{
+    private readonly SemaphoreSlim _created = new(0);
+
+    /// <summary>Waits until a timer is created (bounded only so that a broken build fails instead of hanging the run).</summary>
+    public async Task WaitForTimerAsync()
+    {
+        if (!await _created.WaitAsync(TimeSpan.FromMinutes(2)))
+        {
+            throw new TimeoutException("The batch builder never waited to poll again.");
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+        _created.Release();
+        return timer;
+    }
+}

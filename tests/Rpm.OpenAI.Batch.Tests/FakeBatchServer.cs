@@ -1,0 +1,430 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using Rpm.Tests.Fakes;
+
+namespace Rpm.OpenAI.Batch.Tests;
+
+/// <summary>What the server does with a batch when it is processed.</summary>
+public enum BatchOutcome
+{
+    /// <summary>Every line answered (lines named by <see cref="FakeBatchServer.LineFailure"/> aside).</summary>
+    Completed,
+
+    /// <summary>Expired: the first half of the lines answered, the rest not.</summary>
+    Expired,
+
+    /// <summary>Failed validation: no output at all.</summary>
+    Failed,
+}
+
+/// <summary>
+/// OpenAI's Files and Batches APIs on loopback (<c>POST /v1/files</c>, <c>GET /v1/files/{id}/content</c>,
+/// <c>POST /v1/batches</c>, <c>GET /v1/batches</c>, <c>GET /v1/batches/{id}</c>) as documented; each line of a batch is
+/// answered by the <see cref="FakeChatClient"/> as the chat-completions endpoint would answer it.
+/// </summary>
+public sealed class FakeBatchServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly Task _loop;
+    private readonly ConcurrentDictionary<string, string> _files = new();
+    private readonly ConcurrentDictionary<string, JsonObject> _batches = new();
+    private readonly ConcurrentQueue<(string BatchId, List<JsonObject> Lines)> _submitted = new();
+    private readonly ConcurrentQueue<string> _answered = new();
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly object _gate = new();
+    private int _fileCount;
+    private int _batchCount;
+
+    public FakeBatchServer(FakeChatClient model)
+    {
+        Model = model;
+        int port = FreePort();
+        Endpoint = new Uri($"http://127.0.0.1:{port}/v1");
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public FakeChatClient Model { get; }
+
+    public Uri Endpoint { get; }
+
+    /// <summary>While set, batches stay <c>in_progress</c>.</summary>
+    public volatile bool Hold;
+
+    /// <summary>The outcome of the n-th batch created (1-based); completed when null.</summary>
+    public Func<int, BatchOutcome>? Outcome { get; set; }
+
+    /// <summary>A line's failure in a batch that completes: <c>"error"</c> (a line of the error file) or <c>"500"</c> (status 500 in the output file), or null to answer it.</summary>
+    public Func<int, FakeRequest, string?>? LineFailure { get; set; }
+
+    /// <summary>When set, the next batch creation succeeds but its answer is lost (the client sees a 502).</summary>
+    public volatile bool LoseNextCreateAnswer;
+
+    /// <summary>While above zero, batch creations are refused with a 400 (and counted down).</summary>
+    public int RejectCreations;
+
+    /// <summary>Every batch created, with the lines of its input file, in creation order.</summary>
+    public IReadOnlyList<(string BatchId, List<JsonObject> Lines)> Submitted => [.. _submitted];
+
+    /// <summary>The custom ids answered with status 200 (a paid answer each).</summary>
+    public IReadOnlyList<string> Answered => [.. _answered];
+
+    /// <summary>Every request the server received ("METHOD path").</summary>
+    public IReadOnlyList<string> Log => [.. _log];
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            await _loop;
+        }
+        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Reads the request a line carries as the fake model sees it.</summary>
+    public static (List<ChatMessage> Messages, ChatOptions Options) Parse(JsonObject body)
+    {
+        var messages = body["messages"]!.AsArray().Select(m => new ChatMessage(
+            new ChatRole(m!["role"]!.GetValue<string>()),
+            m["content"] is JsonArray parts ? string.Concat(parts.Select(p => p!["text"]?.GetValue<string>())) : m["content"]!.GetValue<string>())).ToList();
+        var options = new ChatOptions { ModelId = body["model"]?.GetValue<string>() };
+        if (body["response_format"] is JsonObject format)
+        {
+            options.ResponseFormat = format["type"]!.GetValue<string>() == "json_schema"
+                ? ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(format["json_schema"]!["schema"]), format["json_schema"]!["name"]!.GetValue<string>())
+                : ChatResponseFormat.Json;
+        }
+
+        return (messages, options);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    private async Task LoopAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        try
+        {
+            string path = context.Request.Url!.AbsolutePath.TrimEnd('/');
+            string method = context.Request.HttpMethod;
+            _log.Enqueue($"{method} {path}");
+            if (context.Request.Headers["Authorization"] != "Bearer test-key")
+            {
+                await WriteAsync(context, Error("missing or wrong API key"), 401);
+            }
+            else if (method == "POST" && path == "/v1/files")
+            {
+                await UploadAsync(context);
+            }
+            else if (method == "GET" && path.StartsWith("/v1/files/", StringComparison.Ordinal) && path.EndsWith("/content", StringComparison.Ordinal))
+            {
+                string id = path["/v1/files/".Length..^"/content".Length];
+                if (_files.TryGetValue(id, out string? content))
+                {
+                    await WriteTextAsync(context, content, "application/jsonl");
+                }
+                else
+                {
+                    await WriteAsync(context, Error($"No such File object: {id}"), 404);
+                }
+            }
+            else if (method == "POST" && path == "/v1/batches")
+            {
+                await CreateAsync(context);
+            }
+            else if (method == "GET" && path == "/v1/batches")
+            {
+                await WriteAsync(context, new JsonObject { ["object"] = "list", ["data"] = new JsonArray([.. _batches.Values.Select(b => (JsonNode)b.DeepClone())]), ["has_more"] = false });
+            }
+            else if (method == "GET" && path.StartsWith("/v1/batches/", StringComparison.Ordinal))
+            {
+                string id = path["/v1/batches/".Length..];
+                if (!_batches.TryGetValue(id, out JsonObject? batch))
+                {
+                    await WriteAsync(context, Error($"No batch found with id '{id}'."), 404);
+                    return;
+                }
+
+                if (!Hold)
+                {
+                    await ProcessAsync(batch);
+                }
+
+                JsonObject copy;
+                lock (_gate)
+                {
+                    copy = (JsonObject)batch.DeepClone();
+                }
+
+                await WriteAsync(context, copy);
+            }
+            else
+            {
+                await WriteAsync(context, Error($"Unknown route {method} {path}"), 404);
+            }
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                await WriteAsync(context, Error(ex.ToString()), 500);
+            }
+            catch (Exception)
+            {
+                // The client went away.
+            }
+        }
+    }
+
+    private async Task UploadAsync(HttpListenerContext context)
+    {
+        string contentType = context.Request.ContentType ?? string.Empty;
+        string boundary = contentType.Split(';').Select(p => p.Trim()).First(p => p.StartsWith("boundary=", StringComparison.Ordinal))["boundary=".Length..].Trim('"');
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        string body = await reader.ReadToEndAsync();
+        string? purpose = null;
+        string? file = null;
+        foreach (string part in body.Split("--" + boundary).Skip(1))
+        {
+            int split = part.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (split < 0)
+            {
+                continue;
+            }
+
+            string headers = part[..split];
+            string content = part[(split + 4)..];
+            content = content.EndsWith("\r\n", StringComparison.Ordinal) ? content[..^2] : content;
+            if (headers.Contains("name=purpose", StringComparison.Ordinal) || headers.Contains("name=\"purpose\"", StringComparison.Ordinal))
+            {
+                purpose = content;
+            }
+            else if (headers.Contains("name=file", StringComparison.Ordinal) || headers.Contains("name=\"file\"", StringComparison.Ordinal))
+            {
+                file = content;
+            }
+        }
+
+        if (purpose != "batch" || file is null)
+        {
+            await WriteAsync(context, Error($"An upload needs purpose 'batch' and a file (purpose was '{purpose}')."), 400);
+            return;
+        }
+
+        string id = "file-" + Interlocked.Increment(ref _fileCount);
+        _files[id] = file;
+        await WriteAsync(context, new JsonObject { ["id"] = id, ["object"] = "file", ["bytes"] = Encoding.UTF8.GetByteCount(file), ["purpose"] = "batch" });
+    }
+
+    private async Task CreateAsync(HttpListenerContext context)
+    {
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        JsonObject request = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
+        string fileId = request["input_file_id"]!.GetValue<string>();
+        if (request["endpoint"]?.GetValue<string>() != "/v1/chat/completions" || request["completion_window"]?.GetValue<string>() != "24h" || !_files.TryGetValue(fileId, out string? input))
+        {
+            await WriteAsync(context, Error("A batch needs an uploaded input file, endpoint /v1/chat/completions and completion_window 24h."), 400);
+            return;
+        }
+
+        if (Interlocked.Decrement(ref RejectCreations) >= 0)
+        {
+            await WriteAsync(context, Error("Model 'gpt-4o-mini' is not available for batches in this project."), 400);
+            return;
+        }
+
+        List<JsonObject> lines = [.. input.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject())];
+        int number = Interlocked.Increment(ref _batchCount);
+        string id = "batch_" + number;
+        var batch = new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "batch",
+            ["endpoint"] = "/v1/chat/completions",
+            ["input_file_id"] = fileId,
+            ["completion_window"] = "24h",
+            ["status"] = "in_progress",
+            ["number"] = number,
+            ["request_counts"] = new JsonObject { ["total"] = lines.Count, ["completed"] = 0, ["failed"] = 0 },
+        };
+        _batches[id] = batch;
+        _submitted.Enqueue((id, lines));
+        if (LoseNextCreateAnswer)
+        {
+            LoseNextCreateAnswer = false;
+            await WriteAsync(context, Error("upstream connect error"), 502);
+            return;
+        }
+
+        await WriteAsync(context, (JsonObject)batch.DeepClone());
+    }
+
+    private async Task ProcessAsync(JsonObject batch)
+    {
+        lock (_gate)
+        {
+            if (batch["status"]!.GetValue<string>() != "in_progress")
+            {
+                return;
+            }
+
+            batch["status"] = "finalizing";
+        }
+
+        int number = batch["number"]!.GetValue<int>();
+        string id = batch["id"]!.GetValue<string>();
+        List<JsonObject> lines = _submitted.First(s => s.BatchId == id).Lines;
+        BatchOutcome outcome = Outcome?.Invoke(number) ?? BatchOutcome.Completed;
+        var output = new StringBuilder();
+        var errors = new StringBuilder();
+        int completed = 0;
+        int failed = 0;
+        if (outcome != BatchOutcome.Failed)
+        {
+            int answerable = outcome == BatchOutcome.Expired ? lines.Count / 2 : lines.Count;
+            for (int i = 0; i < answerable; i++)
+            {
+                JsonObject line = lines[i];
+                string customId = line["custom_id"]!.GetValue<string>();
+                var (messages, options) = Parse(line["body"]!.AsObject());
+                string? failure = LineFailure?.Invoke(number, new FakeRequest(messages, options, 1 + messages.Count(m => m.Role == ChatRole.Assistant)));
+                if (failure == "error")
+                {
+                    failed++;
+                    errors.Append(new JsonObject
+                    {
+                        ["id"] = "batch_req_" + Guid.NewGuid().ToString("N"),
+                        ["custom_id"] = customId,
+                        ["response"] = null,
+                        ["error"] = new JsonObject { ["code"] = "server_error", ["message"] = "The model had an error processing this request." },
+                    }.ToJsonString()).Append('\n');
+                    continue;
+                }
+
+                if (failure == "500")
+                {
+                    failed++;
+                    output.Append(new JsonObject
+                    {
+                        ["id"] = "batch_req_" + Guid.NewGuid().ToString("N"),
+                        ["custom_id"] = customId,
+                        ["response"] = new JsonObject { ["status_code"] = 500, ["request_id"] = "req_x", ["body"] = Error("Internal server error") },
+                        ["error"] = null,
+                    }.ToJsonString()).Append('\n');
+                    continue;
+                }
+
+                ChatResponse response = await Model.GetResponseAsync(messages, options);
+                _answered.Enqueue(customId);
+                completed++;
+                output.Append(new JsonObject
+                {
+                    ["id"] = "batch_req_" + Guid.NewGuid().ToString("N"),
+                    ["custom_id"] = customId,
+                    ["response"] = new JsonObject
+                    {
+                        ["status_code"] = 200,
+                        ["request_id"] = "req_" + Guid.NewGuid().ToString("N"),
+                        ["body"] = Completion(response),
+                    },
+                    ["error"] = null,
+                }.ToJsonString()).Append('\n');
+            }
+        }
+
+        lock (_gate)
+        {
+            if (output.Length > 0)
+            {
+                string file = "file-" + Interlocked.Increment(ref _fileCount);
+                _files[file] = output.ToString();
+                batch["output_file_id"] = file;
+            }
+
+            if (errors.Length > 0)
+            {
+                string file = "file-" + Interlocked.Increment(ref _fileCount);
+                _files[file] = errors.ToString();
+                batch["error_file_id"] = file;
+            }
+
+            if (outcome == BatchOutcome.Failed)
+            {
+                batch["errors"] = new JsonObject
+                {
+                    ["object"] = "list",
+                    ["data"] = new JsonArray(new JsonObject { ["code"] = "invalid_request", ["message"] = "The input file could not be validated." }),
+                };
+            }
+
+            batch["request_counts"] = new JsonObject { ["total"] = lines.Count, ["completed"] = completed, ["failed"] = failed };
+            batch["status"] = outcome switch { BatchOutcome.Expired => "expired", BatchOutcome.Failed => "failed", _ => "completed" };
+        }
+    }
+
+    private JsonObject Completion(ChatResponse response) => new()
+    {
+        ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N"),
+        ["object"] = "chat.completion",
+        ["created"] = 1_700_000_000,
+        ["model"] = Model.ModelId,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = response.Text },
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = new JsonObject
+        {
+            ["prompt_tokens"] = response.Usage?.InputTokenCount ?? 0,
+            ["completion_tokens"] = response.Usage?.OutputTokenCount ?? 0,
+            ["total_tokens"] = (response.Usage?.InputTokenCount ?? 0) + (response.Usage?.OutputTokenCount ?? 0),
+        },
+    };
+
+    private static JsonObject Error(string message) => new() { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error" } };
+
+    private static Task WriteAsync(HttpListenerContext context, JsonObject json, int status = 200) => WriteTextAsync(context, json.ToJsonString(), "application/json", status);
+
+    private static async Task WriteTextAsync(HttpListenerContext context, string text, string contentType, int status = 200)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes);
+        context.Response.Close();
+    }
+}
