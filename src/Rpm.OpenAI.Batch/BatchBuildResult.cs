@@ -9,7 +9,10 @@ public sealed class BatchBuildResult
     /// <summary>
     /// Gets the users that could not be built, with why: an <see cref="OpenAIBatchException"/> when a request they need went
     /// unanswered in <see cref="OpenAIBatchOptions.MaxSubmissions"/> batches, or the build's own error (e.g. an
-    /// <see cref="RpmModelOutputException"/> after every repair). Running the build again retries them.
+    /// <see cref="RpmModelOutputException"/> after every repair). A failed user stays failed for this state file: a second
+    /// run replays the same stored answers and counts the same submissions. To try again, raise
+    /// <see cref="OpenAIBatchOptions.MaxSubmissions"/> (unanswered requests), or build the user synchronously with
+    /// <see cref="RpmPipeline.BuildUserModelAsync"/> (an answer the model gave invalidly is replayed from the state file).
     /// </summary>
     public required IReadOnlyDictionary<string, Exception> Failures { get; init; }
 

@@ -130,6 +130,17 @@ public sealed class OpenAIBatchBuilder : IDisposable
     private async Task<BatchBuildResult> RunAsync(RpmPipeline pipeline, List<BatchUser> users, IProgress<BatchWaveProgress>? progress, CancellationToken cancellationToken)
     {
         HashSet<string> built = await _state.GetBuiltUsersAsync(cancellationToken).ConfigureAwait(false);
+
+        // The state file says who was built, the model store whether the model is still there: a user whose model is
+        // gone (another store, a deleted file) is built again, from the stored answers, without paying again.
+        foreach (BatchUser user in users.Where(u => built.Contains(u.UserId)))
+        {
+            if (await pipeline.GetUserModelAsync(user.UserId, cancellationToken).ConfigureAwait(false) is null)
+            {
+                built.Remove(user.UserId);
+            }
+        }
+
         var failures = new ConcurrentDictionary<string, Exception>(StringComparer.Ordinal);
         var batchIds = new List<string>();
         int wave = await _state.GetWaveAsync(cancellationToken).ConfigureAwait(false);

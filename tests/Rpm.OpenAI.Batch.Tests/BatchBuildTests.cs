@@ -56,6 +56,15 @@ public sealed class BatchBuildTests
         BatchBuildResult again = await builder.BuildAsync(pipeline, users);
         Assert.Equal(0, again.Waves);
         Assert.Equal(3, harness.Server.Submitted.Count);
+
+        // A model that is gone from the store (another store, a deleted file) is built again from the stored answers,
+        // still without a batch.
+        Assert.True(await harness.Store.DeleteAsync("u2"));
+        BatchBuildResult rebuilt = await builder.BuildAsync(pipeline, users);
+        Assert.True(rebuilt.Succeeded);
+        Assert.Equal(0, rebuilt.Waves);
+        Assert.Equal(3, harness.Server.Submitted.Count);
+        Assert.Equal(users[1].History.Count, (await harness.Store.GetAsync("u2"))!.Paths.Count);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ internal static class BuildCommand
 {
     public static Command Create(TextWriter output, TextWriter error, CliServices services)
     {
-        var command = new Command("build", "Build one user's RPM model (2N + 1 calls, cached) and save it as JSON.");
+        var command = new Command("build", "Build one user's RPM model (2N + 1 calls, or 2⌈N/B⌉ + 1 with --batch-size B; cached) and save it as JSON.");
         AddDataOptions(command, manyUsers: false);
         AddModelOptions(command);
         foreach (Option option in new Option[] { UserOption, OutOption, CacheOption, KOption, BatchSizeOption, PriceInOption, PriceOutOption })
@@ -62,7 +62,9 @@ internal static class BuildCommand
                 .Build();
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
-            output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({2 * user.History.Count + 1} calls, cached in {cache})...");
+            int batch = parse.GetValue(BatchSizeOption);
+            int calls = (2 * ((user.History.Count + batch - 1) / batch)) + 1;
+            output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({calls} calls{(batch > 1 ? $", {batch} items a call" : string.Empty)}, cached in {cache})...");
             UserModel model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);

@@ -119,7 +119,7 @@ public sealed class FeatureExtractor : IFeatureExtractor
         var missing = requests.Where(r => !byId.ContainsKey(r.ItemId)).Select(r => r.ItemId).ToList();
         if (missing.Count > 0)
         {
-            return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Invalid($"\"items\" must have one entry for every item; missing: {string.Join(", ", missing.Take(5))}.");
+            return OutputValidation<IReadOnlyList<IReadOnlyList<Feature>>>.Invalid($"\"items\" must have one entry for every item; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty)}.");
         }
 
         var results = new List<IReadOnlyList<Feature>>(requests.Count);

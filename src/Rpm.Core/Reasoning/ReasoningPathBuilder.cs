@@ -96,7 +96,7 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
 
                 var missing = requests.Where(r => !byId.ContainsKey(r.Item.Id)).Select(r => r.Item.Id).ToList();
                 return missing.Count > 0
-                    ? OutputValidation<string[]>.Invalid($"\"items\" must have a non-empty reasoning for every item; missing: {string.Join(", ", missing.Take(5))}.")
+                    ? OutputValidation<string[]>.Invalid($"\"items\" must have a non-empty reasoning for every item; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty)}.")
                     : OutputValidation<string[]>.Valid([.. requests.Select(r => byId[r.Item.Id])]);
             },
             schema => SchemaEdits.SetEnum(schema, [.. requests.Select(r => r.Item.Id)], "items", "[]", "itemId"),

@@ -21,6 +21,8 @@ internal sealed class EvaluationReport
 
     public required int RetrievalCount { get; init; }
 
+    public int BatchSize { get; init; } = 1;
+
     public required PricesReport Prices { get; init; }
 
     public required UsageReport Spent { get; init; }

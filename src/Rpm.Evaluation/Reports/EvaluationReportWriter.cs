@@ -61,6 +61,7 @@ public static class EvaluationReportWriter
             People = result.People,
             Queries = result.Queries,
             RetrievalCount = result.RetrievalCount,
+            BatchSize = result.BatchSize,
             Prices = new PricesReport { InputPerMillion = prices.InputPerMillion, OutputPerMillion = prices.OutputPerMillion },
             Spent = UsageReport.From(result.Spent, prices),
             ElapsedSeconds = Math.Round(result.Elapsed.TotalSeconds, 2),
@@ -104,7 +105,7 @@ public static class EvaluationReportWriter
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# {Title(result.Dataset, result.Task)}");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {Units(result.Users, result.People)}, {ReportFormat.Noun(result.Queries, "query", "queries")}, K = {result.RetrievalCount}. ");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {Units(result.Users, result.People)}, {ReportFormat.Noun(result.Queries, "query", "queries")}, K = {result.RetrievalCount}{(result.BatchSize > 1 ? $", RPM's builds batched {result.BatchSize} history items a call" : string.Empty)}. ");
         if (spent)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");

@@ -34,7 +34,7 @@ internal static class HtmlReport
         html.AppendLine(".ok{color:#0b6e4f}.bad{color:#b42318}details{margin:6px 0}summary{cursor:pointer}code{background:#f0f2f5;padding:1px 4px;border-radius:4px}");
         html.AppendLine("</style></head><body><main>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<h1>{E(result.Dataset)}</h1>");
-        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(EvaluationReportWriter.TaskText(result.Dataset, result.Task))} · model <b>{E(result.ModelId)}</b> · {E(EvaluationReportWriter.Units(result.Users, result.People))} · {ReportFormat.Noun(result.Queries, "query", "queries")} · K = {result.RetrievalCount} · {result.Elapsed.TotalSeconds:0.0} s</p>");
+        html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"sub\">{E(EvaluationReportWriter.TaskText(result.Dataset, result.Task))} · model <b>{E(result.ModelId)}</b> · {E(EvaluationReportWriter.Units(result.Users, result.People))} · {ReportFormat.Noun(result.Queries, "query", "queries")} · K = {result.RetrievalCount}{(result.BatchSize > 1 ? $" · RPM's builds batched {result.BatchSize} items a call" : string.Empty)} · {result.Elapsed.TotalSeconds:0.0} s</p>");
         html.AppendLine(CultureInfo.InvariantCulture, $"<p class=\"note\">{E(EvaluationReportWriter.Note(result))} {E(EvaluationReportWriter.Spent(result))}</p>");
         if (result.Skipped.Count > 0)
         {

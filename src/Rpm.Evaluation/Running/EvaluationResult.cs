@@ -47,4 +47,7 @@ public sealed class EvaluationResult
 
     /// <summary>Gets the K used by retrieving methods.</summary>
     public required int RetrievalCount { get; init; }
+
+    /// <summary>Gets how many history items shared one call of RPM's per-item build stages (<see cref="EvaluationRunnerOptions.BatchSize"/>); 1 is the paper's setting.</summary>
+    public int BatchSize { get; init; } = 1;
 }

@@ -196,6 +196,7 @@ public sealed class EvaluationRunner
             Prices = _options.Prices,
             Elapsed = _options.TimeProvider.GetElapsedTime(start),
             RetrievalCount = _options.RetrievalCount,
+            BatchSize = _options.BatchSize,
             Comparisons = comparisons,
         };
     }

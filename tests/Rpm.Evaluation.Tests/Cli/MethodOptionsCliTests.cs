@@ -59,6 +59,8 @@ public sealed partial class MethodOptionsCliTests
         var (evalCode, _, evalError) = await Run(WithFake(chat), "eval", "--data", TestFiles.MovieLensTags, "--users", "2", "--methods", "rpm", "--batch-size", "10", "--out", folder, "--endpoint", "http://localhost:1/v1", "--model", "fake-model");
 
         Assert.True(evalCode == 0, evalError);
+        Assert.Contains("RPM's builds batched 10 history items a call", await File.ReadAllTextAsync(Path.Combine(folder, "report.md")), StringComparison.Ordinal);
+        Assert.Contains("\"batchSize\": 10", await File.ReadAllTextAsync(Path.Combine(folder, "metrics.json")), StringComparison.Ordinal);
         Assert.Equal(build + (2 * data.QueryCount), chat.Requests.Count(r => r.SchemaName?.StartsWith("rpm_", StringComparison.Ordinal) == true && r.SchemaName != "rpm_preflight"));
         var (badCode, _, badError) = await Run(Offline(), "estimate", "--data", TestFiles.MovieLensTags, "--batch-size", "0");
         Assert.NotEqual(0, badCode);
