@@ -19,6 +19,18 @@ public sealed class PackageTests(Packages packages)
         { "Rpm.AgentFramework", "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj" },
     };
 
+    [Fact]
+    public void Every_library_under_src_is_packed_here_and_built_before_these_tests()
+    {
+        // A library missing from either list is packed before it is built, or not checked at all.
+        string[] libraries = [.. Directory.GetFiles(Path.Combine(packages.Root, "src"), "*.csproj", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(packages.Root, p).Replace('\\', '/')).Order(StringComparer.Ordinal)];
+        string references = File.ReadAllText(Path.Combine(packages.Root, "tests", "Rpm.Packaging.Tests", "Rpm.Packaging.Tests.csproj"));
+
+        Assert.Equal(libraries, Libraries.Select(row => (string)row[1]).Order(StringComparer.Ordinal));
+        Assert.All(libraries, project => Assert.Contains($"\"../../{project}\" ReferenceOutputAssembly=\"false\"", references, StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(Libraries))]
     public void Each_library_package_has_its_own_readme_symbols_and_a_license(string id, string project)
