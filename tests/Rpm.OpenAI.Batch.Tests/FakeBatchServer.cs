@@ -92,21 +92,7 @@ public sealed class FakeBatchServer : IAsyncDisposable
     }
 
     /// <summary>Reads the request a line carries as the fake model sees it.</summary>
-    public static (List<ChatMessage> Messages, ChatOptions Options) Parse(JsonObject body)
-    {
-        var messages = body["messages"]!.AsArray().Select(m => new ChatMessage(
-            new ChatRole(m!["role"]!.GetValue<string>()),
-            m["content"] is JsonArray parts ? string.Concat(parts.Select(p => p!["text"]?.GetValue<string>())) : m["content"]!.GetValue<string>())).ToList();
-        var options = new ChatOptions { ModelId = body["model"]?.GetValue<string>() };
-        if (body["response_format"] is JsonObject format)
-        {
-            options.ResponseFormat = format["type"]!.GetValue<string>() == "json_schema"
-                ? ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(format["json_schema"]!["schema"]), format["json_schema"]!["name"]!.GetValue<string>())
-                : ChatResponseFormat.Json;
-        }
-
-        return (messages, options);
-    }
+    public static (List<ChatMessage> Messages, ChatOptions Options) Parse(JsonObject body) => FakeOpenAiServer.ReadRequest(body);
 
     private static int FreePort()
     {
@@ -394,25 +380,7 @@ public sealed class FakeBatchServer : IAsyncDisposable
         }
     }
 
-    private JsonObject Completion(ChatResponse response) => new()
-    {
-        ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N"),
-        ["object"] = "chat.completion",
-        ["created"] = 1_700_000_000,
-        ["model"] = Model.ModelId,
-        ["choices"] = new JsonArray(new JsonObject
-        {
-            ["index"] = 0,
-            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = response.Text },
-            ["finish_reason"] = "stop",
-        }),
-        ["usage"] = new JsonObject
-        {
-            ["prompt_tokens"] = response.Usage?.InputTokenCount ?? 0,
-            ["completion_tokens"] = response.Usage?.OutputTokenCount ?? 0,
-            ["total_tokens"] = (response.Usage?.InputTokenCount ?? 0) + (response.Usage?.OutputTokenCount ?? 0),
-        },
-    };
+    private JsonObject Completion(ChatResponse response) => FakeOpenAiServer.Completion(response, Model.ModelId, created: 1_700_000_000);
 
     private static JsonObject Error(string message) => new() { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error" } };
 

@@ -48,6 +48,44 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads a chat-completions request body as the fake model sees it: the messages' text and the response format.</summary>
+    public static (List<ChatMessage> Messages, ChatOptions Options) ReadRequest(JsonObject body)
+    {
+        var messages = body["messages"]!.AsArray().Select(m => new ChatMessage(
+            new ChatRole(m!["role"]!.GetValue<string>()),
+            m["content"] is JsonArray parts ? string.Concat(parts.Select(p => p!["text"]?.GetValue<string>())) : m["content"]!.GetValue<string>())).ToList();
+        var options = new ChatOptions { ModelId = body["model"]?.GetValue<string>() };
+        if (body["response_format"] is JsonObject format)
+        {
+            options.ResponseFormat = format["type"]!.GetValue<string>() == "json_schema"
+                ? ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(format["json_schema"]!["schema"]), format["json_schema"]!["name"]!.GetValue<string>())
+                : ChatResponseFormat.Json;
+        }
+
+        return (messages, options);
+    }
+
+    /// <summary>Writes a fake model's answer as an OpenAI chat completion, with its usage.</summary>
+    public static JsonObject Completion(ChatResponse response, string modelId, long created) => new()
+    {
+        ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N"),
+        ["object"] = "chat.completion",
+        ["created"] = created,
+        ["model"] = modelId,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = response.Text },
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = new JsonObject
+        {
+            ["prompt_tokens"] = response.Usage?.InputTokenCount ?? 0,
+            ["completion_tokens"] = response.Usage?.OutputTokenCount ?? 0,
+            ["total_tokens"] = (response.Usage?.InputTokenCount ?? 0) + (response.Usage?.OutputTokenCount ?? 0),
+        },
+    };
+
     private static int FreePort()
     {
         using var socket = new TcpListener(IPAddress.Loopback, 0);
@@ -95,37 +133,9 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             JsonObject body = JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject();
             _bodies.Enqueue(body);
 
-            var messages = body["messages"]!.AsArray().Select(m => new ChatMessage(
-                new ChatRole(m!["role"]!.GetValue<string>()),
-                m["content"] is JsonArray parts ? string.Concat(parts.Select(p => p!["text"]?.GetValue<string>())) : m["content"]!.GetValue<string>())).ToList();
-            var options = new ChatOptions { ModelId = body["model"]?.GetValue<string>() };
-            if (body["response_format"] is JsonObject format)
-            {
-                options.ResponseFormat = format["type"]!.GetValue<string>() == "json_schema"
-                    ? ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(format["json_schema"]!["schema"]), format["json_schema"]!["name"]!.GetValue<string>())
-                    : ChatResponseFormat.Json;
-            }
-
+            var (messages, options) = ReadRequest(body);
             ChatResponse response = await Model.GetResponseAsync(messages, options);
-            await WriteAsync(context, new JsonObject
-            {
-                ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N"),
-                ["object"] = "chat.completion",
-                ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-                ["model"] = Model.ModelId,
-                ["choices"] = new JsonArray(new JsonObject
-                {
-                    ["index"] = 0,
-                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = response.Text },
-                    ["finish_reason"] = "stop",
-                }),
-                ["usage"] = new JsonObject
-                {
-                    ["prompt_tokens"] = response.Usage?.InputTokenCount ?? 0,
-                    ["completion_tokens"] = response.Usage?.OutputTokenCount ?? 0,
-                    ["total_tokens"] = (response.Usage?.InputTokenCount ?? 0) + (response.Usage?.OutputTokenCount ?? 0),
-                },
-            });
+            await WriteAsync(context, Completion(response, Model.ModelId, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         }
         catch (Exception ex)
         {
