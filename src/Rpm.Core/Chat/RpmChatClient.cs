@@ -30,10 +30,6 @@ public sealed class RpmChatClient : DelegatingChatClient
     /// <summary>The <c>ChatOptions.AdditionalProperties</c> key whose string value names the user of a request: <c>rpm.user_id</c>.</summary>
     public const string UserIdKey = "rpm.user_id";
 
-    // Set while this client (in any instance) is personalizing, so that RPM's own stage calls that reach a client with
-    // this middleware pass through instead of recursing.
-    private static readonly AsyncLocal<bool> Personalizing = new();
-
     private readonly Lazy<RpmPipeline> _pipeline;
     private readonly RpmChatClientOptions _options;
     private readonly MemoryCache? _cache;
@@ -96,7 +92,7 @@ public sealed class RpmChatClient : DelegatingChatClient
 
     private async Task<ChatOptions?> PersonalizeAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        if (Personalizing.Value || RpmStageCall.IsActive)
+        if (RpmStageCall.IsPersonalizing || RpmStageCall.IsActive)
         {
             return options;
         }
@@ -134,8 +130,9 @@ public sealed class RpmChatClient : DelegatingChatClient
 
     private async Task<RpmPersonalization?> GetPersonalizationAsync(string userId, string message, CancellationToken cancellationToken)
     {
-        // The flag flows into the awaited calls below and is restored when this method returns.
-        Personalizing.Value = true;
+        // The mark flows into the awaited calls below (RPM's own calls pass through; transports fail fast) and ends when
+        // this method returns.
+        RpmStageCall.EnterPersonalization();
         RpmPipeline pipeline = _pipeline.Value;
         UserModel? model = await pipeline.GetUserModelAsync(userId, cancellationToken).ConfigureAwait(false);
         if (model is null)

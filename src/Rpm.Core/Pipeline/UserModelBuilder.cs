@@ -65,6 +65,8 @@ internal sealed class UserModelBuilder
 
     private async Task<UserModel> BuildCoreAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
+        // Background work: transports may give its calls the patient retry profile (RpmStageCall.IsBuild).
+        RpmStageCall.EnterBuild();
         UserModel? existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
         BuildSession session = await OpenSessionAsync("build", userId, task, activity, cancellationToken).ConfigureAwait(false);
 
@@ -119,6 +121,7 @@ internal sealed class UserModelBuilder
 
     private async Task<UserModel> AddHistoryCoreAsync(UserModel existing, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
+        RpmStageCall.EnterBuild();
         string userId = existing.UserId;
         RpmTask task = existing.Task;
         string kind = "update:" + existing.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
