@@ -100,6 +100,13 @@ catch (RpmStageException ex)
 bool personalized = false;
 void Show(RpmPersonalization p)
 {
+    if (p.FailureReason is not null)
+    {
+        // The turn still goes to the model, unpersonalized: RPM never takes a turn down with it.
+        Console.WriteLine($"  [rpm] this turn is not personalized: {p.FailureReason}");
+        return;
+    }
+
     personalized = true;
     Console.WriteLine($"  [rpm] added to this turn ({p.Mode}): {p.Usage.Calls} extra chat call(s), {p.Usage.TotalTokens} tokens");
     if (p.FallbackReason is not null)
@@ -112,7 +119,7 @@ void Show(RpmPersonalization p)
         Console.WriteLine("  [rpm] message features: " + string.Join("; ", p.MessageFeatures.Select(f => $"{f.Name} -> {f.Factor ?? "no factor"}")));
     }
 
-    Console.WriteLine("  [rpm] factors: " + string.Join(", ", p.UserModel.Statistics.Select(s => $"{s.Factor.Name} (coverage {s.Coverage})")));
+    Console.WriteLine("  [rpm] factors: " + string.Join(", ", p.UserModel!.Statistics.Select(s => $"{s.Factor.Name} (coverage {s.Coverage})")));
     foreach (RetrievedExample example in p.Examples)
     {
         Console.WriteLine($"  [rpm] retrieved {example.Similarity:F3}  {example.Path.Item.Input} -> {example.Path.Item.Output}");

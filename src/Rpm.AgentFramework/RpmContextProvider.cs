@@ -18,12 +18,15 @@ namespace Rpm;
 /// tool calls are untouched.
 /// </para>
 /// <para>
-/// Cost per personalized run: one read of the user's model from the pipeline's <see cref="IUserModelStore"/>, one
-/// embedding, and in <see cref="RpmPersonalizationMode.QueryFeatures"/> (the default) one extra chat-model call on the
+/// Cost per personalized run: one read of the model's entity tag from the pipeline's <see cref="IUserModelStore"/> (the
+/// model comes from memory while the tag matches), one embedding, and in <see cref="RpmPersonalizationMode.QueryFeatures"/> (the default) one extra chat-model call on the
 /// pipeline's chat client, before the run's own call. A <c>ChatClientAgent</c> calls the provider once per run,
 /// so the tool-call rounds of a run share one personalization. Used as chat-client middleware instead
 /// (<c>ChatClientBuilder.UseAIContextProviders</c>), it runs on every service call of a run and pays each time. The chat
 /// calls RPM itself makes (personalizing, recording) are never personalized again, even when they reach this provider.
+/// A failure while personalizing never fails the run (<see cref="RpmPipeline.PersonalizeTurnAsync"/>): the run goes to
+/// the model unpersonalized and <see cref="RpmContextProviderOptions.OnPersonalized"/> sees why, unless
+/// <see cref="RpmContextProviderOptions.ThrowOnPersonalizationFailure"/> is set.
 /// </para>
 /// <para>
 /// Recording: each personalized run's user and query are kept in the session (<see cref="AgentSession.StateBag"/>,
@@ -41,6 +44,7 @@ public sealed class RpmContextProvider : AIContextProvider
 
     private readonly RpmPipeline _pipeline;
     private readonly RpmContextProviderOptions _options;
+    private readonly RpmPersonalizationOptions _turn;
     private readonly ProviderSessionState<RpmSessionState> _sessionState;
 
     /// <summary>Initializes a new instance of the <see cref="RpmContextProvider"/> class.</summary>
@@ -61,7 +65,10 @@ public sealed class RpmContextProvider : AIContextProvider
             Mode = options.Mode,
             OnPersonalized = options.OnPersonalized,
             ChoiceResolver = options.ChoiceResolver,
+            PersonalizationTimeout = options.PersonalizationTimeout,
+            ThrowOnPersonalizationFailure = options.ThrowOnPersonalizationFailure,
         };
+        _turn = new RpmPersonalizationOptions { Mode = options.Mode, Timeout = options.PersonalizationTimeout, ThrowOnFailure = options.ThrowOnPersonalizationFailure };
         _sessionState = new ProviderSessionState<RpmSessionState>(_ => new RpmSessionState(), StateKeys[0], RpmAgentJsonContext.Default.Options);
     }
 
@@ -132,7 +139,7 @@ public sealed class RpmContextProvider : AIContextProvider
     protected override async ValueTask<AIContext> ProvideAIContextAsync(InvokingContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Busy.Value || RpmStageCall.IsActive)
+        if (Busy.Value || RpmStageCall.IsActive || RpmStageCall.IsPersonalizing)
         {
             return new AIContext();
         }
@@ -150,15 +157,19 @@ public sealed class RpmContextProvider : AIContextProvider
             return new AIContext();
         }
 
-        // The flag flows into the awaited calls below and is restored when this method returns.
-        Busy.Value = true;
-        RpmPersonalization? personalization = await _pipeline.PersonalizeAsync(userId, query, _options.Mode, cancellationToken).ConfigureAwait(false);
+        // A failure while personalizing leaves the run unpersonalized (reported, not thrown) unless the options say otherwise.
+        RpmPersonalization? personalization = await _pipeline.PersonalizeTurnAsync(userId, query, _turn, cancellationToken).ConfigureAwait(false);
         if (personalization is null)
         {
             return new AIContext();
         }
 
         _options.OnPersonalized?.Invoke(personalization);
+        if (!personalization.IsPersonalized)
+        {
+            return new AIContext();
+        }
+
         state.Running = new RpmSessionExchange(userId, query);
         _sessionState.SaveState(context.Session, state);
         return new AIContext { Instructions = personalization.Instructions };
@@ -168,7 +179,7 @@ public sealed class RpmContextProvider : AIContextProvider
     protected override async ValueTask StoreAIContextAsync(InvokedContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Busy.Value || RpmStageCall.IsActive)
+        if (Busy.Value || RpmStageCall.IsActive || RpmStageCall.IsPersonalizing)
         {
             return;
         }

@@ -29,9 +29,24 @@ public sealed class RpmContextProviderOptions
 
     /// <summary>
     /// Gets or sets a callback that sees each personalization before the run goes to the model (to show or log what was
-    /// added and what it cost). Not called for runs that get nothing added.
+    /// added and what it cost), also one that failed (<see cref="RpmPersonalization.FailureReason"/> says why the run goes
+    /// unpersonalized). Not called for runs that name no user, whose user has no saved model, or that have no user message.
     /// </summary>
     public Action<RpmPersonalization>? OnPersonalized { get; set; }
+
+    /// <summary>
+    /// Gets or sets the longest time personalizing a run may take before the run goes to the model unpersonalized.
+    /// Default <see cref="RpmPersonalizationOptions.DefaultTimeout"/> (5 s); <see cref="Timeout.InfiniteTimeSpan"/> for none.
+    /// </summary>
+    public TimeSpan PersonalizationTimeout { get; set; } = RpmPersonalizationOptions.DefaultTimeout;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a failure while personalizing (the store, the embedding generator, the
+    /// feature call's endpoint, the <see cref="PersonalizationTimeout"/>) fails the run. Default <see langword="false"/>:
+    /// the run goes to the model unpersonalized and the failure is reported (<see cref="OnPersonalized"/>, log event 4001,
+    /// the <c>rpm.personalize.duration</c> metric, the <c>rpm.personalize</c> span).
+    /// </summary>
+    public bool ThrowOnPersonalizationFailure { get; set; }
 
     /// <summary>
     /// Gets or sets a delegate that, after each successful personalized run, says what the user chose for the run's
@@ -48,7 +63,7 @@ public sealed class RpmContextProviderOptions
 
     /// <summary>Checks the options.</summary>
     /// <param name="parameterName">The name of the caller's parameter that carried the options.</param>
-    /// <exception cref="ArgumentException">Neither <see cref="UserId"/> nor <see cref="UserIdResolver"/> is set, <see cref="UserId"/> is blank, or <see cref="Mode"/> is not defined.</exception>
+    /// <exception cref="ArgumentException">Neither <see cref="UserId"/> nor <see cref="UserIdResolver"/> is set, <see cref="UserId"/> is blank, <see cref="Mode"/> is not defined, or <see cref="PersonalizationTimeout"/> is neither positive nor infinite.</exception>
     internal void Validate(string parameterName)
     {
         if (UserId is null && UserIdResolver is null)
@@ -66,6 +81,11 @@ public sealed class RpmContextProviderOptions
         if (!Enum.IsDefined(Mode))
         {
             throw new ArgumentException($"{nameof(RpmContextProviderOptions)}.{nameof(Mode)} {(int)Mode} is not an {nameof(RpmPersonalizationMode)}.", parameterName);
+        }
+
+        if (PersonalizationTimeout <= TimeSpan.Zero && PersonalizationTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException($"{nameof(RpmContextProviderOptions)}.{nameof(PersonalizationTimeout)} must be positive or Timeout.InfiniteTimeSpan (was {PersonalizationTimeout}).", parameterName);
         }
     }
 }

@@ -76,6 +76,32 @@ public sealed class SqliteUserModelStore : IUserModelStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Reads the row's version and checksum (the SHA-256 of the stored model with its version): under 100 bytes, whatever the size of the model.</remarks>
+    /// <exception cref="RpmStoreException">The file cannot be used.</exception>
+    public async Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        await using SqliteConnection connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT version, checksum FROM rpm_user_models WHERE user_id = $user;";
+        command.Parameters.AddWithValue("$user", userId);
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        try
+        {
+            return UserModelRecord.ETag(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
+        }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or SqliteException)
+        {
+            throw new InvalidDataException($"The stored user model of '{userId}' in {_database.Location} is corrupt: a column has the wrong type ({ex.Message}). Other users' models are not affected; delete this user's model and rebuild it.", ex);
+        }
+    }
+
+    /// <inheritdoc />
     /// <exception cref="RpmStoreException">The file cannot be used.</exception>
     public async Task<UserModel> SaveAsync(UserModel model, long? expectedVersion, CancellationToken cancellationToken = default)
     {

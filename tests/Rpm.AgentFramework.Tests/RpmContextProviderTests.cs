@@ -67,8 +67,8 @@ public sealed class RpmContextProviderTests(MiniLmFixture miniLm)
         Assert.Equal(3, seen.Examples.Count);
         Assert.All(seen.Examples, e => Assert.Contains("Sci-Fi", e.Path.Item.Input, StringComparison.Ordinal));
         Assert.All(seen.Examples, e => Assert.Contains(e.Path.Reasoning, instructions, StringComparison.Ordinal));
-        Assert.NotEmpty(seen.UserModel.Statistics);
-        Assert.All(seen.UserModel.Factors, f => Assert.Contains($"\"factor\":\"{f.Name}\"", instructions, StringComparison.Ordinal));
+        Assert.NotEmpty(seen.UserModel!.Statistics);
+        Assert.All(seen.UserModel!.Factors, f => Assert.Contains($"\"factor\":\"{f.Name}\"", instructions, StringComparison.Ordinal));
     }
 
     [Theory]
@@ -176,7 +176,7 @@ public sealed class RpmContextProviderTests(MiniLmFixture miniLm)
         var provider = new RpmContextProvider(pipeline, new RpmContextProviderOptions
         {
             UserIdResolver = (_, _) => AIAgent.CurrentRunContext?.RunOptions?.AdditionalProperties?.TryGetValue("user", out string? user) == true ? user : null,
-            OnPersonalized = p => personalizedFor.Add(p.UserModel.UserId),
+            OnPersonalized = p => personalizedFor.Add(p.UserId),
         });
         ChatClientAgent agent = Agent(app, provider);
 
@@ -240,7 +240,7 @@ public sealed class RpmContextProviderTests(MiniLmFixture miniLm)
         UserModel now = (await pipeline.GetUserModelAsync("u1"))!;
         Assert.Equal(before.Version, now.Version);
         Assert.Equal(HistorySize, now.Paths.Count);
-        Assert.Equal(2, stages.Requests.Count);                            // the two feature calls, nothing for recording
+        Assert.Single(stages.Requests);                                    // one feature call (the second run of the message reuses the pipeline's personalization), nothing for recording
     }
 
     [Fact]

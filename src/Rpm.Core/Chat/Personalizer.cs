@@ -10,13 +10,15 @@ internal sealed class Personalizer
     private readonly IFeatureRetriever _retriever;
     private readonly RpmOptions _options;
     private readonly TextBudget _budget;
+    private readonly PipelineTelemetry _telemetry;
 
-    public Personalizer(IFeatureExtractor featureExtractor, IFeatureRetriever retriever, RpmOptions options)
+    public Personalizer(IFeatureExtractor featureExtractor, IFeatureRetriever retriever, RpmOptions options, PipelineTelemetry telemetry)
     {
         _featureExtractor = featureExtractor;
         _retriever = retriever;
         _options = options;
         _budget = new TextBudget(options);
+        _telemetry = telemetry;
     }
 
     public async Task<RpmPersonalization> PersonalizeAsync(UserModel model, string message, RpmPersonalizationMode mode, CancellationToken cancellationToken)
@@ -28,9 +30,13 @@ internal sealed class Personalizer
         {
             try
             {
-                FeatureExtractionResult extraction = await _featureExtractor.ExtractAsync(
-                    new FeatureExtractionRequest(model.Task, MessageItemId, message) { Factors = model.Statistics },
-                    cancellationToken).ConfigureAwait(false);
+                FeatureExtractionResult extraction = await _telemetry.StageAsync(
+                    "query_feature_extraction",
+                    model.UserId,
+                    1,
+                    () => _featureExtractor.ExtractAsync(
+                        new FeatureExtractionRequest(model.Task, MessageItemId, message) { Factors = model.Statistics },
+                        cancellationToken)).ConfigureAwait(false);
                 features = extraction.Features;
                 usage = extraction.Usage;
             }
@@ -46,7 +52,8 @@ internal sealed class Personalizer
         IReadOnlyList<Feature> key = features.Count > 0 ? features : [new Feature("Message", message)];
         IReadOnlyList<RetrievedExample> examples = model.Paths.Count == 0
             ? []
-            : await _retriever.RetrieveAsync(model, key, _options.RetrievalCount, cancellationToken).ConfigureAwait(false);
+            : await _telemetry.StageAsync(
+                "retrieval", model.UserId, key.Count, () => _retriever.RetrieveAsync(model, key, _options.RetrievalCount, cancellationToken)).ConfigureAwait(false);
         string instructions = RpmPrompts.Personalization(model, features, examples, _budget);
         RpmPersonalizationMode used = features.Count > 0 || fallbackReason is null ? mode : RpmPersonalizationMode.MessageEmbedding;
         return new RpmPersonalization(model, message, used, features, examples, instructions, usage) { FallbackReason = fallbackReason };

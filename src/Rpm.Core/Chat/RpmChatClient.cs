@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Caching.Memory;
 
 namespace Rpm;
 
@@ -17,12 +16,19 @@ namespace Rpm;
 /// or has no user message with text passes through unchanged (the same messages and options instance).
 /// </para>
 /// <para>
-/// Cost per user turn: one read of the user's model from the <see cref="IUserModelStore"/> per request, one embedding,
-/// and in <see cref="RpmPersonalizationMode.QueryFeatures"/> (the default) one extra chat-model call, made on the inner
-/// client of the pipeline; the tool-call rounds of the same turn reuse it
-/// (<see cref="RpmChatClientOptions.PersonalizationCacheSize"/>). Streaming and tool calls pass through untouched. The
-/// chat calls that RPM itself makes while personalizing are never personalized again, even when they go through this
-/// client.
+/// Cost per user turn: one read of the model's entity tag from the <see cref="IUserModelStore"/> (the model itself comes
+/// from memory while the tag matches, <see cref="RpmOptions.UserModelCacheSize"/>), one embedding, and in
+/// <see cref="RpmPersonalizationMode.QueryFeatures"/> (the default) one extra chat-model call, made on the inner client
+/// of the pipeline; the tool-call rounds of the same turn reuse it (<see cref="RpmOptions.PersonalizationCacheSize"/>).
+/// Streaming and tool calls pass through untouched. The chat calls that RPM itself makes while personalizing are never
+/// personalized again, even when they go through this client.
+/// </para>
+/// <para>
+/// A failure while personalizing (the store, the embedding generator, the feature call, the
+/// <see cref="RpmChatClientOptions.PersonalizationTimeout"/>) never fails the request: it goes to the inner client
+/// unpersonalized, and the reason reaches <see cref="RpmChatClientOptions.OnPersonalized"/>, log event 4001, the
+/// <c>rpm.personalize.duration</c> metric and the <c>rpm.personalize</c> span, unless
+/// <see cref="RpmChatClientOptions.ThrowOnPersonalizationFailure"/> is set.
 /// </para>
 /// </remarks>
 public sealed class RpmChatClient : DelegatingChatClient
@@ -32,14 +38,14 @@ public sealed class RpmChatClient : DelegatingChatClient
 
     private readonly Lazy<RpmPipeline> _pipeline;
     private readonly RpmChatClientOptions _options;
-    private readonly MemoryCache? _cache;
+    private readonly RpmPersonalizationOptions _turn;
 
     /// <summary>Initializes a new instance of the <see cref="RpmChatClient"/> class.</summary>
     /// <param name="innerClient">The client that answers the personalized request.</param>
     /// <param name="pipeline">The RPM pipeline whose store holds the user models and whose stages personalize.</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="innerClient"/> or <paramref name="pipeline"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="RpmChatClientOptions.PersonalizationCacheSize"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="RpmChatClientOptions.Mode"/> is not defined, or <see cref="RpmChatClientOptions.PersonalizationTimeout"/> is neither positive nor infinite.</exception>
     public RpmChatClient(IChatClient innerClient, RpmPipeline pipeline, RpmChatClientOptions? options = null)
         : this(innerClient, new Lazy<RpmPipeline>(pipeline ?? throw new ArgumentNullException(nameof(pipeline))), options)
     {
@@ -50,13 +56,13 @@ public sealed class RpmChatClient : DelegatingChatClient
     {
         _pipeline = pipeline;
         _options = options ?? new RpmChatClientOptions();
-        ArgumentOutOfRangeException.ThrowIfNegative(_options.PersonalizationCacheSize, $"{nameof(options)}.{nameof(RpmChatClientOptions.PersonalizationCacheSize)}");
-        if (!Enum.IsDefined(_options.Mode))
+        _turn = new RpmPersonalizationOptions
         {
-            throw new ArgumentOutOfRangeException(nameof(options), $"{nameof(RpmChatClientOptions.Mode)} {(int)_options.Mode} is not an {nameof(RpmPersonalizationMode)}.");
-        }
-
-        _cache = _options.PersonalizationCacheSize > 0 ? new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.PersonalizationCacheSize }) : null;
+            Mode = _options.Mode,
+            Timeout = _options.PersonalizationTimeout,
+            ThrowOnFailure = _options.ThrowOnPersonalizationFailure,
+        };
+        _turn.Validate(nameof(options));
     }
 
     /// <inheritdoc/>
@@ -79,17 +85,6 @@ public sealed class RpmChatClient : DelegatingChatClient
         }
     }
 
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _cache?.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
     private async Task<ChatOptions?> PersonalizeAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         if (RpmStageCall.IsPersonalizing || RpmStageCall.IsActive)
@@ -109,13 +104,18 @@ public sealed class RpmChatClient : DelegatingChatClient
             return options;
         }
 
-        RpmPersonalization? personalization = await GetPersonalizationAsync(userId, message, cancellationToken).ConfigureAwait(false);
+        RpmPersonalization? personalization = await _pipeline.Value.PersonalizeTurnAsync(userId, message, _turn, cancellationToken).ConfigureAwait(false);
         if (personalization is null)
         {
             return options;
         }
 
         _options.OnPersonalized?.Invoke(personalization);
+        if (!personalization.IsPersonalized)
+        {
+            return options;
+        }
+
         ChatOptions forwarded = options?.Clone() ?? new ChatOptions();
         if (forwarded.AdditionalProperties is { } properties && properties.Remove(UserIdKey) && properties.Count == 0)
         {
@@ -126,33 +126,5 @@ public sealed class RpmChatClient : DelegatingChatClient
             ? personalization.Instructions
             : forwarded.Instructions + "\n\n" + personalization.Instructions;
         return forwarded;
-    }
-
-    private async Task<RpmPersonalization?> GetPersonalizationAsync(string userId, string message, CancellationToken cancellationToken)
-    {
-        // The mark flows into the awaited calls below (RPM's own calls pass through; transports fail fast) and ends when
-        // this method returns.
-        RpmStageCall.EnterPersonalization();
-        RpmPipeline pipeline = _pipeline.Value;
-        UserModel? model = await pipeline.GetUserModelAsync(userId, cancellationToken).ConfigureAwait(false);
-        if (model is null)
-        {
-            return null;
-        }
-
-        var key = (model.UserId, model.Version, model.UpdatedAt, _options.Mode, message);
-        if (_cache is not null && _cache.TryGetValue(key, out RpmPersonalization? cached) && cached is not null)
-        {
-            return cached;
-        }
-
-        RpmPersonalization personalization = await pipeline.PersonalizeAsync(model, message, _options.Mode, cancellationToken).ConfigureAwait(false);
-        if (personalization.FallbackReason is null)
-        {
-            // A degraded personalization (the feature call failed) is used once, never kept.
-            _cache?.Set(key, personalization, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) });
-        }
-
-        return personalization;
     }
 }

@@ -21,14 +21,23 @@ public sealed class RpmChatClientOptions
 
     /// <summary>
     /// Gets or sets a callback that sees each personalization before the request goes to the inner client (to show or
-    /// log what was added). Not called for requests that pass through.
+    /// log what was added), also one that failed (<see cref="RpmPersonalization.FailureReason"/> says why the request goes
+    /// unpersonalized). Not called for requests that pass through (no user, no saved model, no user message).
     /// </summary>
     public Action<RpmPersonalization>? OnPersonalized { get; set; }
 
     /// <summary>
-    /// Gets or sets how many personalizations are kept so that the further requests of one user turn (tool-call rounds
-    /// of a <c>FunctionInvokingChatClient</c> above, retries) reuse the first instead of paying for it again. Keyed by
-    /// user, model version, mode and message. Default 256; 0 keeps none.
+    /// Gets or sets the longest time personalizing a request may take before the request goes to the inner client
+    /// unpersonalized. Default <see cref="RpmPersonalizationOptions.DefaultTimeout"/> (5 s);
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for none.
     /// </summary>
-    public int PersonalizationCacheSize { get; set; } = 256;
+    public TimeSpan PersonalizationTimeout { get; set; } = RpmPersonalizationOptions.DefaultTimeout;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a failure while personalizing (the store, the embedding generator, the
+    /// feature call's endpoint, the <see cref="PersonalizationTimeout"/>) fails the request. Default
+    /// <see langword="false"/>: the request goes to the inner client unpersonalized and the failure is reported
+    /// (<see cref="OnPersonalized"/>, log event 4001, the <c>rpm.personalize.duration</c> metric, the span).
+    /// </summary>
+    public bool ThrowOnPersonalizationFailure { get; set; }
 }

@@ -2,7 +2,8 @@ namespace Rpm;
 
 /// <summary>
 /// What RPM adds to one chat request for one user: the user's factor statistics and the most similar past reasoning
-/// paths, rendered as <see cref="Instructions"/>, with what it cost.
+/// paths, rendered as <see cref="Instructions"/>, with what it cost; or, for a live turn whose personalization failed,
+/// why the turn went to the model unpersonalized (<see cref="FailureReason"/>).
 /// </summary>
 public sealed class RpmPersonalization
 {
@@ -30,6 +31,7 @@ public sealed class RpmPersonalization
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentNullException.ThrowIfNull(instructions);
         ArgumentNullException.ThrowIfNull(usage);
+        UserId = userModel.UserId;
         UserModel = userModel;
         Message = message;
         Mode = mode;
@@ -39,8 +41,25 @@ public sealed class RpmPersonalization
         Usage = usage;
     }
 
-    /// <summary>Gets the user's model the personalization comes from.</summary>
-    public UserModel UserModel { get; }
+    private RpmPersonalization(string userId, UserModel? userModel, string message, RpmPersonalizationMode mode, ModelUsage usage, string failureReason, Exception exception)
+    {
+        UserId = userId;
+        UserModel = userModel;
+        Message = message;
+        Mode = mode;
+        MessageFeatures = [];
+        Examples = [];
+        Instructions = string.Empty;
+        Usage = usage;
+        FailureReason = failureReason;
+        Exception = exception;
+    }
+
+    /// <summary>Gets the user the personalization is for.</summary>
+    public string UserId { get; }
+
+    /// <summary>Gets the user's model the personalization comes from; <see langword="null"/> when personalizing failed before the model was read (see <see cref="FailureReason"/>).</summary>
+    public UserModel? UserModel { get; }
 
     /// <summary>Gets the message the examples were retrieved for (the latest user message of the request).</summary>
     public string Message { get; }
@@ -54,7 +73,7 @@ public sealed class RpmPersonalization
     /// <summary>Gets the K retrieved reasoning paths (RPM stage 6), most similar first; fewer when the model has fewer.</summary>
     public IReadOnlyList<RetrievedExample> Examples { get; }
 
-    /// <summary>Gets the text added to the request's instructions (<c>ChatOptions.Instructions</c>): the statistics and examples as a data block.</summary>
+    /// <summary>Gets the text added to the request's instructions (<c>ChatOptions.Instructions</c>): the statistics and examples as a data block; empty when personalizing failed.</summary>
     public string Instructions { get; }
 
     /// <summary>Gets the chat-model calls and tokens of the personalization itself (one call in <see cref="RpmPersonalizationMode.QueryFeatures"/>, none otherwise).</summary>
@@ -65,4 +84,22 @@ public sealed class RpmPersonalization
     /// key (the feature call failed), or <see langword="null"/> when the requested mode was used.
     /// </summary>
     public string? FallbackReason { get; init; }
+
+    /// <summary>
+    /// Gets why personalizing this live turn failed, so that it went to the chat model unpersonalized (nothing added to
+    /// its instructions), or <see langword="null"/> when it was personalized. Set by <see cref="RpmChatClient"/> and the
+    /// Agent Framework context provider when the store, the embedding generator or the feature call failed, or
+    /// personalizing took longer than its timeout, unless they were told to throw instead.
+    /// </summary>
+    public string? FailureReason { get; }
+
+    /// <summary>Gets the exception behind <see cref="FailureReason"/>, or <see langword="null"/> when the turn was personalized.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>Gets a value indicating whether anything was added to the turn (<see cref="FailureReason"/> is <see langword="null"/>).</summary>
+    public bool IsPersonalized => FailureReason is null;
+
+    /// <summary>Creates the record of a live turn whose personalization failed.</summary>
+    internal static RpmPersonalization Failed(string userId, UserModel? userModel, string message, RpmPersonalizationMode mode, ModelUsage usage, string reason, Exception exception) =>
+        new(userId, userModel, message, mode, usage, reason, exception);
 }

@@ -109,6 +109,25 @@ public sealed class RpmOptions
     /// </summary>
     public bool EmitRawUserIds { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many bytes of user models the pipeline keeps in memory between turns, so that a warm user's
+    /// turn reads the model's entity tag (<see cref="IUserModelStore.GetETagAsync"/>, under 100 bytes) instead of the
+    /// whole model, and reuses the model's search matrix. A cached model is used only while its tag matches the
+    /// store's, so saves by other processes and hosts are seen on the next turn. Sizes are estimated from the models'
+    /// text and embeddings (a 1,000-item model of 384-dimension embeddings is about 3 MB); the least recently used
+    /// models leave first. Default 256 MiB; 0 turns the cache off (every turn reads the whole model). Not used with
+    /// <see cref="InMemoryUserModelStore"/>, which holds every model in memory anyway.
+    /// </summary>
+    public long UserModelCacheSize { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets how many personalizations of live turns (<see cref="RpmChatClient"/>, the Agent Framework context
+    /// provider) are kept, so that the further requests of one turn (tool-call rounds, retries) reuse the first instead of
+    /// paying for its feature call again. Keyed by user, the model's entity tag, mode and message, so a saved change of
+    /// the model is never hidden; a degraded or failed personalization is never kept. Default 256; 0 keeps none.
+    /// </summary>
+    public int PersonalizationCacheSize { get; set; } = 256;
+
     /// <summary>Gets or sets the clock used for model timestamps and telemetry durations. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -140,6 +159,8 @@ public sealed class RpmOptions
         Check(MaxInputTokens is >= 16 and <= 1_000_000, $"{nameof(MaxInputTokens)} must be between 16 and 1,000,000 (was {MaxInputTokens}).");
         Check(EmbeddingBatchSize is >= 1 and <= 4096, $"{nameof(EmbeddingBatchSize)} must be between 1 and 4,096 (was {EmbeddingBatchSize}).");
         Check(FactorRebuildThreshold is >= 0 and <= 1, $"{nameof(FactorRebuildThreshold)} must be between 0 and 1 (was {FactorRebuildThreshold}).");
+        Check(UserModelCacheSize >= 0, $"{nameof(UserModelCacheSize)} must not be negative (was {UserModelCacheSize}; 0 turns the cache off).");
+        Check(PersonalizationCacheSize >= 0, $"{nameof(PersonalizationCacheSize)} must not be negative (was {PersonalizationCacheSize}; 0 keeps none).");
         Check(TimeProvider is not null, $"{nameof(TimeProvider)} must not be null.");
         return errors;
 

@@ -20,6 +20,8 @@ public sealed class RpmPipeline
     private readonly UserModelBuilder _builder;
     private readonly QueryResponder _responder;
     private readonly Personalizer _personalizer;
+    private readonly UserModelCache _models;
+    private readonly TurnPersonalizer _turns;
 
     /// <summary>Initializes a new instance of the <see cref="RpmPipeline"/> class with the default stages, in-memory stores and the given models.</summary>
     /// <param name="chatClient">The chat model.</param>
@@ -105,8 +107,12 @@ public sealed class RpmPipeline
             chatModelId,
             telemetry);
         _responder = new QueryResponder(featureExtractor, retriever, new ResponseGenerator(chatClient, options, loggerFactory, meterFactory), options, telemetry);
-        _personalizer = new Personalizer(featureExtractor, retriever, options);
+        _personalizer = new Personalizer(featureExtractor, retriever, options, telemetry);
+        _models = new UserModelCache(store, options);
+        _turns = new TurnPersonalizer(_personalizer, _models, options, telemetry);
     }
+
+    private static readonly RpmPersonalizationOptions DefaultTurn = new();
 
     /// <summary>Gets the options.</summary>
     public RpmOptions Options => _options;
@@ -144,7 +150,7 @@ public sealed class RpmPipeline
             throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history));
         }
 
-        return _builder.BuildAsync(userId, task, items, cancellationToken);
+        return SavedAsync(userId, _builder.BuildAsync(userId, task, items, cancellationToken));
     }
 
     /// <summary>
@@ -175,17 +181,22 @@ public sealed class RpmPipeline
         UserModel existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The user '{userId}' has no saved model to add history to; build one first with {nameof(BuildUserModelAsync)}.");
         IReadOnlyList<HistoryItem> items = HistoryValidation.Normalize(existing.Task, newItems, existing, nameof(newItems));
-        return items.Count == 0 ? existing : await _builder.AddHistoryAsync(existing, items, cancellationToken).ConfigureAwait(false);
+        return items.Count == 0 ? existing : await SavedAsync(userId, _builder.AddHistoryAsync(existing, items, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Gets a user's saved model.</summary>
     /// <param name="userId">The user.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The model, or <see langword="null"/> when none is saved.</returns>
+    /// <remarks>
+    /// Reads the store's entity tag of the model (<see cref="IUserModelStore.GetETagAsync"/>) and, while it matches the
+    /// model kept in memory (<see cref="RpmOptions.UserModelCacheSize"/>), returns that instance without reading the
+    /// model; otherwise reads it from the store. A model saved by another process or host is seen at once.
+    /// </remarks>
     public Task<UserModel?> GetUserModelAsync(string userId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
-        return _store.GetAsync(userId, cancellationToken);
+        return _models.GetAsync(userId, cancellationToken);
     }
 
     /// <summary>Answers a query for the user of a saved model, as <see cref="RespondAsync(UserModel, RpmQuery, CancellationToken)"/> does.</summary>
@@ -198,7 +209,7 @@ public sealed class RpmPipeline
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentNullException.ThrowIfNull(query);
-        UserModel model = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false)
+        UserModel model = await _models.GetAsync(userId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The user '{userId}' has no saved model; build one first with {nameof(BuildUserModelAsync)}.");
         return await RespondAsync(model, query, cancellationToken).ConfigureAwait(false);
     }
@@ -240,8 +251,47 @@ public sealed class RpmPipeline
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentException.ThrowIfNullOrWhiteSpace(message);
-        UserModel? model = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
+        UserModel? model = await _models.GetAsync(userId, cancellationToken).ConfigureAwait(false);
         return model is null ? null : await PersonalizeAsync(model, message, mode, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Personalizes one live chat turn or agent run of a user, as <see cref="RpmChatClient"/> and the Agent Framework
+    /// context provider do: what <see cref="PersonalizeAsync(string, string, RpmPersonalizationMode, CancellationToken)"/>
+    /// returns, within a time budget, with the further requests of the same turn served from memory, and with every
+    /// failure absorbed: RPM is an optional improvement of a turn and must never be the reason it is slow or lost.
+    /// </summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="message">The user's message (the query).</param>
+    /// <param name="options">The mode, the time budget and whether a failure throws; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests (the turn's own).</param>
+    /// <returns>
+    /// <see langword="null"/> when the user has no saved model (the turn passes through); otherwise the personalization,
+    /// whose <see cref="RpmPersonalization.FailureReason"/> says why nothing was added when personalizing failed: the
+    /// store or the embedding generator threw, the user's stored model could not be read, or the budget
+    /// (<see cref="RpmPersonalizationOptions.Timeout"/>, default 5 s) ran out. A failed feature call alone does not fail
+    /// the personalization: the message itself is then the retrieval key (<see cref="RpmPersonalization.FallbackReason"/>).
+    /// </returns>
+    /// <remarks>
+    /// Local cost of a warm turn, whatever the size of the user's history: one read of the model's entity tag
+    /// (<see cref="IUserModelStore.GetETagAsync"/>), the model and its search matrix from memory
+    /// (<see cref="RpmOptions.UserModelCacheSize"/>), one embedding and one matrix search; a repeated request of the same
+    /// turn (a tool-call round) costs the tag read alone (<see cref="RpmOptions.PersonalizationCacheSize"/>). Reported in
+    /// the span <c>rpm.personalize</c> (with <c>rpm.store.read</c>, <c>rpm.query_feature_extraction</c> and
+    /// <c>rpm.retrieval</c> under it), the histogram <see cref="RpmTelemetry.PersonalizeDurationMetric"/> and, on failure,
+    /// log event 4001.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> or <paramref name="message"/> is blank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="TimeoutException">With <see cref="RpmPersonalizationOptions.ThrowOnFailure"/>: the budget ran out (other failures throw as they are).</exception>
+    public Task<RpmPersonalization?> PersonalizeTurnAsync(string userId, string message, RpmPersonalizationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(message);
+        options ??= DefaultTurn;
+        options.Validate(nameof(options));
+        return _turns.PersonalizeAsync(userId, message, options, cancellationToken);
     }
 
     /// <summary>
@@ -268,5 +318,18 @@ public sealed class RpmPipeline
         }
 
         return _personalizer.PersonalizeAsync(userModel, message, mode, cancellationToken);
+    }
+
+    // This process saved the user's model: the copy in memory is stale (the next read would see the new tag anyway).
+    private async Task<UserModel> SavedAsync(string userId, Task<UserModel> save)
+    {
+        try
+        {
+            return await save.ConfigureAwait(false);
+        }
+        finally
+        {
+            _models.Invalidate(userId);
+        }
     }
 }

@@ -9,6 +9,21 @@ public interface IUserModelStore
     /// <returns>The model, or <see langword="null"/> when none is saved.</returns>
     Task<UserModel?> GetAsync(string userId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Gets the entity tag of a user's saved model: an opaque string that changes whenever the stored model changes
+    /// (every save, also a delete followed by a new build that restarts the version), read without the model itself.
+    /// </summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The tag, or <see langword="null"/> when no model is saved.</returns>
+    /// <remarks>
+    /// The pipeline keeps recently used models in memory (<see cref="RpmOptions.UserModelCacheSize"/>) and checks each
+    /// against this tag before using it, so a model another process or host saved is never served stale, while a
+    /// warm turn reads a few dozen bytes instead of the whole model. Two reads return equal tags exactly when the
+    /// stored model is the same.
+    /// </remarks>
+    Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default);
+
     /// <summary>Saves a user model atomically: either the whole new model is stored or the previous one stays intact.</summary>
     /// <param name="model">The model to save.</param>
     /// <param name="expectedVersion">

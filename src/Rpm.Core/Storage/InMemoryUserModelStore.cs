@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Rpm;
 
 /// <summary>Keeps user models in process memory: the default store; nothing survives the process.</summary>
@@ -5,7 +7,11 @@ namespace Rpm;
 public sealed class InMemoryUserModelStore : IUserModelStore
 {
     private readonly Dictionary<string, UserModel> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _saves = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+
+    // Counts every save of this store, so that a tag never repeats (versions restart at 1 after a delete).
+    private long _saveCount;
 
     /// <inheritdoc />
     public Task<UserModel?> GetAsync(string userId, CancellationToken cancellationToken = default)
@@ -15,6 +21,19 @@ public sealed class InMemoryUserModelStore : IUserModelStore
         lock (_gate)
         {
             return Task.FromResult(_models.GetValueOrDefault(userId));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return Task.FromResult(_models.TryGetValue(userId, out UserModel? model)
+                ? string.Create(CultureInfo.InvariantCulture, $"{model.Version}-{_saves[userId]}")
+                : null);
         }
     }
 
@@ -38,6 +57,7 @@ public sealed class InMemoryUserModelStore : IUserModelStore
 
             UserModel saved = model.WithVersion(current + 1);
             _models[model.UserId] = saved;
+            _saves[model.UserId] = ++_saveCount;
             return Task.FromResult(saved);
         }
     }
@@ -49,6 +69,7 @@ public sealed class InMemoryUserModelStore : IUserModelStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
+            _saves.Remove(userId);
             return Task.FromResult(_models.Remove(userId));
         }
     }

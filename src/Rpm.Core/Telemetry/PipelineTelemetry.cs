@@ -82,6 +82,22 @@ internal sealed class PipelineTelemetry
         }
     }
 
+    /// <summary>Runs a step in a span of its own (e.g. <c>rpm.store.read</c>), which records the failure when the step throws.</summary>
+    public async Task<T> SpanAsync<T>(string name, Func<Activity?, Task<T>> run)
+    {
+        using Activity? activity = RpmTelemetry.Source.StartActivity(name);
+        try
+        {
+            return await run(activity).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            activity.SetTag("error.type", ex.GetType().FullName);
+            throw;
+        }
+    }
+
     /// <summary>Marks a span failed: error status, <c>error.type</c>, and the exception as an event, with the user id scrubbed from its text.</summary>
     public void Failed(Activity? activity, Exception exception, string userId)
     {

@@ -13,6 +13,9 @@ internal sealed class RpmMetrics
     private static readonly double[] DurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
     private static readonly int[] TokenBuckets = [1, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864];
 
+    // A warm personalization takes a millisecond or two; one with a feature call, a model call's time.
+    private static readonly double[] PersonalizeBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
+
     // Builds take minutes to hours: the model-call buckets, then longer ones.
     private static readonly double[] BuildBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200];
 
@@ -33,6 +36,8 @@ internal sealed class RpmMetrics
         ResumedResults = meter.CreateCounter<long>(RpmTelemetry.ResumedResultsMetric, "{result}", "Stage results a build read back from its checkpoints instead of paying for them again");
         BuildDuration = meter.CreateHistogram(
             RpmTelemetry.BuildDurationMetric, "s", "Duration of user-model builds and history updates", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = BuildBuckets });
+        PersonalizeDuration = meter.CreateHistogram(
+            RpmTelemetry.PersonalizeDurationMetric, "s", "Time spent personalizing live chat turns and agent runs", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = PersonalizeBuckets });
         RespondDuration = meter.CreateHistogram(
             RpmTelemetry.RespondDurationMetric, "s", "Duration of personalized responses", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
     }
@@ -54,6 +59,8 @@ internal sealed class RpmMetrics
     public Histogram<double> BuildDuration { get; }
 
     public Histogram<double> RespondDuration { get; }
+
+    public Histogram<double> PersonalizeDuration { get; }
 
     /// <summary>Gets the instruments of a factory's meter, or of the shared static meter.</summary>
     public static RpmMetrics For(IMeterFactory? meterFactory) =>

@@ -69,6 +69,13 @@ public static class RpmTelemetry
     public const string RespondDurationMetric = "rpm.respond.duration";
 
     /// <summary>
+    /// The histogram of the time (seconds) RPM spends personalizing a live chat turn or agent run before the turn's own
+    /// call, with <c>rpm.outcome</c> (<c>personalized</c>, <c>cached</c>, <c>degraded</c>, <c>no_model</c>, <c>failed</c>),
+    /// <c>rpm.mode</c> and, when it failed, <c>error.type</c>: <c>rpm.personalize.duration</c>.
+    /// </summary>
+    public const string PersonalizeDurationMetric = "rpm.personalize.duration";
+
+    /// <summary>
     /// The attribute naming the pipeline stage of a span or measurement: <c>feature_extraction</c>,
     /// <c>factor_construction</c>, <c>statistics</c>, <c>reasoning_path</c>, <c>embeddings</c>,
     /// <c>query_feature_extraction</c>, <c>retrieval</c> or <c>generation</c>.

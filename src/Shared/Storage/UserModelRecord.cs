@@ -68,6 +68,10 @@ internal sealed class UserModelRecord
         return new UserModelRecord(model.UserId, model.Task.Name, paths.Count, model.FormatVersion, json, embeddings, ComputeChecksum(json, embeddings));
     }
 
+    /// <summary>Gets the entity tag of a stored row: its version and the checksum over the model with its version, so equal tags mean equal stored models.</summary>
+    public static string ETag(long version, byte[] checksum) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{version}-{Convert.ToHexStringLower(checksum)}");
+
     /// <summary>Decodes a stored row; every inconsistency is reported as <see cref="InvalidDataException"/> naming the user and where the row is.</summary>
     public static UserModel Decode(string userId, long version, string modelJson, byte[] embeddings, byte[] checksum, string location)
     {

@@ -57,7 +57,7 @@ public sealed class RpmChatClientTests(MiniLmFixture miniLm)
         Assert.Equal(3, seen.Examples.Count);
         Assert.All(seen.Examples, e => Assert.Contains("Sci-Fi", e.Path.Item.Input, StringComparison.Ordinal));
         Assert.All(seen.Examples, e => Assert.Contains(e.Path.Reasoning, instructions, StringComparison.Ordinal));
-        Assert.All(seen.UserModel.Factors, f => Assert.Contains($"\"factor\":\"{f.Name}\"", instructions, StringComparison.Ordinal));
+        Assert.All(seen.UserModel!.Factors, f => Assert.Contains($"\"factor\":\"{f.Name}\"", instructions, StringComparison.Ordinal));
         Assert.Equal(1, seen.Usage.Calls);
         Assert.Null(seen.FallbackReason);
     }

@@ -331,6 +331,8 @@ public sealed class BuildQueueTests : IAsyncLifetime
     {
         public Task<UserModel?> GetAsync(string userId, CancellationToken cancellationToken = default) => inner.GetAsync(userId, cancellationToken);
 
+        public Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default) => inner.GetETagAsync(userId, cancellationToken);
+
         public async Task<UserModel> SaveAsync(UserModel model, long? expectedVersion, CancellationToken cancellationToken = default)
         {
             UserModel result = await inner.SaveAsync(model, expectedVersion, cancellationToken);
