@@ -43,6 +43,30 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task The_entity_tag_is_stable_between_saves_and_changes_with_every_save_and_after_a_delete_and_rebuild()
+    {
+        var (store, _) = OpenStores();
+        string user = NewUser();
+        Assert.Null(await store.GetETagAsync(user));
+
+        await store.SaveAsync(Models.Simple(user, "first"), 0);
+        string? first = await store.GetETagAsync(user);
+        Assert.NotNull(first);
+        Assert.Equal(first, await OpenStores().Models.GetETagAsync(user));     // another process reads the same tag
+
+        await store.SaveAsync(Models.Simple(user, "second"), 1);
+        string? second = await store.GetETagAsync(user);
+        Assert.NotEqual(first, second);
+
+        // Deleted and built again: the version restarts at 1, the tag must not repeat the first one's.
+        Assert.True(await store.DeleteAsync(user));
+        Assert.Null(await store.GetETagAsync(user));
+        UserModel rebuilt = await store.SaveAsync(Models.Simple(user, "rebuilt"), 0);
+        Assert.Equal(1, rebuilt.Version);
+        Assert.NotEqual(first, await store.GetETagAsync(user));
+    }
+
+    [Fact]
     public async Task Versions_increase_and_a_stale_version_is_a_conflict_that_changes_nothing()
     {
         var (store, _) = OpenStores();
