@@ -43,7 +43,7 @@ public sealed class RpmContextProviderOptions
     /// <summary>
     /// Gets or sets a value indicating whether a failure while personalizing (the store, the embedding generator, the
     /// feature call's endpoint, the <see cref="PersonalizationTimeout"/>) fails the run. Default <see langword="false"/>:
-    /// the run goes to the model unpersonalized and the failure is reported (<see cref="OnPersonalized"/>, log event 4001,
+    /// the run goes to the model unpersonalized and the failure is reported (<see cref="OnPersonalized"/>, log event 3002,
     /// the <c>rpm.personalize.duration</c> metric, the <c>rpm.personalize</c> span).
     /// </summary>
     public bool ThrowOnPersonalizationFailure { get; set; }

@@ -26,7 +26,7 @@ namespace Rpm;
 /// <para>
 /// A failure while personalizing (the store, the embedding generator, the feature call, the
 /// <see cref="RpmChatClientOptions.PersonalizationTimeout"/>) never fails the request: it goes to the inner client
-/// unpersonalized, and the reason reaches <see cref="RpmChatClientOptions.OnPersonalized"/>, log event 4001, the
+/// unpersonalized, and the reason reaches <see cref="RpmChatClientOptions.OnPersonalized"/>, log event 3002, the
 /// <c>rpm.personalize.duration</c> metric and the <c>rpm.personalize</c> span, unless
 /// <see cref="RpmChatClientOptions.ThrowOnPersonalizationFailure"/> is set.
 /// </para>

@@ -37,7 +37,7 @@ public sealed class RpmChatClientOptions
     /// Gets or sets a value indicating whether a failure while personalizing (the store, the embedding generator, the
     /// feature call's endpoint, the <see cref="PersonalizationTimeout"/>) fails the request. Default
     /// <see langword="false"/>: the request goes to the inner client unpersonalized and the failure is reported
-    /// (<see cref="OnPersonalized"/>, log event 4001, the <c>rpm.personalize.duration</c> metric, the span).
+    /// (<see cref="OnPersonalized"/>, log event 3002, the <c>rpm.personalize.duration</c> metric, the span).
     /// </summary>
     public bool ThrowOnPersonalizationFailure { get; set; }
 }

@@ -24,7 +24,7 @@ public sealed class RpmPersonalizationOptions
     /// Gets or sets a value indicating whether a failure while personalizing (the store, the embedding generator, the
     /// feature call's endpoint, the <see cref="Timeout"/>) throws out of the turn instead of leaving it unpersonalized.
     /// Default <see langword="false"/>: RPM is an optional improvement of a turn and never the reason it is lost; the
-    /// failure is reported (<see cref="RpmPersonalization.FailureReason"/>, log event 4001, the
+    /// failure is reported (<see cref="RpmPersonalization.FailureReason"/>, log event 3002, the
     /// <see cref="RpmTelemetry.PersonalizeDurationMetric"/> histogram's <c>rpm.outcome</c> <c>failed</c>, the
     /// <c>rpm.personalize</c> span's error status). A timeout then throws <see cref="TimeoutException"/>.
     /// </summary>

@@ -279,7 +279,7 @@ public sealed class RpmPipeline
     /// turn (a tool-call round) costs the tag read alone (<see cref="RpmOptions.PersonalizationCacheSize"/>). Reported in
     /// the span <c>rpm.personalize</c> (with <c>rpm.store.read</c>, <c>rpm.query_feature_extraction</c> and
     /// <c>rpm.retrieval</c> under it), the histogram <see cref="RpmTelemetry.PersonalizeDurationMetric"/> and, on failure,
-    /// log event 4001.
+    /// log event 3002.
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="userId"/> or <paramref name="message"/> is blank.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid.</exception>

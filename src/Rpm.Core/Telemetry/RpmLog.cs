@@ -49,12 +49,12 @@ internal static partial class RpmLog
         Message = "The response to query {QueryId} of user {UserId} was made without the chat model, which failed at {Stage}: {Reason}")]
     public static partial void Fallback(ILogger logger, string queryId, string userId, string stage, string reason);
 
-    // 4xxx: live turns.
-    [LoggerMessage(EventId = 4001, EventName = "PersonalizationFailed", Level = LogLevel.Warning,
+    // 30xx also: live turns (4xxx belongs to the PostgreSQL build queue).
+    [LoggerMessage(EventId = 3002, EventName = "PersonalizationFailed", Level = LogLevel.Warning,
         Message = "A turn of user {UserId} goes to the chat model unpersonalized: {Reason}")]
     public static partial void PersonalizationFailed(ILogger logger, string userId, string reason);
 
-    [LoggerMessage(EventId = 4002, EventName = "PersonalizationDegraded", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3003, EventName = "PersonalizationDegraded", Level = LogLevel.Information,
         Message = "A turn of user {UserId} is personalized by its message instead of its features: {Reason}")]
     public static partial void PersonalizationDegraded(ILogger logger, string userId, string reason);
 }

@@ -105,7 +105,7 @@ public sealed class LiveTurnTests(MiniLmFixture miniLm)
         Assert.IsType<ObjectDisposedException>(seen.Exception);
         Assert.Contains("ObjectDisposedException", seen.FailureReason, StringComparison.Ordinal);
 
-        var log = Assert.Single(telemetry.Events(4001));
+        var log = Assert.Single(telemetry.Events(3002));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, log.Level);
         Assert.Contains("unpersonalized", log.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("u1", log.Message, StringComparison.Ordinal);     // user ids are pseudonymized
