@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Primitives;
 
 namespace Rpm;
 
@@ -74,7 +75,18 @@ internal sealed class TurnPersonalizer : IDisposable
                 return Done(personalization, "degraded");
             }
 
-            _personalizations?.Set(key, personalization, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) });
+            if (_personalizations is not null)
+            {
+                // A kept personalization holds its model: it leaves the cache when the model does.
+                var entry = new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) };
+                if (_models.Lifetime(userId, etag) is CancellationToken lifetime)
+                {
+                    entry.AddExpirationToken(new CancellationChangeToken(lifetime));
+                }
+
+                _personalizations.Set(key, personalization, entry);
+            }
+
             return Done(personalization, "personalized");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -124,7 +124,9 @@ public sealed class RpmOptions
     /// Gets or sets how many personalizations of live turns (<see cref="RpmChatClient"/>, the Agent Framework context
     /// provider) are kept, so that the further requests of one turn (tool-call rounds, retries) reuse the first instead of
     /// paying for its feature call again. Keyed by user, the model's entity tag, mode and message, so a saved change of
-    /// the model is never hidden; a degraded or failed personalization is never kept. Default 256; 0 keeps none.
+    /// the model is never hidden; a degraded or failed personalization is never kept. A kept personalization refers to
+    /// its model and leaves when the model leaves <see cref="UserModelCacheSize"/>'s cache, so memory stays within that
+    /// limit (with the model cache off, up to this many models can stay referenced). Default 256; 0 keeps none.
     /// </summary>
     public int PersonalizationCacheSize { get; set; } = 256;
 

@@ -61,9 +61,19 @@ internal sealed class UserModelCache : IDisposable
 
         // A save between the tag read and this read leaves a newer model under the older tag: the next turn's tag
         // differs, so it reads again. A model is never kept under a tag newer than itself.
-        _cache.Set(userId, new Entry(etag, model), new MemoryCacheEntryOptions { Size = EstimateSize(model) });
+        var options = new MemoryCacheEntryOptions { Size = EstimateSize(model) };
+        options.RegisterPostEvictionCallback(static (_, value, _, _) => ((Entry)value!).Evicted.Cancel());
+        _cache.Set(userId, new Entry(etag, model), options);
         return model;
     }
+
+    /// <summary>
+    /// Gets a token cancelled when the model kept for the user under <paramref name="etag"/> leaves the cache, so that
+    /// what holds on to the model (a kept personalization) leaves with it and memory stays within the limit; or
+    /// <see langword="null"/> when no such model is kept (nothing to tie to).
+    /// </summary>
+    public CancellationToken? Lifetime(string userId, string etag) =>
+        _cache is not null && _cache.TryGetValue(userId, out Entry? entry) && entry is not null && entry.ETag == etag ? entry.Evicted.Token : null;
 
     /// <summary>Gets a user's current model: a tag read, then the model from memory or the store.</summary>
     public async Task<UserModel?> GetAsync(string userId, CancellationToken cancellationToken)
@@ -106,5 +116,8 @@ internal sealed class UserModelCache : IDisposable
         return size;
     }
 
-    private sealed record Entry(string ETag, UserModel Model);
+    private sealed record Entry(string ETag, UserModel Model)
+    {
+        public CancellationTokenSource Evicted { get; } = new();
+    }
 }

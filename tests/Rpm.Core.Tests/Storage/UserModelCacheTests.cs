@@ -83,4 +83,24 @@ public sealed class UserModelCacheTests
         await store.SaveAsync(Model("u1", 5, reasoning: "rebuilt"), 0);     // version 1 again, a new tag
         Assert.Equal("rebuilt", (await cache.GetAsync("u1", CancellationToken.None))!.Paths[0].Reasoning);
     }
+
+    [Fact]
+    public async Task What_is_tied_to_a_kept_model_is_told_when_the_model_leaves_the_cache()
+    {
+        var store = new CountingStore();
+        await store.SaveAsync(Model("u1", 5), 0);
+        using var cache = new UserModelCache(store, new RpmOptions());
+        string etag = (await cache.GetETagAsync("u1", CancellationToken.None))!;
+        Assert.Null(cache.Lifetime("u1", etag));                           // nothing kept yet
+        await cache.GetAsync("u1", etag, CancellationToken.None);
+        CancellationToken lifetime = cache.Lifetime("u1", etag)!.Value;
+        Assert.Null(cache.Lifetime("u1", "another tag"));
+        var left = new TaskCompletionSource();
+        lifetime.Register(left.SetResult);
+
+        cache.Invalidate("u1");                                            // this process saved the user's model
+
+        await left.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(lifetime.IsCancellationRequested);
+    }
 }
