@@ -99,6 +99,13 @@ public sealed class RpmPersonalization
     /// <summary>Gets a value indicating whether anything was added to the turn (<see cref="FailureReason"/> is <see langword="null"/>).</summary>
     public bool IsPersonalized => FailureReason is null;
 
+    /// <summary>Gets a value indicating whether this personalization was kept from an earlier request of the same turn (a tool-call round, a retry), so it cost nothing (<see cref="Usage"/> is none).</summary>
+    public bool IsCached { get; private init; }
+
+    /// <summary>Returns this personalization as served again from the turn cache: the same text, no usage.</summary>
+    internal RpmPersonalization Reused() =>
+        new(UserModel!, Message, Mode, MessageFeatures, Examples, Instructions, ModelUsage.None) { FallbackReason = FallbackReason, IsCached = true };
+
     /// <summary>Creates the record of a live turn whose personalization failed.</summary>
     internal static RpmPersonalization Failed(string userId, UserModel? userModel, string message, RpmPersonalizationMode mode, ModelUsage usage, string reason, Exception exception) =>
         new(userId, userModel, message, mode, usage, reason, exception);

@@ -54,7 +54,8 @@ internal sealed class TurnPersonalizer : IDisposable
             var key = new Key(userId, etag, turn.Mode, message);
             if (_personalizations is not null && _personalizations.TryGetValue(key, out RpmPersonalization? cached) && cached is not null)
             {
-                return Done(cached, "cached");
+                // The same text again, for nothing: the usage says so (the first request reported the feature call).
+                return Done(cached.Reused(), "cached");
             }
 
             model = await _telemetry.SpanAsync("rpm.store.read", span =>

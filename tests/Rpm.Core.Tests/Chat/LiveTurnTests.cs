@@ -133,7 +133,8 @@ public sealed class LiveTurnTests(MiniLmFixture miniLm)
         stages.Reset();
         RpmPipeline pipeline = TelemetryPipeline(telemetry, stages, miniLm.Generator, store);
         MetricCollector<double> durations = telemetry.Collect<double>(RpmTelemetry.PersonalizeDurationMetric);
-        using IChatClient client = new ChatClientBuilder(new AppChatClient()).UseRpm(pipeline).Build();
+        List<RpmPersonalization> seen = [];
+        using IChatClient client = new ChatClientBuilder(new AppChatClient()).UseRpm(pipeline, o => o.OnPersonalized = seen.Add).Build();
 
         using (telemetry.StartRoot())
         {
@@ -142,6 +143,9 @@ public sealed class LiveTurnTests(MiniLmFixture miniLm)
         }
 
         Assert.Single(stages.Requests);
+        Assert.Equal([false, true], seen.Select(p => p.IsCached));
+        Assert.Equal([1, 0], seen.Select(p => p.Usage.Calls));           // the repeat cost nothing, and says so
+        Assert.Equal(seen[0].Instructions, seen[1].Instructions);
         Activity[] turns = [.. telemetry.Spans.Where(s => s.DisplayName == "rpm.personalize")];
         Assert.Equal(2, turns.Length);
         Assert.Equal(["personalized", "cached"], turns.Select(t => t.GetTagItem("rpm.outcome")));
