@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Rpm.Packaging.Tests;
 
-/// <summary>The README's quick start compiles exactly as pasted, in a new console app, with the packages the README names above it.</summary>
+/// <summary>The README's quick start (a console app) and its web service (a minimal API app) compile exactly as pasted, with the packages the README names above each.</summary>
 [Collection(PackagesCollection.Name)]
 public sealed partial class ReadmeQuickStartTests(Packages packages)
 {
@@ -19,12 +19,21 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
     };
 
     [Fact]
-    public void The_quick_start_block_compiles_as_pasted_against_the_packed_packages()
+    public void The_quick_start_block_compiles_as_pasted_against_the_packed_packages() =>
+        CompileSection("## Quick start", "Microsoft.NET.Sdk", "Exe");
+
+    [Fact]
+    public void The_web_service_block_compiles_as_pasted_as_a_web_app_against_the_packed_packages() =>
+        CompileSection("## In a web service", "Microsoft.NET.Sdk.Web", null);
+
+    private void CompileSection(string heading, string sdk, string? outputType)
     {
         string readme = File.ReadAllText(Path.Combine(packages.Root, "README.md"));
-        string section = readme[readme.IndexOf("## Quick start", StringComparison.Ordinal)..];
+        int start = readme.IndexOf(heading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"The README has no section '{heading}'.");
+        string section = readme[start..];
         Match block = CodeBlockRegex().Match(section);
-        Assert.True(block.Success, "The README's Quick start section has no csharp block.");
+        Assert.True(block.Success, $"The README's section '{heading}' has no csharp block.");
         string[] named = [.. PackageRegex().Matches(section[..block.Index]).Select(m => m.Groups[1].Value)];
         Assert.NotEmpty(named);
 
@@ -38,9 +47,9 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Program.cs"), block.Groups[1].Value);
         File.WriteAllText(Path.Combine(app, "QuickStart.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
+            <Project Sdk="{sdk}">
               <PropertyGroup>
-                <OutputType>Exe</OutputType>
+                {(outputType is null ? string.Empty : $"<OutputType>{outputType}</OutputType>")}
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
@@ -64,7 +73,7 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
 
         var (code, output) = Packages.Run(app, "dotnet", "build", "-c", "Release");
 
-        Assert.True(code == 0, "The README's quick start does not compile as pasted:\n" + output);
+        Assert.True(code == 0, $"The README's section '{heading}' does not compile as pasted:\n" + output);
         Directory.Delete(app, recursive: true);
     }
 
