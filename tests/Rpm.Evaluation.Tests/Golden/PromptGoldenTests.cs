@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -128,9 +127,10 @@ public sealed class PromptGoldenTests
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 
-    private static async Task VerifyAsync(string name, string actual, [CallerFilePath] string here = "")
+    private static async Task VerifyAsync(string name, string actual)
     {
-        string path = Path.Combine(Path.GetDirectoryName(here)!, "prompts", name + ".txt");
+        // Found from the repository root: a CI build maps source paths away, so [CallerFilePath] cannot be used.
+        string path = Path.Combine(TestFiles.Root, "tests", "Rpm.Evaluation.Tests", "Golden", "prompts", name + ".txt");
         if (Environment.GetEnvironmentVariable("RPM_UPDATE_GOLDEN") == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
