@@ -95,9 +95,15 @@ public static class EndpointResilience
     /// <param name="profile">One profile for every request (e.g. <see cref="EndpointRetryProfile.Build"/> for a client that only does batch work); <see langword="null"/> to choose per request.</param>
     /// <returns>The handler.</returns>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="profile"/> is not defined.</exception>
     public static DelegatingHandler CreateHandler(OpenAIEndpointOptions options, HttpMessageHandler? innerHandler = null, ILoggerFactory? loggerFactory = null, EndpointRetryProfile? profile = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (profile is { } given && !Enum.IsDefined(given))
+        {
+            throw new ArgumentOutOfRangeException(nameof(profile), given, "Not a retry profile; use EndpointRetryProfile.Build, Interactive or Personalization, or null to choose per request.");
+        }
+
         var pipelines = new ResiliencePipeline<HttpResponseMessage>[Profiles.Length];
         foreach (EndpointRetryProfile each in Profiles)
         {
