@@ -33,7 +33,7 @@ internal static class CliOptions
     internal static readonly Option<double> TemperatureOption = new("--temperature") { Description = "Sampling temperature of every call (0 to 2).", DefaultValueFactory = _ => 0, CustomParser = r => Number(r, "--temperature", 0, 2) ?? 0 };
     internal static readonly Option<bool> JsonModeOption = new("--json-mode") { Description = "Ask for JSON mode with the schema in the prompt, for servers that reject JSON schemas." };
     internal static readonly Option<bool> NoStrictOption = new("--no-strict") { Description = "Do not ask the endpoint to enforce schemas strictly (for servers that reject \"strict\": true)." };
-    internal static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call.", DefaultValueFactory = _ => 60, CustomParser = r => WholeNumber(r, "--retry-after-cap", minimum: 0) ?? 60 };
+    internal static readonly Option<int> RetryAfterCapOption = new("--retry-after-cap") { Description = "Longest Retry-After wait (seconds) honoured on a 429; a longer one fails the call. Every rpm command is batch work, so all its calls (queries too) get the patient build retry profile: 8 retries, backoff from 2 s to 30 s.", DefaultValueFactory = _ => 60, CustomParser = r => WholeNumber(r, "--retry-after-cap", minimum: 0) ?? 60 };
 
     // Run and cost.
     internal static readonly Option<string?> MethodsOption = new("--methods")

@@ -20,7 +20,10 @@ public sealed class CliServices
 
     /// <summary>
     /// Gets the chat client factory: Rpm.OpenAI's client (Microsoft.Extensions.Http.Resilience retries that honour
-    /// Retry-After up to the cap, errors in the server's own words), telling the given callback of each retry.
+    /// Retry-After up to the cap, errors in the server's own words), telling the given callback of each retry. Every
+    /// command of rpm is batch work, so both retry profiles get the patient build settings (8 retries, backoff from 2 s to
+    /// 30 s, 5-minute attempts) with the settings' retries and Retry-After cap: an evaluation's queries wait out an outage
+    /// as its builds do, where a chat app's queries would fail fast.
     /// </summary>
     public Func<EndpointSettings, Action<EndpointRetry>?, IChatClient> CreateChatClient { get; init; } = (settings, onRetry) =>
         RpmOpenAI.CreateChatClient(new OpenAIEndpointOptions
@@ -28,8 +31,8 @@ public sealed class CliServices
             Endpoint = settings.Endpoint ?? EndpointSettings.OpenAIEndpoint,
             ApiKey = settings.ApiKey,
             Model = settings.Model,
-            RetryAfterCap = settings.RetryAfterCap,
-            MaxRetryAttempts = settings.MaxRetryAttempts,
+            Build = Patient(settings),
+            Interactive = Patient(settings),
             OnRetry = onRetry,
         });
 
@@ -39,4 +42,12 @@ public sealed class CliServices
             ? new MiniLmEmbeddingGenerator()
             : new OpenAI.Embeddings.EmbeddingClient(settings.EmbeddingModel, new ApiKeyCredential(settings.ApiKey ?? "unused"), new OpenAIClientOptions { Endpoint = settings.EmbeddingEndpoint })
                 .AsIEmbeddingGenerator();
+
+    private static EndpointRetryOptions Patient(EndpointSettings settings)
+    {
+        EndpointRetryOptions patient = EndpointRetryOptions.CreateBuildDefaults();
+        patient.MaxRetryAttempts = settings.MaxRetryAttempts;
+        patient.RetryAfterCap = settings.RetryAfterCap;
+        return patient;
+    }
 }

@@ -8,13 +8,13 @@ namespace Rpm.Cli;
 /// <param name="EmbeddingModel">The embedding model's name at that endpoint.</param>
 public sealed record EndpointSettings(Uri? Endpoint, string Model, string? ApiKey, Uri? EmbeddingEndpoint, string EmbeddingModel)
 {
-    /// <summary>Gets the longest Retry-After wait honoured on a 429 (a longer one fails the call). Default 60 s.</summary>
+    /// <summary>Gets the longest Retry-After wait honoured on a 429 (a longer one fails the call), in both retry profiles. Default 60 s.</summary>
     public TimeSpan RetryAfterCap { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Gets a value indicating whether schemas are sent strictly (off with --no-strict); the test request does as the run will.</summary>
     public bool Strict { get; init; } = true;
 
-    /// <summary>Gets how many times a failed call is retried (the one-line test request uses 1, so that a down server is reported quickly with its reason).</summary>
+    /// <summary>Gets how many times a failed call is retried, in both retry profiles (the one-line test request uses 1, so that a down server is reported quickly with its reason).</summary>
     public int MaxRetryAttempts { get; init; } = 8;
 
     /// <summary>The endpoint used when only an API key is given.</summary>

@@ -48,8 +48,8 @@ if (endpoint is null || !await SampleSupport.IsReachableAsync(endpoint, apiKey))
 }
 
 // The ten lines a host app needs: a chat client, an embedding generator, AddRpm. Rpm.OpenAI's client retries
-// rate limits (honouring Retry-After up to 60 s) and server errors with jittered backoff, and reports errors in
-// the server's own words.
+// rate limits (honouring Retry-After up to 60 s in a build, 5 s in a query) and server errors with jittered
+// backoff (patiently in a build, quickly in a query), and reports errors in the server's own words.
 var services = new ServiceCollection();
 services.AddRpmOpenAIChatClient(o =>
 {

@@ -37,7 +37,7 @@ public sealed class OpenAIBatchBuilder : IDisposable
     /// <param name="options">The endpoint, the state file and the limits; validated here.</param>
     /// <param name="httpClient">
     /// The HTTP client for the Files and Batches calls; <see langword="null"/> to create one with
-    /// <see cref="EndpointResilience"/> from <see cref="OpenAIBatchOptions.Endpoint"/> (and one without retries for batch
+    /// <see cref="EndpointResilience"/>'s build profile from <see cref="OpenAIBatchOptions.Endpoint"/> (and one without retries for batch
     /// creations). Not disposed here when given. A given client should not retry POSTs blindly: a batch creation whose
     /// answer is lost is looked up by its input file before it is created again, but a transport retry would not be.
     /// </param>
@@ -52,8 +52,9 @@ public sealed class OpenAIBatchBuilder : IDisposable
         _replayHttp = new HttpClient(_replay) { Timeout = Timeout.InfiniteTimeSpan };
         _chatClient = RpmOpenAI.CreateChatClient(options.Endpoint, _replayHttp);
         _ownsApiHttp = httpClient is null;
-        _apiHttp = httpClient ?? new HttpClient(EndpointResilience.CreateHandler(options.Endpoint)) { Timeout = Timeout.InfiniteTimeSpan };
-        _createHttp = httpClient ?? new HttpClient { Timeout = options.Endpoint.AttemptTimeout };
+        // Files and Batches calls are background work wherever they are made: always the patient build profile.
+        _apiHttp = httpClient ?? new HttpClient(EndpointResilience.CreateHandler(options.Endpoint, profile: EndpointRetryProfile.Build)) { Timeout = Timeout.InfiniteTimeSpan };
+        _createHttp = httpClient ?? new HttpClient { Timeout = options.Endpoint.Build.AttemptTimeout };
         _api = new OpenAIBatchApi(_apiHttp, _createHttp, options.Endpoint.Endpoint, options.Endpoint.ApiKey);
     }
 

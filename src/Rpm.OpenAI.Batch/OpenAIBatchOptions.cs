@@ -11,7 +11,7 @@ public sealed class OpenAIBatchOptions
 
     /// <summary>
     /// Gets or sets the endpoint, API key and model, exactly as for the synchronous client (<see cref="RpmOpenAI.CreateChatClient"/>):
-    /// each batch line carries the request that client would send. Its retry settings apply to the Files and Batches calls.
+    /// each batch line carries the request that client would send. Its build retry profile (<see cref="OpenAIEndpointOptions.Build"/>) applies to the Files and Batches calls.
     /// </summary>
     public OpenAIEndpointOptions Endpoint { get; set; } = new();
 

@@ -14,19 +14,20 @@ public enum EndpointRetryReason
     /// <summary>The connection was refused or dropped.</summary>
     ConnectionFailure,
 
-    /// <summary>An attempt took longer than <see cref="OpenAIEndpointOptions.AttemptTimeout"/>.</summary>
+    /// <summary>An attempt took longer than its profile's <see cref="EndpointRetryOptions.AttemptTimeout"/>.</summary>
     Timeout,
 }
 
-/// <summary>A retry about to happen: why, after how long, and which attempt comes next.</summary>
+/// <summary>A retry about to happen: why, after how long, which attempt comes next, and which retry profile makes it.</summary>
 /// <param name="Reason">Why.</param>
 /// <param name="Delay">The wait before the next attempt.</param>
 /// <param name="Attempt">The retry's number, from 1.</param>
-/// <param name="MaxAttempts">The most retries.</param>
+/// <param name="MaxAttempts">The most retries (the profile's <see cref="EndpointRetryOptions.MaxRetryAttempts"/>).</param>
 /// <param name="StatusCode">The HTTP status that caused it, if any.</param>
-public sealed record EndpointRetry(EndpointRetryReason Reason, TimeSpan Delay, int Attempt, int MaxAttempts, int? StatusCode)
+/// <param name="Profile">The retry profile of the call (<see cref="EndpointRetryProfile.Build"/> or <see cref="EndpointRetryProfile.Interactive"/>; a personalization's call is never retried).</param>
+public sealed record EndpointRetry(EndpointRetryReason Reason, TimeSpan Delay, int Attempt, int MaxAttempts, int? StatusCode, EndpointRetryProfile Profile)
 {
-    /// <summary>Describes the retry for a progress line, e.g. <c>rate limited, retrying in 12 s</c>.</summary>
+    /// <summary>Describes the retry for a progress line, e.g. <c>rate limited, retrying in 12 s (retry 1 of 8, build profile)</c>.</summary>
     /// <returns>The description.</returns>
     public override string ToString()
     {
@@ -37,6 +38,6 @@ public sealed record EndpointRetry(EndpointRetryReason Reason, TimeSpan Delay, i
             EndpointRetryReason.ConnectionFailure => "endpoint unreachable",
             _ => "no answer in time",
         };
-        return string.Create(CultureInfo.InvariantCulture, $"{why}, retrying in {Math.Max(1, (int)Math.Ceiling(Delay.TotalSeconds))} s (retry {Attempt} of {MaxAttempts})");
+        return string.Create(CultureInfo.InvariantCulture, $"{why}, retrying in {Math.Max(1, (int)Math.Ceiling(Delay.TotalSeconds))} s (retry {Attempt} of {MaxAttempts}, {EndpointResilience.PipelineKey(Profile)} profile)");
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
 
     /// <summary>Initializes a new instance of the <see cref="OpenAIEndpointChatClient"/> class.</summary>
     /// <param name="innerClient">The OpenAI chat client (<c>ChatClient.AsIChatClient()</c>).</param>
-    /// <param name="options">The endpoint options, for messages (endpoint, retry cap).</param>
+    /// <param name="options">The endpoint options, for messages (endpoint, the retry profile of the failed call).</param>
     public OpenAIEndpointChatClient(IChatClient innerClient, OpenAIEndpointOptions options)
         : base(innerClient)
     {
@@ -148,12 +148,18 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
     private RpmEndpointException Unreachable(Exception ex)
     {
         Exception cause = ex is ClientResultException { InnerException: { } inner } ? inner : ex;
+        EndpointRetryProfile profile = EndpointResilience.CurrentProfile;
+        EndpointRetryOptions retry = _options.For(profile);
         string reason = cause is TimeoutRejectedException
-            ? string.Create(CultureInfo.InvariantCulture, $"no answer within {_options.AttemptTimeout.TotalSeconds:0} s")
+            ? string.Create(CultureInfo.InvariantCulture, $"no answer within {retry.AttemptTimeout.TotalSeconds:0.###} s")
             : cause.Message;
-        return new RpmEndpointException(
-            string.Create(CultureInfo.InvariantCulture, $"{_options.Endpoint} could not be reached after {_options.MaxRetryAttempts} {(_options.MaxRetryAttempts == 1 ? "retry" : "retries")}: {reason}"), null, string.Empty, null, ex);
+        return new RpmEndpointException($"{_options.Endpoint} could not be reached {Tries(profile, retry)}: {reason}", null, string.Empty, null, ex);
     }
+
+    // What the call's retry profile did before it gave up, e.g. "after 2 retries (interactive profile)".
+    private static string Tries(EndpointRetryProfile profile, EndpointRetryOptions retry) => profile == EndpointRetryProfile.Personalization
+        ? "in the one attempt a live turn's personalization gets (it is not retried)"
+        : string.Create(CultureInfo.InvariantCulture, $"after {retry.MaxRetryAttempts} {(retry.MaxRetryAttempts == 1 ? "retry" : "retries")} ({EndpointResilience.PipelineKey(profile)} profile)");
 
     private RpmEndpointException FromResponse(ClientResultException ex)
     {
@@ -174,12 +180,17 @@ public sealed partial class OpenAIEndpointChatClient : DelegatingChatClient
         string said = server.Length > 0 ? $": {server}" : " (no message in the body)";
         if (ex.Status == 429)
         {
+            EndpointRetryProfile profile = EndpointResilience.CurrentProfile;
+            EndpointRetryOptions retry = _options.For(profile);
             bool quota = body.Contains("insufficient_quota", StringComparison.OrdinalIgnoreCase);
-            bool overCap = retryAfter is TimeSpan wait && wait > _options.RetryAfterCap;
+            bool overCap = profile != EndpointRetryProfile.Personalization && retryAfter is TimeSpan wait && wait > retry.RetryAfterCap;
             string why = quota ? "the account's quota is exhausted"
-                : overCap ? string.Create(CultureInfo.InvariantCulture, $"it asked to wait {retryAfter!.Value.TotalSeconds:0} s, more than the {_options.RetryAfterCap.TotalSeconds:0} s this client waits at most (OpenAIEndpointOptions.RetryAfterCap; rpm: --retry-after-cap)")
-                : string.Create(CultureInfo.InvariantCulture, $"it kept rate-limiting through {_options.MaxRetryAttempts} {(_options.MaxRetryAttempts == 1 ? "retry" : "retries")}");
-            return new RpmRateLimitedException($"{_options.Endpoint} rate-limited the request (429): {why}{said}", server, retryAfter, overCap ? _options.RetryAfterCap : null, ex);
+                : overCap ? string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"it asked to wait {retryAfter!.Value.TotalSeconds:0} s, more than the {retry.RetryAfterCap.TotalSeconds:0} s this client waits at most in a call of the {EndpointResilience.PipelineKey(profile)} profile (OpenAIEndpointOptions.{(profile == EndpointRetryProfile.Build ? "Build" : "Interactive")}.RetryAfterCap; rpm: --retry-after-cap)")
+                : profile == EndpointRetryProfile.Personalization ? "a live turn's personalization is not retried"
+                : string.Create(CultureInfo.InvariantCulture, $"it kept rate-limiting through {retry.MaxRetryAttempts} {(retry.MaxRetryAttempts == 1 ? "retry" : "retries")} ({EndpointResilience.PipelineKey(profile)} profile)");
+            return new RpmRateLimitedException($"{_options.Endpoint} rate-limited the request (429): {why}{said}", server, retryAfter, overCap ? retry.RetryAfterCap : null, ex);
         }
 
         return new RpmEndpointException($"{_options.Endpoint} answered {status}{said}", ex.Status, server, retryAfter, ex);

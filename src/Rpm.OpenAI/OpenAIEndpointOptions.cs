@@ -1,6 +1,10 @@
 namespace Rpm;
 
-/// <summary>Where an OpenAI-compatible chat endpoint is, and how its transient failures are ridden out.</summary>
+/// <summary>
+/// Where an OpenAI-compatible chat endpoint is, and how its transient failures are ridden out: a patient
+/// <see cref="Build"/> profile for the calls of a build or update, an <see cref="Interactive"/> one for every other call,
+/// and no retries for a call that personalizes a live turn, chosen per call (<see cref="EndpointResilience.CurrentProfile"/>).
+/// </summary>
 public sealed class OpenAIEndpointOptions
 {
     /// <summary>Gets or sets the endpoint's base URL, e.g. <c>http://localhost:11434/v1</c>. Default OpenAI's, <c>https://api.openai.com/v1</c>.</summary>
@@ -13,32 +17,28 @@ public sealed class OpenAIEndpointOptions
     public string Model { get; set; } = "gpt-4o-mini";
 
     /// <summary>
-    /// Gets or sets the longest <c>Retry-After</c> (or <c>retry-after-ms</c>) wait a rate-limited (429) call honours.
-    /// A server that asks for more fails the call at once with <see cref="RpmRateLimitedException"/>, rather than
-    /// stalling a run for an hour. Default 60 seconds.
+    /// Gets or sets the patient retry profile of the calls made inside a build or an update of a user model
+    /// (<see cref="RpmStageCall.IsBuild"/>): background work that should ride out an outage. Default
+    /// <see cref="EndpointRetryOptions.CreateBuildDefaults"/>: 8 retries, backoff from 2 s doubling to 30 s, a 5-minute
+    /// attempt timeout, <c>Retry-After</c> honoured up to 60 s.
     /// </summary>
-    public TimeSpan RetryAfterCap { get; set; } = TimeSpan.FromSeconds(60);
+    public EndpointRetryOptions Build { get; set; } = EndpointRetryOptions.CreateBuildDefaults();
 
     /// <summary>
-    /// Gets or sets how many times a call is retried after a transient failure (429 within the cap, 408, 500, 502, 503,
-    /// 504, 52x, a refused or dropped connection, an attempt timeout). Default 8.
+    /// Gets or sets the retry profile of every other call (a chat turn, an agent run, <c>RpmPipeline.RespondAsync</c> in
+    /// a web request): someone is waiting for the answer, so a down endpoint should fail the call within seconds with its
+    /// reason. Its <see cref="EndpointRetryOptions.AttemptTimeout"/> also bounds the single attempt of a call that
+    /// personalizes a live turn (<see cref="RpmStageCall.IsPersonalizing"/>), which is never retried. Default
+    /// <see cref="EndpointRetryOptions.CreateInteractiveDefaults"/>: 2 retries, backoff from 1 s doubling to at most 4 s, a
+    /// 60-second attempt timeout, <c>Retry-After</c> honoured up to 5 s. For batch work outside a build (an evaluation
+    /// run), set it to the build's values: <c>o.Interactive = o.Build.Clone()</c>.
     /// </summary>
-    public int MaxRetryAttempts { get; set; } = 8;
+    public EndpointRetryOptions Interactive { get; set; } = EndpointRetryOptions.CreateInteractiveDefaults();
 
     /// <summary>
-    /// Gets or sets the first backoff after a server error or connection failure; each retry doubles it, with jitter,
-    /// up to <see cref="MaxRetryDelay"/>. With the defaults (2 s, 30 s, 8 retries) a call rides out an outage of about
-    /// two minutes; the first 30 seconds are always covered.
+    /// Gets or sets a callback told of every retry, whichever profile makes it (<see cref="EndpointRetry.Profile"/>),
+    /// before its wait, e.g. to show "rate limited, retrying in 12 s".
     /// </summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Gets or sets the longest single backoff. Default 30 seconds.</summary>
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Gets or sets how long one attempt may take before it is abandoned and retried. Default 5 minutes (reasoning models can be slow).</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Gets or sets a callback told of every retry before its wait, e.g. to show "rate limited, retrying in 12 s".</summary>
     public Action<EndpointRetry>? OnRetry { get; set; }
 
     /// <summary>Checks every option and throws one exception that names each invalid one.</summary>
@@ -56,29 +56,39 @@ public sealed class OpenAIEndpointOptions
             errors.Add($"{nameof(Model)} must name the model the endpoint serves.");
         }
 
-        if (RetryAfterCap < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(RetryAfterCap)} must not be negative.");
-        }
-
-        if (MaxRetryAttempts is < 0 or > 100)
-        {
-            errors.Add($"{nameof(MaxRetryAttempts)} must be between 0 and 100 (was {MaxRetryAttempts}).");
-        }
-
-        if (RetryBaseDelay <= TimeSpan.Zero || MaxRetryDelay < RetryBaseDelay)
-        {
-            errors.Add($"{nameof(RetryBaseDelay)} must be positive and at most {nameof(MaxRetryDelay)}.");
-        }
-
-        if (AttemptTimeout <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(AttemptTimeout)} must be positive.");
-        }
-
+        ValidateProfile(Build, nameof(Build), errors);
+        ValidateProfile(Interactive, nameof(Interactive), errors);
         if (errors.Count > 0)
         {
             throw new ArgumentException("Invalid OpenAIEndpointOptions: " + string.Join(" ", errors));
         }
+    }
+
+    /// <summary>Gets the retry settings of a profile; <see cref="EndpointRetryProfile.Personalization"/> is <see cref="Interactive"/> with no retries.</summary>
+    /// <param name="profile">The profile.</param>
+    internal EndpointRetryOptions For(EndpointRetryProfile profile)
+    {
+        switch (profile)
+        {
+            case EndpointRetryProfile.Build:
+                return Build;
+            case EndpointRetryProfile.Personalization:
+                EndpointRetryOptions once = Interactive.Clone();
+                once.MaxRetryAttempts = 0;
+                return once;
+            default:
+                return Interactive;
+        }
+    }
+
+    private static void ValidateProfile(EndpointRetryOptions? profile, string name, List<string> errors)
+    {
+        if (profile is null)
+        {
+            errors.Add($"{name} must be set (e.g. EndpointRetryOptions.Create{name}Defaults()).");
+            return;
+        }
+
+        profile.Validate(name, errors);
     }
 }

@@ -17,9 +17,12 @@ public static class RpmOpenAIServiceCollectionExtensions
     /// Registers the endpoint as the <see cref="IChatClient"/>: an <see cref="HttpClient"/> from <c>IHttpClientFactory</c>
     /// with Microsoft.Extensions.Http.Resilience's handler (<see cref="EndpointResilience"/>), the OpenAI client with its own
     /// retries off, and <see cref="OpenAIEndpointChatClient"/> for readable errors. Options are validated at start-up.
+    /// Each request gets the pipeline of its retry profile (<see cref="EndpointResilience.CurrentProfile"/>): the calls of a
+    /// build or update <see cref="OpenAIEndpointOptions.Build"/>'s, a live turn's personalization one attempt, every other
+    /// call (a chat turn, an agent run, a query in a web request) <see cref="OpenAIEndpointOptions.Interactive"/>'s.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Sets the endpoint, model, key and retry settings.</param>
+    /// <param name="configure">Sets the endpoint, model, key and the two retry profiles.</param>
     /// <returns>The chat-client builder, to add middleware (<c>.UseDistributedCache()</c>, <c>.UseOpenTelemetry()</c>).</returns>
     public static ChatClientBuilder AddRpmOpenAIChatClient(this IServiceCollection services, Action<OpenAIEndpointOptions> configure)
     {
@@ -33,12 +36,20 @@ public static class RpmOpenAIServiceCollectionExtensions
                 return true;
             })
             .ValidateOnStart();
+        // One pipeline per retry profile, chosen for each request by Microsoft.Extensions.Http.Resilience's own selector
+        // (the key is the profile's name, in its metrics and logs): RpmStageCall's marks flow into the handler.
         services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler(EndpointResilience.PipelineName, (pipeline, context) =>
                 pipeline.AddRpmEndpointResilience(
-                    context.ServiceProvider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value, context.ServiceProvider.GetService<ILoggerFactory>()));
+                    context.ServiceProvider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value,
+                    ProfileOf(context.InstanceName),
+                    context.ServiceProvider.GetService<ILoggerFactory>()))
+            .SelectPipelineBy(_ => _ => EndpointResilience.PipelineKey(EndpointResilience.CurrentProfile));
         return services.AddChatClient(provider => RpmOpenAI.CreateChatClient(
             provider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value,
             provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName)));
     }
+
+    private static EndpointRetryProfile ProfileOf(string pipelineKey) =>
+        Enum.GetValues<EndpointRetryProfile>().First(p => EndpointResilience.PipelineKey(p) == pipelineKey);
 }

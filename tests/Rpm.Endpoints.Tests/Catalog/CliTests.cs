@@ -47,9 +47,8 @@ public sealed class CliTests
         {
             Endpoint = settings.Endpoint!,
             Model = settings.Model,
-            MaxRetryAttempts = 1,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(20),
+            Build = Harness.Fast(EndpointRetryOptions.CreateBuildDefaults(), retries: 1),
+            Interactive = Harness.Fast(EndpointRetryOptions.CreateInteractiveDefaults(), retries: 1),
             OnRetry = onRetry,
         }),
         CreateEmbeddingGenerator = _ => new HashingEmbeddings(),
@@ -180,7 +179,7 @@ public sealed class CliTests
         var (code, _, error) = await Run(Services(server), "eval", "--data", data, "--methods", "zero-shot", "--out", Path.Combine(data, "out"));
 
         Assert.Equal(0, code);
-        Assert.Contains("rate limited, retrying in 1 s (retry 1 of 1)", error, StringComparison.Ordinal);
+        Assert.Contains("rate limited, retrying in 1 s (retry 1 of 1, interactive profile)", error, StringComparison.Ordinal);
     }
 
     [Fact]

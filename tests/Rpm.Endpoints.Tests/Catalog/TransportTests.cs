@@ -55,8 +55,9 @@ public sealed class TransportTests(MiniLm miniLm)
 
             Assert.Contains("answered 502 Bad Gateway: 502 Bad Gateway nginx/1.25.3", ex.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("<", ex.Message, StringComparison.Ordinal);
-            Assert.Equal(1 + harness.Options.MaxRetryAttempts, harness.Server.Requests.Count(r => r.Stage == RpmStage.Generation));
+            Assert.Equal(1 + harness.Options.Interactive.MaxRetryAttempts, harness.Server.Requests.Count(r => r.Stage == RpmStage.Generation));
             Assert.All(harness.Retries, r => Assert.Equal(EndpointRetryReason.ServerError, r.Reason));
+            Assert.All(harness.Retries, r => Assert.Equal(EndpointRetryProfile.Interactive, r.Profile));
         }
     }
 
@@ -147,8 +148,8 @@ public sealed class TransportTests(MiniLm miniLm)
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
             var limited = Assert.IsType<RpmRateLimitedException>(ex.InnerException);
             Assert.Equal(TimeSpan.FromSeconds(3600), limited.RetryAfter);
-            Assert.Equal(TimeSpan.FromSeconds(60), limited.RetryAfterCap);
-            Assert.Contains("asked to wait 3600 s, more than the 60 s this client waits at most", ex.Message, StringComparison.Ordinal);
+            Assert.Equal(TimeSpan.FromSeconds(5), limited.RetryAfterCap);
+            Assert.Contains("asked to wait 3600 s, more than the 5 s this client waits at most in a call of the interactive profile (OpenAIEndpointOptions.Interactive.RetryAfterCap", ex.Message, StringComparison.Ordinal);
             Assert.Contains("tokens per day (TPD)", ex.Message, StringComparison.Ordinal);
             Assert.Single(harness.Server.Requests, r => r.Stage == RpmStage.Generation);
             Assert.Empty(harness.Retries);
@@ -214,6 +215,7 @@ public sealed class TransportTests(MiniLm miniLm)
         Assert.Equal("503", retry.GetStructuredStateValue("StatusCode"));
         Assert.Equal("1", retry.GetStructuredStateValue("Attempt"));
         Assert.Equal("2", retry.GetStructuredStateValue("MaxAttempts"));
+        Assert.Equal("Interactive", retry.GetStructuredStateValue("Profile"));
         Assert.Equal(Assert.Single(harness.Retries).Delay.ToString(), retry.GetStructuredStateValue("Delay"));
     }
 
@@ -244,8 +246,9 @@ public sealed class TransportTests(MiniLm miniLm)
         var endpoint = Assert.IsType<RpmEndpointException>(ex.InnerException);
         Assert.Null(endpoint.StatusCode);
         Assert.Contains("127.0.0.1:9", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("could not be reached after 2 retries", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("could not be reached after 2 retries (build profile)", ex.Message, StringComparison.Ordinal);
         Assert.All(harness.Retries, r => Assert.Equal(EndpointRetryReason.ConnectionFailure, r.Reason));
+        Assert.All(harness.Retries, r => Assert.Equal(EndpointRetryProfile.Build, r.Profile));
     }
 
     [Fact]
@@ -300,7 +303,7 @@ public sealed class TransportTests(MiniLm miniLm)
     [Fact]
     public async Task A_hung_attempt_is_abandoned_after_the_attempt_timeout_and_retried()
     {
-        var (harness, pipeline, model) = await Built(miniLm, o => o.AttemptTimeout = TimeSpan.FromSeconds(1));
+        var (harness, pipeline, model) = await Built(miniLm, o => o.Interactive.AttemptTimeout = TimeSpan.FromSeconds(1));
         await using (harness)
         {
             int hangs = 0;

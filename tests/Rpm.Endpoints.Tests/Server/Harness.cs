@@ -29,7 +29,7 @@ public sealed class OutageCollection : ICollectionFixture<MiniLm>
 
 /// <summary>
 /// A user's setup, as the evaluation runs it: the misbehaving server, the real OpenAI client through Rpm.OpenAI (with
-/// short retry delays unless a test asks for the defaults), and the answer cache of <c>rpm eval</c> in a real SQLite file.
+/// short retry delays in both retry profiles unless a test asks for the defaults), and the answer cache of <c>rpm eval</c> in a real SQLite file.
 /// </summary>
 public sealed class Harness : IAsyncDisposable
 {
@@ -89,9 +89,8 @@ public sealed class Harness : IAsyncDisposable
         };
         if (fastRetries)
         {
-            options.MaxRetryAttempts = 2;
-            options.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
-            options.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
+            Fast(options.Build);
+            Fast(options.Interactive);
         }
 
         configure?.Invoke(options);
@@ -99,6 +98,15 @@ public sealed class Harness : IAsyncDisposable
         SqliteResponseStore cache = await SqliteResponseStore.OpenAsync(Path.Combine(folder, "answers.sqlite"));
         harness = new Harness(server, options, cache, miniLm.Generator, loggerFactory);
         return harness;
+    }
+
+    /// <summary>Makes a retry profile quick (2 retries, 20 ms doubling to 50 ms), keeping its attempt timeout and Retry-After cap.</summary>
+    public static EndpointRetryOptions Fast(EndpointRetryOptions profile, int retries = 2)
+    {
+        profile.MaxRetryAttempts = retries;
+        profile.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
+        profile.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
+        return profile;
     }
 
     /// <summary>A pipeline over the cached client (or <paramref name="client"/>), with in-memory stores.</summary>
