@@ -16,6 +16,16 @@ public static class Program
             return await RecallReport.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
+        if (args.Length > 0 && args[0] == "turn-reads")
+        {
+            return await Turns.TurnReadsReport.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "load")
+        {
+            return await Load.LoadRun.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
