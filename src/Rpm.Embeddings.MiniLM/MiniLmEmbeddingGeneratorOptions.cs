@@ -7,8 +7,8 @@ public sealed class MiniLmEmbeddingGeneratorOptions
     public int MaxBatchSize { get; set; } = 32;
 
     /// <summary>
-    /// Gets or sets how many passes may run at once. Default 1: the model already uses every core for one pass,
-    /// and the underlying encoder does not document thread-safety.
+    /// Gets or sets how many passes may run at once. Default 1: the model already uses every core for one pass.
+    /// Passes share one ONNX Runtime session, whose runs may overlap, so a higher value is safe (tested).
     /// </summary>
     public int MaxConcurrency { get; set; } = 1;
 
