@@ -50,7 +50,7 @@ public class MiniLmEmbeddingBenchmarks
     /// ONNX Runtime's managed assembly, as NuGet ships it, is marked as not JIT-optimized (its DebuggableAttribute), which
     /// BenchmarkDotNet refuses by default; its work is native code, so the mark does not change what is measured.
     /// </summary>
-    private sealed class AllowReleasePackagesConfig : BenchmarkDotNet.Configs.ManualConfig
+    internal sealed class AllowReleasePackagesConfig : BenchmarkDotNet.Configs.ManualConfig
     {
         public AllowReleasePackagesConfig() => Options |= BenchmarkDotNet.Configs.ConfigOptions.DisableOptimizationsValidator;
     }
