@@ -10,6 +10,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Rpm;
 using Rpm.Benchmarks.Turns;
 
 namespace Rpm.Benchmarks.Load;
@@ -34,6 +36,7 @@ public static partial class LoadRun
     {
         TurnStore store = TurnStore.Sqlite;
         RpmPersonalizationMode mode = RpmPersonalizationMode.QueryFeatures;
+        long? cacheBytes = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -54,8 +57,11 @@ public static partial class LoadRun
                         string other => throw new ArgumentException($"Unknown mode '{other}': use query-features or message-embedding."),
                     };
                     break;
+                case "--cache-mib" when i + 1 < args.Length:
+                    cacheBytes = long.Parse(args[++i], CultureInfo.InvariantCulture) * 1024 * 1024;
+                    break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: load [--store sqlite|postgres] [--mode query-features|message-embedding]");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: load [--store sqlite|postgres] [--mode query-features|message-embedding] [--cache-mib N]");
             }
         }
 
@@ -87,7 +93,7 @@ public static partial class LoadRun
             o.Mode = mode;
             o.UserIdResolver = (_, _) => accessor.HttpContext?.Request.Headers[UserHeader].ToString();
         });
-        string? folder = TurnStores.Use(builder.Services.AddRpm(), store);
+        string? folder = TurnStores.Use(builder.Services.AddRpm(o => o.UserModelCacheSize = cacheBytes ?? o.UserModelCacheSize), store);
         await using WebApplication app = builder.Build();
         app.MapPost("/chat", (HttpContext context) => AnswerAsync(context, context.RequestServices.GetRequiredService<IChatClient>()));
         app.MapPost("/plain", (HttpContext context) => AnswerAsync(context, model));
@@ -107,7 +113,7 @@ public static partial class LoadRun
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"store {store}, mode {mode}: {users.Length} users, {items:N0} history items (100-1,000 a user) saved in {seeding.Elapsed.TotalSeconds:0.0} s"));
+                $"store {store}, mode {mode}: {users.Length} users, {items:N0} history items (100-1,000 a user) saved in {seeding.Elapsed.TotalSeconds:0.0} s; user model cache {app.Services.GetRequiredService<IOptions<RpmOptions>>().Value.UserModelCacheSize / (1024 * 1024)} MiB"));
 
             await app.StartAsync().ConfigureAwait(false);
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
