@@ -70,33 +70,65 @@ public sealed class SqliteSchemaTests : IDisposable
 
         await new SqliteUserModelStore(path).SaveAsync(Models.Simple("u", "r"), 0);
 
-        Assert.Equal(1, await SqliteRpmSchema.GetVersionAsync(path));
+        Assert.Equal(SqliteRpmSchema.CurrentVersion, await SqliteRpmSchema.GetVersionAsync(path));
         Assert.Equal("dark", await SqliteSql.ScalarAsync(path, "SELECT value FROM app_settings WHERE key = 'theme';"));
     }
 
     [Fact]
-    public async Task A_version_2_migration_slots_in_keeps_the_data_and_a_failing_one_leaves_version_1()
+    public async Task A_next_migration_slots_in_keeps_the_data_and_a_failing_one_leaves_the_current_version()
     {
         string path = _directory.File("rpm.db");
         UserModel saved = await new SqliteUserModelStore(path).SaveAsync(Models.Rich("u"), 0);
         var options = new SqliteStoreOptions { Path = path };
+        int current = SqliteRpmSchema.CurrentVersion;
+        int next = current + 1;
 
-        // A failing step: the transaction rolls back, the file stays at version 1 and readable.
-        SqliteMigration broken = SqliteMigration.Sql(2, "Broken.", "ALTER TABLE rpm_user_models ADD COLUMN note TEXT; ALTER TABLE no_such_table ADD COLUMN x TEXT;");
+        // A failing step: the transaction rolls back, the file stays at the current version and readable.
+        SqliteMigration broken = SqliteMigration.Sql(next, "Broken.", "ALTER TABLE rpm_user_models ADD COLUMN note TEXT; ALTER TABLE no_such_table ADD COLUMN x TEXT;");
         var failed = await Assert.ThrowsAsync<RpmStoreException>(() => new SqliteDatabase(options).MigrateAsync([.. SqliteRpmSchema.Migrations, broken], default));
-        Assert.Contains("stays at version 1", failed.Message, StringComparison.Ordinal);
-        Assert.Equal(1, await SqliteRpmSchema.GetVersionAsync(path));
+        Assert.Contains($"stays at version {current}", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(current, await SqliteRpmSchema.GetVersionAsync(path));
         Assert.Equal(0L, await SqliteSql.ScalarAsync(path, "SELECT count(*) FROM pragma_table_info('rpm_user_models') WHERE name = 'note';"));
         Models.AssertSame(saved, (await new SqliteUserModelStore(path).GetAsync("u"))!);
 
-        // A working step: version 2, the model still reads, and v1 code now refuses the file.
-        SqliteMigration v2 = SqliteMigration.Sql(2, "A note per model.", "ALTER TABLE rpm_user_models ADD COLUMN note TEXT NOT NULL DEFAULT ''; UPDATE rpm_user_models SET note = 'migrated';");
-        IReadOnlyList<SqliteMigration> withV2 = [.. SqliteRpmSchema.Migrations, v2];
-        Assert.Equal(2, await new SqliteDatabase(options).MigrateAsync(withV2, default));
+        // A working step: the next version, the model still reads, and today's code now refuses the file.
+        SqliteMigration step = SqliteMigration.Sql(next, "A note per model.", "ALTER TABLE rpm_user_models ADD COLUMN note TEXT NOT NULL DEFAULT ''; UPDATE rpm_user_models SET note = 'migrated';");
+        IReadOnlyList<SqliteMigration> withNext = [.. SqliteRpmSchema.Migrations, step];
+        Assert.Equal(next, await new SqliteDatabase(options).MigrateAsync(withNext, default));
         Assert.Equal("migrated", await SqliteSql.ScalarAsync(path, "SELECT note FROM rpm_user_models WHERE user_id = 'u';"));
-        Models.AssertSame(saved, (await new SqliteUserModelStore(new SqliteDatabase(options, withV2)).GetAsync("u"))!);
+        Models.AssertSame(saved, (await new SqliteUserModelStore(new SqliteDatabase(options, withNext)).GetAsync("u"))!);
         SqliteConnection.ClearAllPools();
         await Assert.ThrowsAsync<RpmStoreSchemaException>(() => new SqliteUserModelStore(path).GetAsync("u"));
+    }
+
+    [Fact]
+    public async Task A_version_1_file_moves_to_version_2_with_every_model_and_checkpoint_and_the_small_columns_first()
+    {
+        // Version 1 kept the checksum after the model's JSON and embeddings, so reading an entity tag walked the whole row.
+        string path = _directory.File("v1-rows.db");
+        var options = new SqliteStoreOptions { Path = path };
+        IReadOnlyList<SqliteMigration> v1 = [SqliteRpmSchema.Migrations[0]];
+        var v1Store = new SqliteUserModelStore(new SqliteDatabase(options, v1));
+        UserModel rich = await v1Store.SaveAsync(Models.Rich("rich"), 0);
+        UserModel simple = await v1Store.SaveAsync(Models.Simple("simple", "r"), 0);
+        simple = await v1Store.SaveAsync(simple, simple.Version);
+        await SqliteSql.ExecuteAsync(path, "INSERT INTO rpm_build_checkpoints VALUES ('rich', 'build', 'entry', '{\"kept\":true}', '2025-01-01T00:00:00Z');");
+        string? tagBefore = await v1Store.GetETagAsync("simple");
+        Assert.Equal(1, await SqliteRpmSchema.GetVersionAsync(path));
+        SqliteConnection.ClearAllPools();
+
+        Assert.Equal(2, await SqliteRpmSchema.MigrateAsync(path));
+
+        var store = new SqliteUserModelStore(path);
+        Models.AssertSame(rich, (await store.GetAsync("rich"))!);
+        Models.AssertSame(simple, (await store.GetAsync("simple"))!);
+        Assert.Equal(2L, (await store.GetAsync("simple"))!.Version);
+        Assert.Equal(tagBefore, await store.GetETagAsync("simple"));
+        Assert.Equal("{\"kept\":true}", (await new SqliteBuildCheckpointStore(path).LoadAsync("rich", "build"))["entry"]);
+        Assert.Equal(
+            "user_id,version,checksum,format_version,task_name,path_count,updated_at,model_json,embeddings",
+            await SqliteSql.ScalarAsync(path, "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('rpm_user_models') ORDER BY cid);"));
+        Assert.Equal(2L, await SqliteSql.ScalarAsync(path, "SELECT count(*) FROM rpm_schema_version WHERE version IN (1, 2);"));
     }
 
     [Fact]
