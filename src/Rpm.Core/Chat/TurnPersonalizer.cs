@@ -12,6 +12,9 @@ namespace Rpm;
 /// </summary>
 internal sealed class TurnPersonalizer : IDisposable
 {
+    /// <summary>Where the turn's model came from: <c>memory</c> (the model cache, or the in-memory store) or <c>store</c> (read and decoded).</summary>
+    private const string UserModelSourceAttribute = "rpm.user_model.source";
+
     private readonly Personalizer _personalizer;
     private readonly UserModelCache _models;
     private readonly PipelineTelemetry _telemetry;
@@ -39,6 +42,7 @@ internal sealed class TurnPersonalizer : IDisposable
         using CancellationTokenSource? deadline = turn.Timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(turn.Timeout, _telemetry.Time);
         using CancellationTokenSource budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline?.Token ?? CancellationToken.None);
         UserModel? model = null;
+        string? source = null;
         try
         {
             string? etag = await _telemetry.SpanAsync("rpm.store.read", span =>
@@ -58,11 +62,15 @@ internal sealed class TurnPersonalizer : IDisposable
                 return Done(cached.Reused(), "cached");
             }
 
-            model = await _telemetry.SpanAsync("rpm.store.read", span =>
+            (model, bool fromMemory) = await _telemetry.SpanAsync("rpm.store.read", async span =>
             {
                 span?.SetTag("rpm.read", "model");
-                return _models.GetAsync(userId, etag, budget.Token);
+                (UserModel? Model, bool FromMemory) read = await _models.ReadAsync(userId, etag, budget.Token).ConfigureAwait(false);
+                span?.SetTag(UserModelSourceAttribute, read.FromMemory ? "memory" : "store");
+                return read;
             }).ConfigureAwait(false);
+            source = fromMemory ? "memory" : "store";
+            activity?.SetTag(UserModelSourceAttribute, source);
             if (model is null)
             {
                 return Done(null, "no_model");
@@ -140,6 +148,11 @@ internal sealed class TurnPersonalizer : IDisposable
             }
 
             var tags = new TagList { { "rpm.outcome", outcome }, { "rpm.mode", ModeName(turn.Mode) } };
+            if (source is not null)
+            {
+                tags.Add(UserModelSourceAttribute, source);
+            }
+
             if (error is not null)
             {
                 tags.Add("error.type", error.GetType().FullName);

@@ -40,23 +40,30 @@ internal sealed class UserModelCache : IDisposable
     }
 
     /// <summary>Gets a user's model as of <paramref name="etag"/> (read by <see cref="GetETagAsync"/>): from memory when it is cached under that tag, else from the store.</summary>
-    public async Task<UserModel?> GetAsync(string userId, string etag, CancellationToken cancellationToken)
+    public async Task<UserModel?> GetAsync(string userId, string etag, CancellationToken cancellationToken) =>
+        (await ReadAsync(userId, etag, cancellationToken).ConfigureAwait(false)).Model;
+
+    /// <summary>As <see cref="GetAsync(string, string, CancellationToken)"/>, and says whether the model came from memory.</summary>
+    public async Task<(UserModel? Model, bool FromMemory)> ReadAsync(string userId, string etag, CancellationToken cancellationToken)
     {
         if (_cache is not null && _cache.TryGetValue(userId, out Entry? entry) && entry is not null && entry.ETag == etag)
         {
-            return entry.Model;
+            return (entry.Model, true);
         }
+
+        // The in-memory store hands back its own instance: that is memory too.
+        bool fromMemory = _store is InMemoryUserModelStore;
 
         UserModel? model = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
         if (_cache is null)
         {
-            return model;
+            return (model, fromMemory);
         }
 
         if (model is null)
         {
             _cache.Remove(userId);
-            return null;
+            return (null, fromMemory);
         }
 
         // A save between the tag read and this read leaves a newer model under the older tag: the next turn's tag
@@ -64,7 +71,7 @@ internal sealed class UserModelCache : IDisposable
         var options = new MemoryCacheEntryOptions { Size = EstimateSize(model) };
         options.RegisterPostEvictionCallback(static (_, value, _, _) => ((Entry)value!).Evicted.Cancel());
         _cache.Set(userId, new Entry(etag, model), options);
-        return model;
+        return (model, fromMemory);
     }
 
     /// <summary>

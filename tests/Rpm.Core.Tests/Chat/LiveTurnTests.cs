@@ -153,6 +153,48 @@ public sealed class LiveTurnTests(MiniLmFixture miniLm)
         Assert.Equal(["rpm.query_feature_extraction", "rpm.retrieval", "rpm.store.read", "rpm.store.read"], first);
         Assert.Equal(["rpm.store.read"], telemetry.ChildrenOf(turns[1]).Select(s => s.DisplayName));
         Assert.Equal(["personalized", "cached"], durations.GetMeasurementSnapshot().Select(m => m.Tags["rpm.outcome"]));
+        Assert.Equal("memory", turns[0].GetTagItem("rpm.user_model.source"));   // the in-memory store's own instance
+    }
+
+    [Fact]
+    public async Task A_turn_says_whether_its_model_came_from_memory_or_was_read_from_the_store()
+    {
+        using var telemetry = new TelemetryCapture();
+        var stages = new FakeChatClient();
+        var shared = new InMemoryUserModelStore();
+        RpmPipeline builder = TestPipelines.Create(stages, miniLm.Generator, store: shared);
+        await builder.BuildUserModelAsync("u1", TestPipelines.Rating, TestPipelines.MovieHistory(8));
+        RpmPipeline pipeline = TelemetryPipeline(telemetry, stages, miniLm.Generator, new PassThroughStore(shared));
+        MetricCollector<double> durations = telemetry.Collect<double>(RpmTelemetry.PersonalizeDurationMetric);
+        using IChatClient client = new ChatClientBuilder(new AppChatClient()).UseRpm(pipeline).Build();
+
+        using (telemetry.StartRoot())
+        {
+            await client.GetResponseAsync(Message, For("u1"));                          // cold: read and decoded
+            await client.GetResponseAsync(Message + " Or Heat (1995)?", For("u1"));      // warm: the tag matches
+            UserModel current = (await shared.GetAsync("u1"))!;
+            await shared.SaveAsync(current, current.Version);                           // another host saved
+            await client.GetResponseAsync(Message + " Or Alien (1979)?", For("u1"));     // read again
+        }
+
+        Activity[] turns = [.. telemetry.Spans.Where(s => s.DisplayName == "rpm.personalize")];
+        Assert.Equal(["store", "memory", "store"], turns.Select(t => t.GetTagItem("rpm.user_model.source")));
+        Assert.Equal(["store", "memory", "store"], durations.GetMeasurementSnapshot().Select(m => m.Tags["rpm.user_model.source"]));
+        Assert.All(turns, t => Assert.Equal("personalized", t.GetTagItem("rpm.outcome")));
+    }
+
+    /// <summary>A store the pipeline does not recognize as in memory, so its model cache is used.</summary>
+    private sealed class PassThroughStore(IUserModelStore inner) : IUserModelStore
+    {
+        public Task<UserModel?> GetAsync(string userId, CancellationToken cancellationToken = default) => inner.GetAsync(userId, cancellationToken);
+
+        public Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default) => inner.GetETagAsync(userId, cancellationToken);
+
+        public Task<UserModel> SaveAsync(UserModel model, long? expectedVersion, CancellationToken cancellationToken = default) => inner.SaveAsync(model, expectedVersion, cancellationToken);
+
+        public Task<bool> DeleteAsync(string userId, CancellationToken cancellationToken = default) => inner.DeleteAsync(userId, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListUserIdsAsync(CancellationToken cancellationToken = default) => inner.ListUserIdsAsync(cancellationToken);
     }
 
     [Fact]
