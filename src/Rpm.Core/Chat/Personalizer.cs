@@ -54,7 +54,7 @@ internal sealed class Personalizer
             ? []
             : await _telemetry.StageAsync(
                 "retrieval", model.UserId, key.Count, () => _retriever.RetrieveAsync(model, key, _options.RetrievalCount, cancellationToken)).ConfigureAwait(false);
-        string instructions = RpmPrompts.Personalization(model, features, examples, _budget);
+        string instructions = PersonalizationInstructions.Write(model, features, examples, _budget);
         RpmPersonalizationMode used = features.Count > 0 || fallbackReason is null ? mode : RpmPersonalizationMode.MessageEmbedding;
         return new RpmPersonalization(model, message, used, features, examples, instructions, usage) { FallbackReason = fallbackReason };
     }

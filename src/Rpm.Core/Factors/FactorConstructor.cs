@@ -56,13 +56,7 @@ public sealed class FactorConstructor : IFactorConstructor
         try
         {
             ValidatedChatResponse<FactorAnswer> response = await _chat.GetAsync(
-                RpmStage.FactorConstruction,
-                userId,
-                RpmPrompts.FactorConstruction(task, shown, minFactors, maxFactors),
-                RpmJsonContext.Default.FactorListOutput,
-                (output, context) => FactorRules.Read(output, shown, maxFactors, context),
-                schema => SchemaEdits.SetEnum(schema, [.. shown.Select(f => f.Name)], "factors", "[]", "features", "[]"),
-                cancellationToken).ConfigureAwait(false);
+                new FactorConstructionContract(userId, task, shown, minFactors, maxFactors), cancellationToken).ConfigureAwait(false);
             answer = response.Result;
             usage = response.Usage;
             diagnostics += response.Diagnostics;

@@ -20,23 +20,7 @@ internal sealed class ResponseGenerator
         UserModel model, RpmQuery query, IReadOnlyList<Feature> features, IReadOnlyList<RetrievedExample> examples, CancellationToken cancellationToken)
     {
         ValidatedChatResponse<(string Answer, string Rationale)> response = await _chat.GetAsync(
-            RpmStage.Generation,
-            query.Id,
-            RpmPrompts.Generation(model, query, features, examples, _budget),
-            RpmJsonContext.Default.AnswerOutput,
-            (output, _) =>
-            {
-                if (string.IsNullOrWhiteSpace(output.Rationale))
-                {
-                    return OutputValidation<(string, string)>.Invalid("\"rationale\" must not be empty.");
-                }
-
-                return model.Task.TryNormalizeAnswer(output.Answer, query.Options, out string answer, out string? error)
-                    ? OutputValidation<(string, string)>.Valid((answer, output.Rationale.Trim()))
-                    : OutputValidation<(string, string)>.Invalid($"\"answer\" is not valid: {error}");
-            },
-            model.Task.GetAnswerValues(query.Options) is { } values ? schema => SchemaEdits.SetEnum(schema, [.. values], "answer") : null,
-            cancellationToken).ConfigureAwait(false);
+            new GenerationContract(model, query, features, examples, _budget), cancellationToken).ConfigureAwait(false);
         return (response.Result.Answer, response.Result.Rationale, response.Usage);
     }
 }

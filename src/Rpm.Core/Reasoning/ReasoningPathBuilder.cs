@@ -28,16 +28,7 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
     public async Task<ReasoningPathResult> BuildAsync(ReasoningPathRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ValidatedChatResponse<string> response = await _chat.GetAsync(
-            RpmStage.ReasoningPath,
-            request.Item.Id,
-            RpmPrompts.ReasoningPath(request, _budget),
-            RpmJsonContext.Default.ReasoningOutput,
-            (output, _) => string.IsNullOrWhiteSpace(output.Reasoning)
-                ? OutputValidation<string>.Invalid("\"reasoning\" must not be empty.")
-                : OutputValidation<string>.Valid(output.Reasoning.Trim()),
-            null,
-            cancellationToken).ConfigureAwait(false);
+        ValidatedChatResponse<string> response = await _chat.GetAsync(new ReasoningPathContract(request, _budget), cancellationToken).ConfigureAwait(false);
         return new ReasoningPathResult(response.Result, response.Usage) { Diagnostics = response.Diagnostics };
     }
 
@@ -78,29 +69,7 @@ public sealed class ReasoningPathBuilder : IReasoningPathBuilder
             }
         }
 
-        ValidatedChatResponse<string[]> response = await _chat.GetAsync(
-            RpmStage.ReasoningPath,
-            string.Join(",", requests.Select(r => r.Item.Id)),
-            RpmPrompts.ReasoningPath(requests, _budget),
-            RpmJsonContext.Default.ReasoningBatchOutput,
-            (output, _) =>
-            {
-                var byId = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (ReasoningBatchItemOutput item in output.Items ?? [])
-                {
-                    if (item?.ItemId is not null && !string.IsNullOrWhiteSpace(item.Reasoning))
-                    {
-                        byId.TryAdd(item.ItemId.Trim(), item.Reasoning.Trim());
-                    }
-                }
-
-                var missing = requests.Where(r => !byId.ContainsKey(r.Item.Id)).Select(r => r.Item.Id).ToList();
-                return missing.Count > 0
-                    ? OutputValidation<string[]>.Invalid($"\"items\" must have a non-empty reasoning for every item; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty)}.")
-                    : OutputValidation<string[]>.Valid([.. requests.Select(r => byId[r.Item.Id])]);
-            },
-            schema => SchemaEdits.SetEnum(schema, [.. requests.Select(r => r.Item.Id)], "items", "[]", "itemId"),
-            cancellationToken).ConfigureAwait(false);
+        ValidatedChatResponse<IReadOnlyList<string>> response = await _chat.GetAsync(new ReasoningBatchContract(requests, _budget), cancellationToken).ConfigureAwait(false);
         return [.. response.Result.Select((t, i) => new ReasoningPathResult(t, i == 0 ? response.Usage : ModelUsage.None) { Diagnostics = i == 0 ? response.Diagnostics : BuildDiagnostics.None })];
     }
 }

@@ -12,7 +12,7 @@ namespace Rpm;
 /// </summary>
 internal static class AnswerReader
 {
-    public static ReadResult<TResult> Read<T, TResult>(ChatResponse response, string raw, ValidatedOutputRequest<T, TResult> request, JsonElement schema, OutputValidationContext context)
+    public static ReadResult<TResult> Read<T, TResult>(ChatResponse response, string raw, IOutputContract<T, TResult> request, JsonElement schema, OutputValidationContext context)
         where T : class
     {
         var (answer, inlineReasoning, unclosed) = JsonCandidates.SplitReasoning(raw);
@@ -46,7 +46,7 @@ internal static class AnswerReader
             {
                 try
                 {
-                    parsed = coerced.Deserialize(request.TypeInfo);
+                    parsed = coerced.Deserialize(request.ReplyType);
                     error = parsed is null ? "The answer was JSON null; a JSON object was expected." : null;
                 }
                 catch (JsonException ex)

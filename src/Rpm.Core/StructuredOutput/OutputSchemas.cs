@@ -13,7 +13,7 @@ internal static class OutputSchemas
     private static readonly Dictionary<Type, ChatResponseFormatJson> BaseFormats = [];
     private static readonly Lock Gate = new();
 
-    public static (ChatResponseFormatJson Format, JsonElement Schema) For<T, TResult>(ValidatedOutputRequest<T, TResult> request)
+    public static (ChatResponseFormatJson Format, JsonElement Schema) For<T, TResult>(IOutputContract<T, TResult> request)
         where T : class
     {
         ChatResponseFormatJson baseFormat;
@@ -21,13 +21,13 @@ internal static class OutputSchemas
         {
             if (!BaseFormats.TryGetValue(typeof(T), out baseFormat!))
             {
-                baseFormat = ChatResponseFormat.ForJsonSchema<T>(request.TypeInfo.Options);
+                baseFormat = ChatResponseFormat.ForJsonSchema<T>(request.ReplyType.Options);
                 BaseFormats[typeof(T)] = baseFormat;
             }
         }
 
         string name = request.SchemaName ?? "rpm_" + typeof(T).Name.Replace("Output", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-        if (request.RefineSchema is null && request.Enums is not { Count: > 0 })
+        if (!request.EditsSchema && request.Enums is not { Count: > 0 })
         {
             return (ChatResponseFormat.ForJsonSchema(baseFormat.Schema!.Value, name, baseFormat.SchemaDescription), baseFormat.Schema!.Value);
         }
@@ -38,7 +38,11 @@ internal static class OutputSchemas
             SchemaEdits.SetEnum(copy, [.. values.Distinct()], SchemaEdits.ParsePath(path));
         }
 
-        request.RefineSchema?.Invoke(copy);
+        if (request.EditsSchema)
+        {
+            request.EditSchema(copy);
+        }
+
         JsonElement refined = JsonDocument.Parse(copy.ToJsonString()).RootElement.Clone();
         return (ChatResponseFormat.ForJsonSchema(refined, name, baseFormat.SchemaDescription), refined);
     }

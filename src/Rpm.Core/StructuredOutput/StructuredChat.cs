@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -38,25 +36,15 @@ internal sealed class StructuredChat
         };
     }
 
-    public async Task<ValidatedChatResponse<TResult>> GetAsync<T, TResult>(
-        RpmStage stage,
-        string itemId,
-        IReadOnlyList<ChatMessage> messages,
-        JsonTypeInfo<T> typeInfo,
-        Func<T, OutputValidationContext, OutputValidation<TResult>> validate,
-        Action<JsonObject>? refineSchema,
-        CancellationToken cancellationToken)
-        where T : class
+    /// <summary>Runs one model call of a stage: its contract's prompt, read and validated by the contract, measured and logged.</summary>
+    public async Task<ValidatedChatResponse<TResult>> GetAsync<TReply, TResult>(StageContract<TReply, TResult> contract, CancellationToken cancellationToken)
+        where TReply : class
     {
         // Flows into the chat pipeline below, and ends when this method returns: middleware that personalizes chat
         // (UseRpm, the Agent Framework provider) passes RPM's own calls through.
-        RpmStageCall.Enter(stage);
-        ValidatedChatResponse<TResult> response = await _chatClient.GetValidatedResponseAsync(
-            messages,
-            new ValidatedOutputRequest<T, TResult>(typeInfo, validate) { Stage = stage, ItemId = itemId, RefineSchema = refineSchema },
-            _options,
-            cancellationToken).ConfigureAwait(false);
-        _telemetry.Accepted(stage, itemId, response);
+        RpmStageCall.Enter(contract.Stage);
+        ValidatedChatResponse<TResult> response = await _chatClient.ReadValidatedAsync(contract.WritePrompt(), contract, _options, cancellationToken).ConfigureAwait(false);
+        _telemetry.Accepted(contract.Stage, contract.ItemId, response);
         return response;
     }
 }

@@ -54,6 +54,18 @@ public static class ValidatedChatClientExtensions
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(request);
+        return await chatClient.ReadValidatedAsync(messages, request, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks for the reply a stage's contract describes: the engine behind <see cref="GetValidatedResponseAsync"/>.</summary>
+    internal static async Task<ValidatedChatResponse<TResult>> ReadValidatedAsync<T, TResult>(
+        this IChatClient chatClient,
+        IEnumerable<ChatMessage> messages,
+        IOutputContract<T, TResult> request,
+        ValidatedOutputOptions? options,
+        CancellationToken cancellationToken)
+        where T : class
+    {
         options ??= new ValidatedOutputOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRepairs, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRepairs, 5, nameof(options));

@@ -6,7 +6,7 @@ namespace Rpm;
 /// <summary>What to ask a chat model for: the JSON shape, its per-call schema refinements, and how to check an answer.</summary>
 /// <typeparam name="T">The JSON shape the model returns (a class with a source-generated <see cref="JsonTypeInfo{T}"/>).</typeparam>
 /// <typeparam name="TResult">What validation turns the answer into.</typeparam>
-public sealed class ValidatedOutputRequest<T, TResult>
+public sealed class ValidatedOutputRequest<T, TResult> : IOutputContract<T, TResult>
     where T : class
 {
     /// <summary>Initializes a new instance of the <see cref="ValidatedOutputRequest{T, TResult}"/> class.</summary>
@@ -47,4 +47,16 @@ public sealed class ValidatedOutputRequest<T, TResult>
 
     /// <summary>Gets the item (history item, query or user) reported in exceptions.</summary>
     public string ItemId { get; init; } = string.Empty;
+
+    /// <inheritdoc />
+    JsonTypeInfo<T> IOutputContract<T, TResult>.ReplyType => TypeInfo;
+
+    /// <inheritdoc />
+    bool IOutputContract<T, TResult>.EditsSchema => RefineSchema is not null;
+
+    /// <inheritdoc />
+    void IOutputContract<T, TResult>.EditSchema(JsonObject schema) => RefineSchema?.Invoke(schema);
+
+    /// <inheritdoc />
+    OutputValidation<TResult> IOutputContract<T, TResult>.Validate(T reply, OutputValidationContext context) => Validate(reply, context);
 }
