@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 
 namespace Rpm;
 
@@ -41,24 +39,23 @@ internal sealed class BuildSession
     /// (<see cref="RpmCallDeferredException"/>) is not a failure: every other item is still asked, so that one pass
     /// collects all of the stage's calls, and then one deferral for the stage is thrown.
     /// </summary>
-    public async Task<T[]> RunItemsAsync<T>(
+    public async Task<StageCheckpoint<T>[]> RunItemsAsync<T>(
         int count,
         Func<int, string> key,
-        JsonTypeInfo<T> typeInfo,
+        CheckpointFormat<T> format,
         int batchSize,
-        Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyList<T>>> callBatch,
-        Func<int, CancellationToken, Task<T>> callOne,
-        Func<int, RpmModelOutputException, T> excluded,
+        Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyList<StageCheckpoint<T>>>> callBatch,
+        Func<int, CancellationToken, Task<StageCheckpoint<T>>> callOne,
+        Func<int, RpmModelOutputException, StageCheckpoint<T>> excluded,
         CancellationToken cancellationToken)
-        where T : class, IItemCheckpoint<T>
     {
-        var results = new T[count];
+        var results = new StageCheckpoint<T>[count];
         var pending = new List<int>();
         for (int i = 0; i < count; i++)
         {
             if (_saved.TryGetValue(key(i), out string? json))
             {
-                results[i] = Read(json, typeInfo, key(i));
+                results[i] = format.Read(json, key(i));
             }
             else
             {
@@ -82,11 +79,11 @@ internal sealed class BuildSession
                 try
                 {
                     List<int> batch = batches[b];
-                    IReadOnlyList<T> answers = await CallAsync(batch, callBatch, callOne, excluded, cancellationToken).ConfigureAwait(false);
+                    IReadOnlyList<StageCheckpoint<T>> answers = await CallAsync(batch, callBatch, callOne, excluded, cancellationToken).ConfigureAwait(false);
                     for (int j = 0; j < batch.Count; j++)
                     {
                         results[batch[j]] = answers[j];
-                        await SaveAsync(key(batch[j]), JsonSerializer.Serialize(answers[j], typeInfo)).ConfigureAwait(false);
+                        await SaveAsync(key(batch[j]), format.Write(answers[j])).ConfigureAwait(false);
                     }
                 }
                 catch (RpmCallDeferredException ex)
@@ -114,14 +111,14 @@ internal sealed class BuildSession
     }
 
     /// <summary>Returns a stage's checkpointed result, or runs the stage and checkpoints its result.</summary>
-    public async Task<T> GetOrRunAsync<T>(string key, JsonTypeInfo<T> typeInfo, Func<Task<T>> run)
+    public async Task<StageCheckpoint<T>> GetOrRunAsync<T>(string key, CheckpointFormat<T> format, Func<Task<StageCheckpoint<T>>> run)
     {
         if (_saved.TryGetValue(key, out string? json))
         {
-            return Read(json, typeInfo, key);
+            return format.Read(json, key);
         }
 
-        T result;
+        StageCheckpoint<T> result;
         try
         {
             result = await run().ConfigureAwait(false);
@@ -131,20 +128,19 @@ internal sealed class BuildSession
             throw Deferred(ex.DeferredCalls);
         }
 
-        await SaveAsync(key, JsonSerializer.Serialize(result, typeInfo)).ConfigureAwait(false);
+        await SaveAsync(key, format.Write(result)).ConfigureAwait(false);
         return result;
     }
 
     /// <summary>Deletes the user's checkpoints once the model is saved.</summary>
     public Task ClearAsync() => _store.ClearAsync(_userId, CancellationToken.None);
 
-    private static async Task<IReadOnlyList<T>> CallAsync<T>(
+    private static async Task<IReadOnlyList<StageCheckpoint<T>>> CallAsync<T>(
         List<int> batch,
-        Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyList<T>>> callBatch,
-        Func<int, CancellationToken, Task<T>> callOne,
-        Func<int, RpmModelOutputException, T> excluded,
+        Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyList<StageCheckpoint<T>>>> callBatch,
+        Func<int, CancellationToken, Task<StageCheckpoint<T>>> callOne,
+        Func<int, RpmModelOutputException, StageCheckpoint<T>> excluded,
         CancellationToken cancellationToken)
-        where T : class, IItemCheckpoint<T>
     {
         try
         {
@@ -157,7 +153,7 @@ internal sealed class BuildSession
                 return [excluded(batch[0], ex)];
             }
 
-            var answers = new T[batch.Count];
+            var answers = new StageCheckpoint<T>[batch.Count];
             for (int j = 0; j < batch.Count; j++)
             {
                 try
@@ -185,16 +181,4 @@ internal sealed class BuildSession
     // A call that succeeded is paid for: its result is kept even when the build is being cancelled (by the caller, or
     // because a sibling call failed), so the next run does not pay for it again.
     private Task SaveAsync(string key, string value) => _store.SaveAsync(_userId, _buildKey, key, value, CancellationToken.None);
-
-    private static T Read<T>(string json, JsonTypeInfo<T> typeInfo, string key)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, typeInfo) ?? throw new InvalidDataException($"The build checkpoint '{key}' is empty.");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"The build checkpoint '{key}' is corrupt: {ex.Message}. Delete the user's checkpoints to rebuild from scratch.", ex);
-        }
-    }
 }

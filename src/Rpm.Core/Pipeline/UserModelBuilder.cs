@@ -65,242 +65,208 @@ internal sealed class UserModelBuilder
 
     private async Task<UserModel> BuildCoreAsync(string userId, RpmTask task, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
-        // Background work: transports may give its calls the patient retry profile (RpmStageCall.IsBuild).
-        RpmStageCall.EnterBuild();
         UserModel? existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
-        BuildSession session = await OpenSessionAsync("build", userId, task, activity, cancellationToken).ConfigureAwait(false);
-
-        // Stage 1: features of every history item (items the model refuses are left out).
-        var (withFeatures, usage, diagnostics) = await _telemetry.StageAsync(
-            "feature_extraction", userId, items.Count, () => ExtractFeaturesAsync(session, userId, task, items, factors: null, cancellationToken)).ConfigureAwait(false);
-        if (withFeatures.Count == 0)
-        {
-            throw new RpmStageException(
-                RpmStage.FeatureExtraction, userId, $"The model refused (or its content filter stopped) every history item of '{userId}', so no model can be built: {diagnostics.ExclusionReason}") { Usage = usage };
-        }
-
-        // Stage 3's model judgments (generation tasks): which features shaped the text the user wrote.
-        (withFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeAsync(session, userId, task, withFeatures, cancellationToken).ConfigureAwait(false);
-        usage += judgmentUsage;
-        diagnostics += judgmentDiagnostics;
-
-        // Stage 2: factors over all of the user's features.
-        FactorCheckpoint factors = await _telemetry.StageAsync(
-            "factor_construction", userId, withFeatures.Count, () => ConstructFactorsAsync(session, userId, task, withFeatures, cancellationToken)).ConfigureAwait(false);
-        usage += factors.Usage;
-        diagnostics += factors.Diagnostics;
-        IReadOnlyList<ItemFeatures> assigned = [.. withFeatures.Select(i => new ItemFeatures(i.Item, factors.Items.TryGetValue(i.Item.Id, out var f) ? f : []))];
-
-        // Stage 3: statistics, counted locally.
-        var statistics = await _telemetry.StageAsync("statistics", userId, assigned.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors.Factors, assigned, cancellationToken)).ConfigureAwait(false);
-
-        // Stage 4 and the retrieval keys.
-        var (paths, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
-            "reasoning_path", userId, assigned.Count, () => WritePathsAsync(session, userId, task, assigned, statistics, cancellationToken)).ConfigureAwait(false);
-        usage += reasoningUsage;
-        diagnostics += reasoningDiagnostics;
-        var (indexed, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, paths.Count, () => IndexAsync(paths, cancellationToken)).ConfigureAwait(false);
-
-        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
-        var model = new UserModel(userId, task, statistics, indexed)
-        {
-            ChatModelId = _chatModelId,
-            EmbeddingModelId = embeddingModelId,
-            EmbeddingDimensions = indexed.Count > 0 ? indexed[0].Embedding.Length : 0,
-            CreatedAt = now,
-            UpdatedAt = now,
-            BuildUsage = usage,
-            Diagnostics = diagnostics,
-        };
-
-        UserModel result = await _store.SaveAsync(model, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
-        await session.ClearAsync().ConfigureAwait(false);
-        _telemetry.Completed("build", result, usage, diagnostics, activity);
-        return result;
+        var model = await RunStagesAsync("build", userId, task, items, factorsOf: null, activity, cancellationToken).ConfigureAwait(false);
+        return await SaveAsync("build", model, existing?.Version ?? 0, activity, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<UserModel> AddHistoryCoreAsync(UserModel existing, IReadOnlyList<HistoryItem> items, Activity? activity, CancellationToken cancellationToken)
     {
-        RpmStageCall.EnterBuild();
-        string userId = existing.UserId;
-        RpmTask task = existing.Task;
         string kind = "update:" + existing.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        BuildSession session = await OpenSessionAsync(kind, userId, task, activity, cancellationToken).ConfigureAwait(false);
+        var model = await RunStagesAsync(kind, existing.UserId, existing.Task, items, existing, activity, cancellationToken).ConfigureAwait(false);
+        return await SaveAsync("add_history", model, existing.Version, activity, cancellationToken).ConfigureAwait(false);
+    }
 
-        // New items' features, tagged with the existing factors (factor-aware extraction).
-        var (newFeatures, usage, diagnostics) = await _telemetry.StageAsync(
-            "feature_extraction", userId, items.Count, () => ExtractFeaturesAsync(session, userId, task, items, existing.Statistics, cancellationToken)).ConfigureAwait(false);
-        (newFeatures, ModelUsage judgmentUsage, BuildDiagnostics judgmentDiagnostics) = await JudgeAsync(session, userId, task, newFeatures, cancellationToken).ConfigureAwait(false);
-        usage += judgmentUsage;
-        diagnostics += judgmentDiagnostics;
+    /// <summary>
+    /// The one stage sequence of a build and of an update (<paramref name="factorsOf"/> is the saved model an update adds
+    /// to). Stage 1: the features of the new items (factor-aware in an update: tagged with the saved factors). Stage 1's
+    /// judgments for generation tasks (stage 3's model part, rpm-method.md: which features shaped the text the user
+    /// wrote; asked per item before the factors exist, from the item's own features). Stage 2: the factors over every
+    /// item's features, in a build always, in an update when the share of unassigned new features exceeds
+    /// <see cref="RpmOptions.FactorRebuildThreshold"/>. Stage 3: statistics, counted locally. Stage 4: a reasoning path
+    /// per new item, or per item when the factors changed (stored paths cite the old ones). Then the retrieval keys of
+    /// the paths without one.
+    /// </summary>
+    private async Task<(UserModel Model, ModelUsage Usage, BuildDiagnostics Diagnostics)> RunStagesAsync(
+        string kind, string userId, RpmTask task, IReadOnlyList<HistoryItem> newItems, UserModel? factorsOf, Activity? activity, CancellationToken cancellationToken)
+    {
+        // Background work: transports may give its calls the patient retry profile (RpmStageCall.IsBuild).
+        RpmStageCall.EnterBuild();
+        BuildSession session = await BuildSession.OpenAsync(
+            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        _telemetry.Resumed(factorsOf is null ? "build" : "add_history", userId, session.SavedCount, activity);
+        var run = new StageRunner(session, _telemetry, userId);
 
-        List<ItemFeatures> all = [.. existing.Paths.Select(p => new ItemFeatures(p.Item, p.Features)), .. newFeatures];
-        IReadOnlyList<Factor> factors = [.. existing.Factors];
-        int newFeatureCount = newFeatures.Sum(i => i.Features.Count);
-        int unassigned = newFeatures.Sum(i => i.Features.Count(f => f.IsUnassigned));
-        bool rebuild = newFeatureCount > 0 && (double)unassigned / newFeatureCount > _options.FactorRebuildThreshold;
-        activity?.SetTag("rpm.factors_rebuilt", rebuild);
-        if (rebuild)
+        List<ItemFeatures> extracted = await ExtractFeaturesAsync(run, task, newItems, factorsOf?.Statistics, cancellationToken).ConfigureAwait(false);
+        if (factorsOf is null && extracted.Count == 0)
         {
-            _telemetry.FactorsRebuilt(userId, items.Count, unassigned, newFeatureCount, _options.FactorRebuildThreshold);
-            FactorCheckpoint rebuilt = await _telemetry.StageAsync(
-                "factor_construction", userId, all.Count, () => ConstructFactorsAsync(session, userId, task, all, cancellationToken)).ConfigureAwait(false);
-            usage += rebuilt.Usage;
-            diagnostics += rebuilt.Diagnostics;
-            factors = rebuilt.Factors;
-            all = [.. all.Select(i => new ItemFeatures(i.Item, rebuilt.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
+            throw new RpmStageException(
+                RpmStage.FeatureExtraction, userId, $"The model refused (or its content filter stopped) every history item of '{userId}', so no model can be built: {run.Diagnostics.ExclusionReason}") { Usage = run.Usage };
         }
 
-        var statistics = await _telemetry.StageAsync("statistics", userId, all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
+        extracted = await JudgeInfluenceAsync(run, task, extracted, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ReasoningPath> stored = factorsOf?.Paths ?? [];
+        List<ItemFeatures> all = [.. stored.Select(p => new ItemFeatures(p.Item, p.Features)), .. extracted];
 
-        // Reasoning paths for the new items. When the factors were rebuilt, every stored path cites factors that no longer
-        // exist, so all paths are written again against the new factors and statistics (one reasoning call per item, as
-        // in a build); their embeddings stay, since the retrieval key is the features' names and contexts, not their factors.
-        IReadOnlyList<ItemFeatures> toWrite = rebuild ? all : [.. all.Skip(existing.Paths.Count)];
-        var (written, reasoningUsage, reasoningDiagnostics) = await _telemetry.StageAsync(
-            "reasoning_path", userId, toWrite.Count, () => WritePathsAsync(session, userId, task, toWrite, statistics, cancellationToken)).ConfigureAwait(false);
-        usage += reasoningUsage;
-        diagnostics += reasoningDiagnostics;
-        Dictionary<string, ReasoningPath> stored = existing.Paths.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
-        List<ReasoningPath> newPaths = [.. written.Where(p => !stored.ContainsKey(p.Item.Id))];
-        var (indexedNew, embeddingModelId) = await _telemetry.StageAsync("embeddings", userId, newPaths.Count, () => IndexAsync(newPaths, cancellationToken)).ConfigureAwait(false);
-        if (existing.EmbeddingModelId is not null && embeddingModelId is not null && existing.EmbeddingModelId != embeddingModelId)
+        IReadOnlyList<Factor> factors;
+        bool constructed = factorsOf is null || FactorsMustBeRebuilt(userId, newItems.Count, extracted);
+        if (constructed)
         {
-            throw new InvalidOperationException(
-                $"The user model of '{userId}' was indexed with embedding model '{existing.EmbeddingModelId}', but the retriever now uses '{embeddingModelId}'. Rebuild the model instead of adding history.");
-        }
-
-        List<ReasoningPath> paths;
-        if (rebuild)
-        {
-            Dictionary<string, ReasoningPath> indexed = indexedNew.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
-            paths = [.. written.Select(p => stored.TryGetValue(p.Item.Id, out ReasoningPath? old) ? p.WithEmbedding(old.Embedding) : indexed[p.Item.Id])];
+            FactorAssignment assignment = await run.RunOnceAsync("factor_construction", all.Count, CheckpointKeys.Factors(all.Select(i => i.Item)), CheckpointFormat<FactorAssignment>.Factors, async () =>
+            {
+                FactorConstruction construction = await _factorConstructor.ConstructFactorsAsync(userId, task, all, cancellationToken).ConfigureAwait(false);
+                _telemetry.FactorRules(userId, construction.Diagnostics);
+                return new StageCheckpoint<FactorAssignment>
+                {
+                    Value = new FactorAssignment
+                    {
+                        Factors = [.. construction.Factors],
+                        Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
+                    },
+                    Usage = construction.Usage,
+                    Diagnostics = construction.Diagnostics,
+                };
+            }).ConfigureAwait(false);
+            factors = assignment.Factors;
+            all = [.. all.Select(i => new ItemFeatures(i.Item, assignment.Items.TryGetValue(i.Item.Id, out var f) ? f : i.Features))];
         }
         else
         {
-            paths = [.. existing.Paths, .. indexedNew];
+            factors = [.. factorsOf!.Factors];
         }
 
-        var updated = new UserModel(userId, task, statistics, paths)
+        if (factorsOf is not null)
         {
-            ChatModelId = existing.ChatModelId ?? _chatModelId,
-            EmbeddingModelId = existing.EmbeddingModelId ?? embeddingModelId,
-            EmbeddingDimensions = existing.EmbeddingDimensions != 0 ? existing.EmbeddingDimensions : (indexedNew.Count > 0 ? indexedNew[0].Embedding.Length : 0),
-            CreatedAt = existing.CreatedAt,
-            UpdatedAt = _options.TimeProvider.GetUtcNow(),
-            Version = existing.Version,
-            BuildUsage = existing.BuildUsage + usage,
-            Diagnostics = existing.Diagnostics + diagnostics,
-        };
+            activity?.SetTag("rpm.factors_rebuilt", constructed);
+        }
 
-        UserModel result = await _store.SaveAsync(updated, existing.Version, cancellationToken).ConfigureAwait(false);
-        await session.ClearAsync().ConfigureAwait(false);
-        _telemetry.Completed("add_history", result, usage, diagnostics, activity);
+        IReadOnlyList<FactorStatistics> statistics = await run.RunLocalAsync(
+            "statistics", all.Count, () => _statisticsBuilder.ComputeStatisticsAsync(task, factors, all, cancellationToken)).ConfigureAwait(false);
+
+        // When the factors were (re)built, every stored path cites factors that no longer exist, so all paths are written
+        // again against the new factors and statistics (one reasoning call per item, as in a build); their embeddings
+        // stay, since the retrieval key is the features' names and contexts, not their factors.
+        IReadOnlyList<ItemFeatures> toWrite = constructed ? all : [.. all.Skip(stored.Count)];
+        List<ReasoningPath> written = await WritePathsAsync(run, task, toWrite, statistics, cancellationToken).ConfigureAwait(false);
+        Dictionary<string, ReasoningPath> storedById = stored.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
+        List<ReasoningPath> unindexed = [.. written.Where(p => !storedById.ContainsKey(p.Item.Id))];
+        var (indexed, embeddingModelId) = await run.RunLocalAsync("embeddings", unindexed.Count, () => IndexAsync(unindexed, cancellationToken)).ConfigureAwait(false);
+        if (factorsOf?.EmbeddingModelId is { } storedModelId && embeddingModelId is not null && storedModelId != embeddingModelId)
+        {
+            throw new InvalidOperationException(
+                $"The user model of '{userId}' was indexed with embedding model '{storedModelId}', but the retriever now uses '{embeddingModelId}'. Rebuild the model instead of adding history.");
+        }
+
+        // Every item in history order: a stored path kept as it is unless it was written again (then with its embedding);
+        // after new factors, an item whose path could not be written again is left out, as in a build.
+        Dictionary<string, ReasoningPath> byId = indexed.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
+        Dictionary<string, ReasoningPath> rewritten = written.ToDictionary(p => p.Item.Id, StringComparer.Ordinal);
+        List<ReasoningPath> paths = [.. all
+            .Select(i => rewritten.TryGetValue(i.Item.Id, out ReasoningPath? path)
+                ? storedById.TryGetValue(i.Item.Id, out ReasoningPath? old) ? path.WithEmbedding(old.Embedding) : byId[i.Item.Id]
+                : constructed ? null : storedById.GetValueOrDefault(i.Item.Id))
+            .OfType<ReasoningPath>()];
+
+        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
+        var model = new UserModel(userId, task, statistics, paths)
+        {
+            ChatModelId = factorsOf?.ChatModelId ?? _chatModelId,
+            EmbeddingModelId = factorsOf?.EmbeddingModelId ?? embeddingModelId,
+            EmbeddingDimensions = factorsOf is { EmbeddingDimensions: not 0 } ? factorsOf.EmbeddingDimensions : (indexed.Count > 0 ? indexed[0].Embedding.Length : 0),
+            CreatedAt = factorsOf?.CreatedAt ?? now,
+            UpdatedAt = now,
+            Version = factorsOf?.Version ?? 0,
+            BuildUsage = (factorsOf?.BuildUsage ?? ModelUsage.None) + run.Usage,
+            Diagnostics = (factorsOf?.Diagnostics ?? BuildDiagnostics.None) + run.Diagnostics,
+        };
+        return (model, run.Usage, run.Diagnostics);
+    }
+
+    private bool FactorsMustBeRebuilt(string userId, int newItems, List<ItemFeatures> extracted)
+    {
+        int newFeatureCount = extracted.Sum(i => i.Features.Count);
+        int unassigned = extracted.Sum(i => i.Features.Count(f => f.IsUnassigned));
+        bool rebuild = newFeatureCount > 0 && (double)unassigned / newFeatureCount > _options.FactorRebuildThreshold;
+        if (rebuild)
+        {
+            _telemetry.FactorsRebuilt(userId, newItems, unassigned, newFeatureCount, _options.FactorRebuildThreshold);
+        }
+
+        return rebuild;
+    }
+
+    private async Task<UserModel> SaveAsync(string operation, (UserModel Model, ModelUsage Usage, BuildDiagnostics Diagnostics) built, long expectedVersion, Activity? activity, CancellationToken cancellationToken)
+    {
+        UserModel result = await _store.SaveAsync(built.Model, expectedVersion, cancellationToken).ConfigureAwait(false);
+        await _checkpoints.ClearAsync(built.Model.UserId, CancellationToken.None).ConfigureAwait(false);
+        _telemetry.Completed(operation, result, built.Usage, built.Diagnostics, activity);
         return result;
     }
 
-    /// <summary>Opens the build's checkpointed session and reports a resume: what it finds was paid for by an earlier run.</summary>
-    private async Task<BuildSession> OpenSessionAsync(string kind, string userId, RpmTask task, Activity? activity, CancellationToken cancellationToken)
+    private async Task<List<ItemFeatures>> ExtractFeaturesAsync(
+        StageRunner run, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
     {
-        BuildSession session = await BuildSession.OpenAsync(
-            _checkpoints, userId, CheckpointKeys.Build(kind, task, _chatModelId, _options), _options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
-        _telemetry.Resumed(kind == "build" ? "build" : "add_history", userId, session.SavedCount, activity);
-        return session;
-    }
+        FeatureExtractionRequest Request(HistoryItem item) => new(task, item.Id, item.Input) { Options = item.Options, Factors = factors };
 
-    private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> ExtractFeaturesAsync(
-        BuildSession session, string userId, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
-    {
-        FeatureExtractionRequest Request(int i) => new(task, items[i].Id, items[i].Input)
-        {
-            Options = items[i].Options,
-            Factors = factors,
-        };
-
-        static FeatureCheckpoint Checkpoint(FeatureExtractionResult r) => new() { Features = [.. r.Features], Usage = r.Usage, Diagnostics = r.Diagnostics };
-
-        FeatureCheckpoint[] results = await session.RunItemsAsync(
-            items.Count,
-            i => CheckpointKeys.Features(items[i]),
-            RpmJsonContext.Default.FeatureCheckpoint,
+        StageCheckpoint<List<Feature>>[] results = await run.RunItemsAsync(
+            "feature_extraction",
+            items,
+            CheckpointKeys.Features,
+            CheckpointFormat<List<Feature>>.Features,
             _options.FeatureExtractionBatchSize,
-            async (batch, ct) => [.. (await _featureExtractor.ExtractBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
-            async (i, ct) => Checkpoint(await _featureExtractor.ExtractAsync(Request(i), ct).ConfigureAwait(false)),
-            (i, ex) => new FeatureCheckpoint { Features = [], Usage = ex.Usage, Excluded = Exclude(userId, items[i], ex) },
+            async (batch, ct) => [.. (await _featureExtractor.ExtractBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false))
+                .Select(r => new StageCheckpoint<List<Feature>> { Value = [.. r.Features], Usage = r.Usage, Diagnostics = r.Diagnostics })],
+            (item, ex) => run.Exclude<List<Feature>>(item, ex, []),
             cancellationToken).ConfigureAwait(false);
-
-        return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ItemFeatures(x.item, results[x.i].Features))], Sum(results), Diagnose(results));
+        return [.. StageRunner.Kept(items, results).Select(x => new ItemFeatures(x.Item, x.Value))];
     }
 
-    private Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> JudgeAsync(
-        BuildSession session, string userId, RpmTask task, List<ItemFeatures> items, CancellationToken cancellationToken) =>
-        task.Kind != RpmTaskKind.Generation || items.Count == 0
-            ? Task.FromResult((items, ModelUsage.None, BuildDiagnostics.None))
-            : _telemetry.StageAsync("influence_judgment", userId, items.Count, () => JudgeInfluenceAsync(session, task, items, cancellationToken));
-
-    private async Task<(List<ItemFeatures> Items, ModelUsage Usage, BuildDiagnostics Diagnostics)> JudgeInfluenceAsync(
-        BuildSession session, RpmTask task, List<ItemFeatures> items, CancellationToken cancellationToken)
+    private async Task<List<ItemFeatures>> JudgeInfluenceAsync(StageRunner run, RpmTask task, List<ItemFeatures> items, CancellationToken cancellationToken)
     {
         if (task.Kind != RpmTaskKind.Generation || items.Count == 0)
         {
-            return (items, ModelUsage.None, BuildDiagnostics.None);
+            return items;
         }
 
-        static JudgmentCheckpoint[] Checkpoints(InfluenceJudgment judgment) =>
-            [.. judgment.Items.Select((item, i) => new JudgmentCheckpoint
-            {
-                Features = [.. item.Features],
-                Usage = i == 0 ? judgment.Usage : ModelUsage.None,
-                Diagnostics = i == 0 ? judgment.Diagnostics : BuildDiagnostics.None,
-            })];
-
-        JudgmentCheckpoint[] results = await session.RunItemsAsync(
-            items.Count,
-            i => CheckpointKeys.Judgment(items[i].Item),
-            RpmJsonContext.Default.JudgmentCheckpoint,
+        StageCheckpoint<List<Feature>>[] results = await run.RunItemsAsync(
+            "influence_judgment",
+            items,
+            i => CheckpointKeys.Judgment(i.Item),
+            CheckpointFormat<List<Feature>>.Features,
             _options.InfluenceJudgmentBatchSize,
-            async (batch, ct) => Checkpoints(await _influenceJudge.JudgeAsync(task, [.. batch.Select(i => items[i])], ct).ConfigureAwait(false)),
-            async (i, ct) => Checkpoints(await _influenceJudge.JudgeAsync(task, [items[i]], ct).ConfigureAwait(false))[0],
+            async (batch, ct) =>
+            {
+                InfluenceJudgment judgment = await _influenceJudge.JudgeAsync(task, batch, ct).ConfigureAwait(false);
+                return [.. judgment.Items.Select((item, i) => new StageCheckpoint<List<Feature>>
+                {
+                    Value = [.. item.Features],
+                    Usage = i == 0 ? judgment.Usage : ModelUsage.None,
+                    Diagnostics = i == 0 ? judgment.Diagnostics : BuildDiagnostics.None,
+                })];
+            },
 
             // A refused judgment leaves the item's influence unknown rather than dropping an item stage 1 accepted.
-            (i, ex) => new JudgmentCheckpoint { Features = [.. items[i].Features], Usage = ex.Usage, Diagnostics = new BuildDiagnostics { MissingJudgments = items[i].Features.Count } },
+            (item, ex) => new StageCheckpoint<List<Feature>> { Value = [.. item.Features], Usage = ex.Usage, Diagnostics = new BuildDiagnostics { MissingJudgments = item.Features.Count } },
             cancellationToken).ConfigureAwait(false);
-
-        return ([.. items.Select((item, i) => new ItemFeatures(item.Item, results[i].Features))], Sum(results), Diagnose(results));
+        return [.. items.Select((item, i) => new ItemFeatures(item.Item, results[i].Value))];
     }
 
-    private Task<FactorCheckpoint> ConstructFactorsAsync(BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, CancellationToken cancellationToken) =>
-        session.GetOrRunAsync(CheckpointKeys.Factors(items.Select(i => i.Item)), RpmJsonContext.Default.FactorCheckpoint, async () =>
-        {
-            FactorConstruction construction = await _factorConstructor.ConstructFactorsAsync(userId, task, items, cancellationToken).ConfigureAwait(false);
-            _telemetry.FactorRules(userId, construction.Diagnostics);
-            return new FactorCheckpoint
-            {
-                Factors = [.. construction.Factors],
-                Items = construction.Items.ToDictionary(i => i.Item.Id, i => i.Features.ToList(), StringComparer.Ordinal),
-                Usage = construction.Usage,
-                Diagnostics = construction.Diagnostics,
-            };
-        });
-
-    private async Task<(List<ReasoningPath> Paths, ModelUsage Usage, BuildDiagnostics Diagnostics)> WritePathsAsync(
-        BuildSession session, string userId, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
+    private async Task<List<ReasoningPath>> WritePathsAsync(
+        StageRunner run, RpmTask task, IReadOnlyList<ItemFeatures> items, IReadOnlyList<FactorStatistics> statistics, CancellationToken cancellationToken)
     {
-        ReasoningPathRequest Request(int i) => new(task, items[i].Item, items[i].Features, statistics);
+        ReasoningPathRequest Request(ItemFeatures item) => new(task, item.Item, item.Features, statistics);
 
-        static ReasoningCheckpoint Checkpoint(ReasoningPathResult r) => new() { Reasoning = r.Reasoning, Usage = r.Usage, Diagnostics = r.Diagnostics };
-
-        ReasoningCheckpoint[] results = await session.RunItemsAsync(
-            items.Count,
-            i => CheckpointKeys.Reasoning(items[i].Item),
-            RpmJsonContext.Default.ReasoningCheckpoint,
+        StageCheckpoint<string>[] results = await run.RunItemsAsync(
+            "reasoning_path",
+            items,
+            i => CheckpointKeys.Reasoning(i.Item),
+            CheckpointFormat<string>.Reasoning,
             _options.ReasoningBatchSize,
-            async (batch, ct) => [.. (await _reasoningPathBuilder.BuildBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false)).Select(Checkpoint)],
-            async (i, ct) => Checkpoint(await _reasoningPathBuilder.BuildAsync(Request(i), ct).ConfigureAwait(false)),
-            (i, ex) => new ReasoningCheckpoint { Reasoning = string.Empty, Usage = ex.Usage, Excluded = Exclude(userId, items[i].Item, ex) },
+            async (batch, ct) => [.. (await _reasoningPathBuilder.BuildBatchAsync([.. batch.Select(Request)], ct).ConfigureAwait(false))
+                .Select(r => new StageCheckpoint<string> { Value = r.Reasoning, Usage = r.Usage, Diagnostics = r.Diagnostics })],
+            (item, ex) => run.Exclude(item.Item, ex, string.Empty),
             cancellationToken).ConfigureAwait(false);
-
-        return ([.. items.Select((item, i) => (item, i)).Where(x => results[x.i].Excluded is null).Select(x => new ReasoningPath(x.item.Item, x.item.Features, results[x.i].Reasoning))], Sum(results), Diagnose(results));
+        return [.. StageRunner.Kept(items, results).Select(x => new ReasoningPath(x.Item.Item, x.Item.Features, x.Value))];
     }
 
     private async Task<(List<ReasoningPath> Paths, string? ModelId)> IndexAsync(List<ReasoningPath> paths, CancellationToken cancellationToken)
@@ -337,20 +303,5 @@ internal sealed class UserModelBuilder
         }
 
         return ([.. paths.Select((p, i) => p.WithEmbedding(embeddings.Vectors[i]))], embeddings.ModelId);
-    }
-
-    private static ModelUsage Sum<T>(T[] results)
-        where T : IItemCheckpoint<T> => results.Aggregate(ModelUsage.None, (sum, r) => sum + r.Usage);
-
-    private static BuildDiagnostics Diagnose<T>(T[] results)
-        where T : IItemCheckpoint<T> =>
-        results.Aggregate(BuildDiagnostics.None, (sum, r) => sum + r.Diagnostics + (r.Excluded is null ? BuildDiagnostics.None : new BuildDiagnostics { ItemsExcluded = 1, ExclusionReason = r.Excluded }));
-
-    // Called only when the call that excluded the item was just made (not read back from a checkpoint): reported once.
-    private string Exclude(string userId, HistoryItem item, RpmModelOutputException ex)
-    {
-        string reason = (ex.Failure == ModelOutputFailure.Refused ? "the model refused: " : "the content filter stopped it: ") + ex.Error;
-        _telemetry.Excluded(userId, item.Id, ex.Stage, reason);
-        return $"item '{item.Id}' at {ex.Stage}: {reason}";
     }
 }

@@ -1,6 +1,6 @@
 using Rpm.Tests.Fakes;
 
-namespace Rpm.Tests.Statistics;
+namespace Rpm.Tests.Factors;
 
 /// <summary>Factor construction reads leniently and completes by rules; each step is counted.</summary>
 public sealed class FactorRulesTests
