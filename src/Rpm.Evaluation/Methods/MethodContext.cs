@@ -75,7 +75,7 @@ public sealed class MethodContext
 
     /// <summary>Creates the structured-output settings every baseline call uses (the same as RPM's: one repair turn).</summary>
     /// <returns>The settings.</returns>
-    public ValidatedOutputOptions CreateOutputOptions() => new()
+    internal ValidatedOutputOptions CreateOutputOptions() => new()
     {
         ChatOptions = ChatOptions,
         UseJsonSchemaResponseFormat = UseJsonSchemaResponseFormat,

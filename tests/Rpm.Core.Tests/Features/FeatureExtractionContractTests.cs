@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Rpm.Tests.Fakes;
+using Rpm.Tests.StructuredOutput;
 
 namespace Rpm.Tests.Features;
 

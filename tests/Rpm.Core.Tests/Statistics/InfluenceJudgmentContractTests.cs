@@ -1,4 +1,4 @@
-using Rpm.Tests.Fakes;
+using Rpm.Tests.StructuredOutput;
 
 namespace Rpm.Tests.Statistics;
 

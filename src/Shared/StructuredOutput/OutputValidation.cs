@@ -2,7 +2,7 @@ namespace Rpm;
 
 /// <summary>The result of checking a model's structured answer: a value, or an error phrased so that the model can correct it.</summary>
 /// <typeparam name="T">The value type.</typeparam>
-public sealed class OutputValidation<T>
+internal sealed class OutputValidation<T>
 {
     private OutputValidation(T? value, string? error, BuildDiagnostics diagnostics)
     {
@@ -43,7 +43,7 @@ public sealed class OutputValidation<T>
 /// <summary>Where a validation runs: which attempt, and whether another one follows.</summary>
 /// <param name="Attempt">The attempt, from 1.</param>
 /// <param name="MaxAttempts">The attempts allowed: 1 plus the repairs.</param>
-public readonly record struct OutputValidationContext(int Attempt, int MaxAttempts)
+internal readonly record struct OutputValidationContext(int Attempt, int MaxAttempts)
 {
     /// <summary>Gets a value indicating whether no repair turn follows: a validator may accept a degraded answer here rather than fail.</summary>
     public bool IsLastAttempt => Attempt >= MaxAttempts;

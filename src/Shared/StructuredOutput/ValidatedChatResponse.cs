@@ -4,7 +4,7 @@ namespace Rpm;
 
 /// <summary>A structured answer that was read, coerced and validated, with what it cost.</summary>
 /// <typeparam name="T">The result type.</typeparam>
-public sealed class ValidatedChatResponse<T>
+internal sealed class ValidatedChatResponse<T>
 {
     internal ValidatedChatResponse(T result, ModelUsage usage, int repairs, bool readFromReasoning, ChatResponse response, BuildDiagnostics degradations)
     {

@@ -8,7 +8,7 @@ namespace Rpm;
 /// some of RPM's parts (the paper's ablations, arXiv 2505.21082 Table 2) shows them identically. Put the results in the
 /// data block of <see cref="PromptRules.Messages"/>; <see cref="PromptRules.StatisticsRules"/> says what each statistic means.
 /// </summary>
-public static class PromptData
+internal static class PromptData
 {
     /// <summary>Writes features as RPM's prompts do: one object per feature with <c>name</c>, <c>context</c> and <c>factor</c> (<c>unassigned</c> when it fits no factor).</summary>
     /// <param name="features">The features, in order.</param>

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 
-namespace Rpm.Tests.Fakes;
+namespace Rpm.Tests.StructuredOutput;
 
 /// <summary>Reads a stage contract the way the engine does, without a model: its prompt's data, its edited schema, and a reply validated.</summary>
 internal static class Contracts

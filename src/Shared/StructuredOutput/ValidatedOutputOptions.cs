@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 namespace Rpm;
 
 /// <summary>How a validated structured answer is asked for.</summary>
-public sealed class ValidatedOutputOptions
+internal sealed class ValidatedOutputOptions
 {
     /// <summary>
     /// Gets or sets a value indicating whether the schema is sent in <see cref="ChatOptions.ResponseFormat"/> (default).

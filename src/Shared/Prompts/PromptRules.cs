@@ -12,7 +12,7 @@ namespace Rpm;
 /// data (one JSON document between <c>&lt;data&gt;</c> markers, every string JSON-escaped and angle brackets encoded so
 /// that no text can close the block or pose as instructions). Cut long texts with <see cref="TextBudget"/>.
 /// </summary>
-public static class PromptRules
+internal static class PromptRules
 {
     /// <summary>The sentence every system prompt carries about the data block.</summary>
     public const string DataRule =

@@ -11,7 +11,7 @@ namespace Rpm;
 /// token) is ever tokenized, because byte-pair encoding of one long run without whitespace costs time quadratic in its
 /// length (a 1 MB run took minutes).
 /// </remarks>
-public sealed class TextBudget
+internal sealed class TextBudget
 {
     /// <summary>The most characters a token is assumed to span when choosing the head to tokenize.</summary>
     public const int MaxCharactersPerToken = 8;

@@ -27,7 +27,7 @@ namespace Rpm;
 /// </list>
 /// Transport failures are not retried here: resilience belongs to the transport (see Rpm.OpenAI).
 /// </remarks>
-public static class ValidatedChatClientExtensions
+internal static class ValidatedChatClientExtensions
 {
     /// <summary>Asks for a <typeparamref name="T"/>, reads, coerces and validates it, and repairs an unusable answer.</summary>
     /// <typeparam name="T">The JSON shape the model returns.</typeparam>

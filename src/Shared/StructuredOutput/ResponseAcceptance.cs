@@ -13,9 +13,12 @@ namespace Rpm;
 /// re-run of the same request is served the valid answer and pays nothing. Works through any layers that keep the
 /// async flow (delegating chat clients do); outside a validated read, <see cref="TryDefer"/> returns <see langword="false"/>.
 /// </remarks>
-public static class ResponseAcceptance
+internal static class ResponseAcceptance
 {
-    private static readonly AsyncLocal<Attempt?> Current = new();
+    // Shared with every other Rpm assembly that compiles this file: a cache in Rpm.Evaluation defers to the validated
+    // reads of Rpm.Core's stages as well as to its own baselines' (the list is a framework type, the same in every copy).
+    private static readonly AsyncLocal<List<(bool FromCache, Func<ChatResponse, CancellationToken, Task> Write)>?> Current =
+        ProcessSlot.Get<List<(bool FromCache, Func<ChatResponse, CancellationToken, Task> Write)>?>("Rpm.ResponseAcceptance");
 
     /// <summary>Called by a cache for the response it is about to return: defers the cache write until the response is accepted.</summary>
     /// <param name="response">The response the cache returns (from the model, or from the cache itself).</param>
@@ -26,13 +29,13 @@ public static class ResponseAcceptance
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(write);
-        Attempt? attempt = Current.Value;
-        if (attempt is null)
+        var writes = Current.Value;
+        if (writes is null)
         {
             return false;
         }
 
-        attempt.Writes.Add((fromCache, write));
+        writes.Add((fromCache, write));
         return true;
     }
 
@@ -60,8 +63,8 @@ public static class ResponseAcceptance
         IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
     {
         var attempt = new Attempt();
-        Attempt? outer = Current.Value;
-        Current.Value = attempt;
+        var outer = Current.Value;
+        Current.Value = attempt.Writes;
         try
         {
             ChatResponse response = await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace Rpm;
 /// <summary>What to ask a chat model for: the JSON shape, its per-call schema refinements, and how to check an answer.</summary>
 /// <typeparam name="T">The JSON shape the model returns (a class with a source-generated <see cref="JsonTypeInfo{T}"/>).</typeparam>
 /// <typeparam name="TResult">What validation turns the answer into.</typeparam>
-public sealed class ValidatedOutputRequest<T, TResult> : IOutputContract<T, TResult>
+internal sealed class ValidatedOutputRequest<T, TResult> : IOutputContract<T, TResult>
     where T : class
 {
     /// <summary>Initializes a new instance of the <see cref="ValidatedOutputRequest{T, TResult}"/> class.</summary>
