@@ -132,9 +132,6 @@ internal sealed class BuildSession
         return result;
     }
 
-    /// <summary>Deletes the user's checkpoints once the model is saved.</summary>
-    public Task ClearAsync() => _store.ClearAsync(_userId, CancellationToken.None);
-
     private static async Task<IReadOnlyList<StageCheckpoint<T>>> CallAsync<T>(
         List<int> batch,
         Func<IReadOnlyList<int>, CancellationToken, Task<IReadOnlyList<StageCheckpoint<T>>>> callBatch,
