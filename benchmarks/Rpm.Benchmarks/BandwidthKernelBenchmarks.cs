@@ -7,7 +7,7 @@ namespace Rpm.Benchmarks;
 /// <summary>
 /// The memory-bound regime: 1 000 000 rows of 384 floats (1.5 GB), far larger than any cache. The baseline only reads the
 /// same bytes (a sum), so its time is what streaming them costs; a kernel's ratio to it is the share of that bandwidth it
-/// reaches. The compact form reads a quarter of the bytes; <see cref="StreamCompactBytes"/> streams as many.
+/// reaches.
 /// </summary>
 [MemoryDiagnoser]
 public class BandwidthKernelBenchmarks
@@ -15,8 +15,6 @@ public class BandwidthKernelBenchmarks
     private const int Dimensions = 384;
     private const int K = 3;
     private VectorMatrix _matrix = null!;
-    private QuantizedVectorMatrix _compact = null!;
-    private int[] _compactSizedBuffer = [];
     private float[] _query = [];
     private readonly int[] _indices = new int[K];
     private readonly float[] _scores = new float[K];
@@ -32,21 +30,6 @@ public class BandwidthKernelBenchmarks
         _query = BenchmarkData.NormalizedQuery(7, Dimensions);
     }
 
-    [GlobalSetup(Target = nameof(OursCompact))]
-    public void SetupCompact()
-    {
-        SetupFloat();
-        _compact = _matrix.Quantize();
-    }
-
-    [GlobalSetup(Target = nameof(StreamCompactBytes))]
-    public void SetupCompactBytes()
-    {
-        // One byte per dimension, as the compact rows; written, so that its pages are real memory and not the zero page.
-        _compactSizedBuffer = new int[N * Dimensions / sizeof(int)];
-        Array.Fill(_compactSizedBuffer, 1);
-    }
-
     [Benchmark(Baseline = true)]
     public float StreamFloatBytes() => TensorPrimitives.Sum(_matrix.Rows);
 
@@ -56,14 +39,4 @@ public class BandwidthKernelBenchmarks
         _matrix.Search(_query, _indices, _scores);
         return _indices[0];
     }
-
-    [Benchmark]
-    public int OursCompact()
-    {
-        _compact.Search(_query, _indices, _scores);
-        return _indices[0];
-    }
-
-    [Benchmark]
-    public int StreamCompactBytes() => TensorPrimitives.Sum<int>(_compactSizedBuffer);
 }

@@ -12,11 +12,6 @@ public static class Program
             return await Cost.CostReport.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
-        if (args.Length > 0 && args[0] == "recall")
-        {
-            return await RecallReport.RunAsync(args[1..]).ConfigureAwait(false);
-        }
-
         if (args.Length > 0 && args[0] == "turn-reads")
         {
             return await Turns.TurnReadsReport.RunAsync(args[1..]).ConfigureAwait(false);

@@ -11,7 +11,6 @@ public class TopKKernelBenchmarks
     private const int Dimensions = 384;
     private const int K = 3;
     private VectorMatrix _matrix = null!;
-    private QuantizedVectorMatrix _compact = null!;
     private float[] _query = [];
     private readonly int[] _indices = new int[K];
     private readonly float[] _scores = new float[K];
@@ -23,7 +22,6 @@ public class TopKKernelBenchmarks
     public void Setup()
     {
         _matrix = VectorMatrix.Create(Dimensions, BenchmarkData.Gaussian(42, (long)N * Dimensions));
-        _compact = _matrix.Quantize();
         _query = BenchmarkData.NormalizedQuery(7, Dimensions);
     }
 
@@ -80,13 +78,6 @@ public class TopKKernelBenchmarks
     public int Ours()
     {
         _matrix.Search(_query, _indices, _scores);
-        return _indices[0] + _indices[1] + _indices[2];
-    }
-
-    [Benchmark]
-    public int OursCompact()
-    {
-        _compact.Search(_query, _indices, _scores);
         return _indices[0] + _indices[1] + _indices[2];
     }
 }

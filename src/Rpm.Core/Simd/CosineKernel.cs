@@ -9,7 +9,7 @@ namespace Rpm.Simd;
 /// the hardware has it, and selects the best K while scoring (no array of scores, no sort). Any dimension works: the
 /// part of a row past the last full vector is read as one overlapping vector with the query's already-counted lanes zeroed.
 /// </remarks>
-public static class CosineKernel
+internal static class CosineKernel
 {
     /// <summary>Computes the dot product of two vectors of equal length.</summary>
     /// <param name="x">The first vector.</param>

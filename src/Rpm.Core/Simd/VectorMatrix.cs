@@ -6,7 +6,7 @@ namespace Rpm.Simd;
 /// (<see cref="Append(IReadOnlyList{ReadOnlyMemory{float}})"/> returns a new matrix and leaves this one as it was).
 /// </summary>
 /// <remarks>The rows start on a 64-byte boundary in memory that never moves, so vector loads of rows whose length is a multiple of 16 never straddle cache lines.</remarks>
-public sealed class VectorMatrix
+internal sealed class VectorMatrix
 {
     private readonly float[] _buffer;
     private readonly int _offset;
@@ -73,10 +73,6 @@ public sealed class VectorMatrix
         ArgumentNullException.ThrowIfNull(vectors);
         return Build(this, Dimensions, vectors.Count, (i, destination) => CopyVector(vectors, i, Dimensions, destination));
     }
-
-    /// <summary>Creates the compact (int8) form of this matrix, which keeps this matrix for exact re-scoring.</summary>
-    /// <returns>The compact matrix.</returns>
-    public QuantizedVectorMatrix Quantize() => QuantizedVectorMatrix.Create(this);
 
     /// <summary>Finds the rows most similar to <paramref name="query"/> (normalized here).</summary>
     /// <param name="query">The query vector, of length <see cref="Dimensions"/>.</param>

@@ -1,18 +1,18 @@
 using Microsoft.Extensions.AI;
-using Rpm.Simd;
+using System.Numerics.Tensors;
 
 namespace Rpm.Evaluation;
 
 /// <summary>Raw-text dense retrieval over one user's history: every history input embedded once, searched by cosine similarity.</summary>
 public sealed class DenseHistoryIndex
 {
-    private readonly VectorMatrix _matrix;
+    private readonly float[][] _rows;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _generator;
 
-    private DenseHistoryIndex(IReadOnlyList<HistoryItem> items, VectorMatrix matrix, IEmbeddingGenerator<string, Embedding<float>> generator)
+    private DenseHistoryIndex(IReadOnlyList<HistoryItem> items, float[][] rows, IEmbeddingGenerator<string, Embedding<float>> generator)
     {
         Items = items;
-        _matrix = matrix;
+        _rows = rows;
         _generator = generator;
     }
 
@@ -46,7 +46,7 @@ public sealed class DenseHistoryIndex
             vectors.AddRange(embeddings.Select(e => e.Vector));
         }
 
-        return new DenseHistoryIndex(history, VectorMatrix.Create(vectors[0].Length, vectors), generator);
+        return new DenseHistoryIndex(history, [.. vectors.Select(v => Normalized(v.Span))], generator);
     }
 
     /// <summary>Finds the history items whose input is most similar to a text.</summary>
@@ -59,10 +59,31 @@ public sealed class DenseHistoryIndex
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         GeneratedEmbeddings<Embedding<float>> query = await _generator.GenerateAsync([text], cancellationToken: cancellationToken).ConfigureAwait(false);
-        int k = Math.Min(count, _matrix.Count);
-        int[] indices = new int[k];
-        float[] scores = new float[k];
-        int found = _matrix.Search(query[0].Vector.Span, indices, scores);
-        return [.. Enumerable.Range(0, found).Select(i => new HistoryNeighbor(Items[indices[i]], scores[i]))];
+        float[] q = Normalized(query[0].Vector.Span);
+        if (q.Length != _rows[0].Length)
+        {
+            throw new InvalidOperationException($"The query's embedding has {q.Length} dimensions; the index has {_rows[0].Length}.");
+        }
+
+        // Exact cosine top-k over a user's history (hundreds of items): System.Numerics.Tensors' dot product on unit
+        // vectors, ties to the earlier item. The evaluation's baselines need no faster kernel than this.
+        return [.. Enumerable.Range(0, _rows.Length)
+            .Select(i => (Index: i, Score: TensorPrimitives.Dot(q, _rows[i])))
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Index)
+            .Take(count)
+            .Select(x => new HistoryNeighbor(Items[x.Index], x.Score))];
+    }
+
+    private static float[] Normalized(ReadOnlySpan<float> vector)
+    {
+        float norm = TensorPrimitives.Norm(vector);
+        if (norm == 0 || !float.IsFinite(norm))
+        {
+            throw new InvalidOperationException("An embedding is zero or not finite, so it has no direction to compare.");
+        }
+
+        float[] unit = new float[vector.Length];
+        TensorPrimitives.Divide(vector, norm, unit);
+        return unit;
     }
 }
