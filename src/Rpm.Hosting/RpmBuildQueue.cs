@@ -72,6 +72,27 @@ public sealed class RpmBuildQueue
         return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Erases a user: deletes the user's build jobs (with their queued history), then erases what the pipeline keeps
+    /// (<see cref="RpmPipeline.EraseUserAsync"/>: model, checkpoints, in-memory models and personalizations), after a
+    /// build of the user in flight in this process has ended.
+    /// </summary>
+    /// <param name="pipeline">The pipeline whose data of the user is erased.</param>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when a saved model was deleted.</returns>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> is blank.</exception>
+    /// <exception cref="RpmStoreException">A store cannot be reached; run the call again (it is idempotent).</exception>
+    public async Task<bool> EraseUserAsync(RpmPipeline pipeline, string userId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+
+        // Jobs first: a pending job must not start and save the model again once it is erased.
+        await _jobs.DeleteUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        return await pipeline.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false);
+    }
+
     internal void Signal() => _work.Release();
 
     internal Task WaitForWorkAsync(CancellationToken cancellationToken) => _work.WaitAsync(cancellationToken);

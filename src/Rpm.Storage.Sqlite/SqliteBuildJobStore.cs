@@ -158,7 +158,9 @@ public sealed class SqliteBuildJobStore : IRpmBuildJobStore
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "DELETE FROM rpm_build_jobs WHERE user_id = $user;";
         command.Parameters.AddWithValue("$user", userId);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        int deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await SqliteDatabase.TruncateWalAsync(connection, cancellationToken).ConfigureAwait(false);
+        return deleted;
     }
 
     private const string Columns = "job_id, user_id, state, history_count, attempts, model_version, enqueued_at, started_at, finished_at, error";

@@ -91,6 +91,7 @@ public sealed partial class RpmPipeline
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _store = store;
+        _checkpoints = checkpoints;
         _options = options;
         string? chatModelId = options.ChatOptions?.ModelId ?? chatClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         var telemetry = new PipelineTelemetry(options, loggerFactory, meterFactory);

@@ -14,23 +14,23 @@ namespace Rpm;
 /// </remarks>
 internal sealed class UserBuildGate
 {
-    private readonly Dictionary<string, (string Work, Task<UserModel> Run)> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Work, Task Run)> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Gets how many callers joined a run already in flight instead of starting their own (for tests and telemetry).</summary>
     public int JoinCount => Volatile.Read(ref _joins);
 
     private int _joins;
 
-    public async Task<UserModel> RunAsync(string userId, string work, Func<Task<UserModel>> run, CancellationToken cancellationToken)
+    public async Task<T> RunAsync<T>(string userId, string work, Func<Task<T>> run, CancellationToken cancellationToken)
     {
         while (true)
         {
-            Task<UserModel>? other;
-            TaskCompletionSource<UserModel>? mine = null;
+            Task? other;
+            TaskCompletionSource<T>? mine = null;
             bool join = false;
             lock (_inFlight)
             {
-                if (_inFlight.TryGetValue(userId, out (string Work, Task<UserModel> Run) current))
+                if (_inFlight.TryGetValue(userId, out (string Work, Task Run) current))
                 {
                     other = current.Run;
                     join = string.Equals(current.Work, work, StringComparison.Ordinal);
@@ -38,7 +38,7 @@ internal sealed class UserBuildGate
                 else
                 {
                     other = null;
-                    mine = new TaskCompletionSource<UserModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    mine = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
                     _inFlight[userId] = (work, mine.Task);
                 }
             }
@@ -46,7 +46,8 @@ internal sealed class UserBuildGate
             if (join)
             {
                 Interlocked.Increment(ref _joins);
-                return await other!.WaitAsync(cancellationToken).ConfigureAwait(false);
+                // Equal work is the same kind of call, so the same result type.
+                return await ((Task<T>)other!).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (mine is null)
@@ -65,9 +66,9 @@ internal sealed class UserBuildGate
 
             try
             {
-                UserModel model = await run().ConfigureAwait(false);
-                mine.SetResult(model);
-                return model;
+                T result = await run().ConfigureAwait(false);
+                mine.SetResult(result);
+                return result;
             }
             catch (OperationCanceledException ex)
             {
