@@ -83,5 +83,6 @@ public sealed class SqliteBuildCheckpointStore : IBuildCheckpointStore
         command.CommandText = "DELETE FROM rpm_build_checkpoints WHERE user_id = $user;";
         command.Parameters.AddWithValue("$user", userId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await SqliteDatabase.TruncateWalAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -54,6 +54,17 @@ internal sealed class SqliteDatabase
         return await OpenRawAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Copies the write-ahead log into the file and truncates it to zero bytes, so deleted text is no longer in the
+    /// -wal file (erasure). A checkpoint blocked by another connection's open read is retried within the busy timeout.
+    /// </summary>
+    public static async Task TruncateWalAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Opens a configured connection without looking at the schema.</summary>
     public async Task<SqliteConnection> OpenRawAsync(CancellationToken cancellationToken)
     {
@@ -78,7 +89,8 @@ internal sealed class SqliteDatabase
             {
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
                 using SqliteCommand pragmas = connection.CreateCommand();
-                pragmas.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA foreign_keys = ON;";
+                // secure_delete: deleted rows (an erased user, a finished job's history) are overwritten, not left in free pages.
+                pragmas.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
                 await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
             }).ConfigureAwait(false);

@@ -10,7 +10,7 @@ namespace Rpm;
 /// <remarks>
 /// Version 1: <c>rpm_user_models</c> (one row per user: the model as JSON without embeddings, the embeddings as one
 /// little-endian float32 blob, a SHA-256 checksum, and the store version), and <c>rpm_build_checkpoints</c> (one row
-/// per finished model call of a build in progress). Version 2: the same columns, with the small ones (version, checksum,
+/// per finished model call of a build in progress). Version 3 adds <c>rpm_build_jobs</c> (background build jobs with their queued history, which is emptied when a job finishes). Version 2: the same columns, with the small ones (version, checksum,
 /// format, task, path count, time) before the model's JSON and embeddings, so an entity-tag read
 /// (<see cref="IUserModelStore.GetETagAsync"/>) stops at the row's first page: SQLite keeps a row's columns in order and
 /// reaches a column stored after a large value only by walking that value's overflow pages (at 5,000 history items, an
@@ -20,7 +20,7 @@ namespace Rpm;
 public static class SqliteRpmSchema
 {
     /// <summary>The schema version this library writes and reads.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     internal const string PackageName = "Rpm.Storage.Sqlite";
 
@@ -63,6 +63,24 @@ public static class SqliteRpmSchema
                 SELECT user_id, version, checksum, format_version, task_name, path_count, updated_at, model_json, embeddings FROM rpm_user_models;
             DROP TABLE rpm_user_models;
             ALTER TABLE rpm_user_models_v2 RENAME TO rpm_user_models;
+            """),
+        SqliteMigration.Sql(3, "Background build jobs (Rpm.Hosting's queue), kept beside the models so they survive a restart.", """
+            CREATE TABLE rpm_build_jobs (
+                job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id TEXT NOT NULL,
+                work_key TEXT NOT NULL,
+                state TEXT NOT NULL,
+                history_count INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                model_version INTEGER,
+                enqueued_at TEXT NOT NULL,
+                started_at TEXT,
+                finished_at TEXT,
+                error TEXT,
+                task_json TEXT NOT NULL,
+                history_json TEXT NOT NULL
+            );
+            CREATE INDEX rpm_build_jobs_user ON rpm_build_jobs (user_id, state);
             """),
     ];
 

@@ -169,7 +169,11 @@ public sealed class SqliteUserModelStore : IUserModelStore
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "DELETE FROM rpm_user_models WHERE user_id = $user;";
         command.Parameters.AddWithValue("$user", userId);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        bool deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+
+        // The model's text must leave the -wal file too, not only the database (erasure).
+        await SqliteDatabase.TruncateWalAsync(connection, cancellationToken).ConfigureAwait(false);
+        return deleted;
     }
 
     /// <inheritdoc />

@@ -17,6 +17,7 @@ public sealed class PackageTests(Packages packages)
         { "Rpm.Storage.Sqlite", "src/Rpm.Storage.Sqlite/Rpm.Storage.Sqlite.csproj" },
         { "Rpm.Storage.PostgreSql", "src/Rpm.Storage.PostgreSql/Rpm.Storage.PostgreSql.csproj" },
         { "Rpm.AgentFramework", "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj" },
+        { "Rpm.Hosting", "src/Rpm.Hosting/Rpm.Hosting.csproj" },
     };
 
     [Fact]

@@ -16,6 +16,7 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
         ["Rpm.Storage.PostgreSql"] = "src/Rpm.Storage.PostgreSql/Rpm.Storage.PostgreSql.csproj",
         ["Rpm.Evaluation"] = "src/Rpm.Evaluation/Rpm.Evaluation.csproj",
         ["Rpm.AgentFramework"] = "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj",
+        ["Rpm.Hosting"] = "src/Rpm.Hosting/Rpm.Hosting.csproj",
     };
 
     [Fact]

@@ -20,6 +20,9 @@ internal sealed class TurnPersonalizer : IDisposable
     private readonly PipelineTelemetry _telemetry;
     private readonly MemoryCache? _personalizations;
 
+    // Per user, ends every kept personalization of the user at once (erasure): the cache's keys hold the user's messages.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CancellationTokenSource> _users = new(StringComparer.Ordinal);
+
     public TurnPersonalizer(Personalizer personalizer, UserModelCache models, RpmOptions options, PipelineTelemetry telemetry)
     {
         _personalizer = personalizer;
@@ -28,6 +31,19 @@ internal sealed class TurnPersonalizer : IDisposable
         _personalizations = options.PersonalizationCacheSize > 0
             ? new MemoryCache(new MemoryCacheOptions { SizeLimit = options.PersonalizationCacheSize })
             : null;
+    }
+
+    /// <summary>Drops every kept personalization of a user (the user was erased).</summary>
+    public void Forget(string userId)
+    {
+        if (_users.TryRemove(userId, out CancellationTokenSource? user))
+        {
+            user.Cancel();
+            user.Dispose();
+        }
+
+        // Expiration tokens are seen on the next access; compact now so no entry of the user stays in memory.
+        _personalizations?.Compact(0);
     }
 
     public async Task<RpmPersonalization?> PersonalizeAsync(string userId, string message, RpmPersonalizationOptions turn, CancellationToken cancellationToken)
@@ -92,6 +108,8 @@ internal sealed class TurnPersonalizer : IDisposable
                 {
                     entry.AddExpirationToken(new CancellationChangeToken(lifetime));
                 }
+
+                entry.AddExpirationToken(new CancellationChangeToken(_users.GetOrAdd(userId, _ => new CancellationTokenSource()).Token));
 
                 _personalizations.Set(key, personalization, entry);
             }

@@ -13,7 +13,7 @@ namespace Rpm;
 /// generation tasks add ⌈N / <see cref="RpmOptions.InfluenceJudgmentBatchSize"/>⌉ influence judgments),
 /// run up to <see cref="RpmOptions.MaxConcurrency"/> at a time; a response costs 2 calls. The type is thread-safe.
 /// </remarks>
-public sealed class RpmPipeline
+public sealed partial class RpmPipeline
 {
     private readonly IUserModelStore _store;
     private readonly RpmOptions _options;
@@ -91,6 +91,7 @@ public sealed class RpmPipeline
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _store = store;
+        _checkpoints = checkpoints;
         _options = options;
         string? chatModelId = options.ChatOptions?.ModelId ?? chatClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         var telemetry = new PipelineTelemetry(options, loggerFactory, meterFactory);
@@ -150,7 +151,7 @@ public sealed class RpmPipeline
             throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history));
         }
 
-        return SavedAsync(userId, _builder.BuildAsync(userId, task, items, cancellationToken));
+        return SingleFlightAsync(userId, UserBuildGate.Fingerprint("build", task, items), () => SavedAsync(userId, _builder.BuildAsync(userId, task, items, cancellationToken)), cancellationToken);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Rpm;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,10 @@ public static class SqliteRpmBuilderExtensions
             builder.Services.AddSingleton(sp => new SqliteBuildCheckpointStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure)));
             builder.UseUserModelStore(sp => sp.GetRequiredService<SqliteUserModelStore>());
             builder.UseCheckpointStore(sp => sp.GetRequiredService<SqliteBuildCheckpointStore>());
+
+            // Background builds (Rpm.Hosting's AddBackgroundBuilds) keep their jobs in the same file, so they survive a restart.
+            builder.Services.RemoveAll<IRpmBuildJobStore>();
+            builder.Services.AddSingleton<IRpmBuildJobStore>(sp => new SqliteBuildJobStore(Options(path ?? FromConfiguration(sp, connectionStringName!), configure), sp.GetService<TimeProvider>()));
             return builder;
         }
 

@@ -117,7 +117,7 @@ public sealed class SqliteSchemaTests : IDisposable
         Assert.Equal(1, await SqliteRpmSchema.GetVersionAsync(path));
         SqliteConnection.ClearAllPools();
 
-        Assert.Equal(2, await SqliteRpmSchema.MigrateAsync(path));
+        Assert.Equal(SqliteRpmSchema.CurrentVersion, await SqliteRpmSchema.MigrateAsync(path));
 
         var store = new SqliteUserModelStore(path);
         Models.AssertSame(rich, (await store.GetAsync("rich"))!);

@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Rpm;
+
+/// <summary>
+/// One build or update per user at a time within a process (single flight): a request for the same user and the same
+/// work joins the one in flight and pays nothing; different work for the user waits for the one in flight to finish,
+/// then runs (and finds its checkpoints and the saved model as the first left them).
+/// </summary>
+/// <remarks>
+/// Without the gate, two concurrent posts of one history paid every call twice and the loser failed with
+/// <see cref="UserModelConcurrencyException"/>. The joined run is the first caller's: its cancellation token governs it.
+/// </remarks>
+internal sealed class UserBuildGate
+{
+    private readonly Dictionary<string, (string Work, Task Run)> _inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Gets how many callers joined a run already in flight instead of starting their own (for tests and telemetry).</summary>
+    public int JoinCount => Volatile.Read(ref _joins);
+
+    private int _joins;
+
+    public async Task<T> RunAsync<T>(string userId, string work, Func<Task<T>> run, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task? other;
+            TaskCompletionSource<T>? mine = null;
+            bool join = false;
+            lock (_inFlight)
+            {
+                if (_inFlight.TryGetValue(userId, out (string Work, Task Run) current))
+                {
+                    other = current.Run;
+                    join = string.Equals(current.Work, work, StringComparison.Ordinal);
+                }
+                else
+                {
+                    other = null;
+                    mine = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _inFlight[userId] = (work, mine.Task);
+                }
+            }
+
+            if (join)
+            {
+                Interlocked.Increment(ref _joins);
+                // Equal work is the same kind of call, so the same result type.
+                return await ((Task<T>)other!).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (mine is null)
+            {
+                // Different work for the same user: wait for the run in flight, whatever its outcome, then try again.
+                try
+                {
+                    await other!.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+
+                continue;
+            }
+
+            try
+            {
+                T result = await run().ConfigureAwait(false);
+                mine.SetResult(result);
+                return result;
+            }
+            catch (OperationCanceledException ex)
+            {
+                mine.SetCanceled(ex.CancellationToken);
+                throw;
+            }
+            catch (Exception ex)
+            {
+                mine.SetException(ex);
+                throw;
+            }
+            finally
+            {
+                lock (_inFlight)
+                {
+                    _inFlight.Remove(userId);
+                }
+            }
+        }
+    }
+
+    /// <summary>A fingerprint of a request's work: the kind, the task and every item's content, so equal requests join.</summary>
+    public static string Fingerprint(string kind, RpmTask task, IReadOnlyList<HistoryItem> items)
+    {
+        var text = new StringBuilder(kind).Append('\u001f').Append(task.Name);
+        foreach (HistoryItem item in items)
+        {
+            text.Append('\u001e').Append(item.Id).Append('\u001f').Append(item.Input).Append('\u001f').Append(item.Output)
+                .Append('\u001f').Append(item.Timestamp?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            foreach (string option in item.Options ?? [])
+            {
+                text.Append('\u001d').Append(option);
+            }
+        }
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}

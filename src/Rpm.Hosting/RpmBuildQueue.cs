@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+
+namespace Rpm;
+
+/// <summary>
+/// Queues builds of user models for <see cref="RpmBuildService"/> (registered by <c>AddBackgroundBuilds()</c>):
+/// enqueueing returns at once with a job to poll; a second request for the same user and history joins the first job.
+/// </summary>
+/// <remarks>The type is thread-safe. Jobs are kept by the registered <see cref="IRpmBuildJobStore"/> (in memory, or the SQLite file).</remarks>
+public sealed class RpmBuildQueue
+{
+    private readonly IRpmBuildJobStore _jobs;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<RpmBuildJob>> _waiters = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _work = new(0);
+
+    /// <summary>Initializes a new instance of the <see cref="RpmBuildQueue"/> class.</summary>
+    /// <param name="jobs">Where jobs are kept.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="jobs"/> is <see langword="null"/>.</exception>
+    public RpmBuildQueue(IRpmBuildJobStore jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        _jobs = jobs;
+    }
+
+    /// <summary>Gets where jobs are kept.</summary>
+    public IRpmBuildJobStore Jobs => _jobs;
+
+    /// <summary>Queues a build of a user's model, or joins the user's pending or running job for the same task and history.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="task">The task the history belongs to.</param>
+    /// <param name="history">The history; ids unique, outputs valid for the task.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The job (pending, or already running when joined).</returns>
+    /// <exception cref="ArgumentException">The user id is blank, the history is empty, or an item is invalid (the item is named).</exception>
+    /// <exception cref="RpmStoreException">The job store cannot be reached.</exception>
+    public async Task<RpmBuildJob> EnqueueAsync(string userId, RpmTask task, IEnumerable<HistoryItem> history, CancellationToken cancellationToken = default)
+    {
+        var request = new RpmBuildRequest(userId, task, history);
+        RpmBuildJob job = await _jobs.EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
+        Signal();
+        return job;
+    }
+
+    /// <summary>Gets a job's state.</summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The job, or <see langword="null"/> when there is none with that id (or its user was erased).</returns>
+    /// <exception cref="ArgumentException"><paramref name="jobId"/> is blank.</exception>
+    public Task<RpmBuildJob?> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        return _jobs.GetAsync(jobId, cancellationToken);
+    }
+
+    /// <summary>Waits until a job has succeeded or failed (in this process's service).</summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The finished job.</returns>
+    /// <exception cref="ArgumentException"><paramref name="jobId"/> is blank.</exception>
+    /// <exception cref="InvalidOperationException">There is no job with that id.</exception>
+    public async Task<RpmBuildJob> WaitAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        TaskCompletionSource<RpmBuildJob> waiter = _waiters.GetOrAdd(jobId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+        RpmBuildJob job = await _jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"There is no build job '{jobId}'.");
+        if (job.State is RpmBuildJobState.Succeeded or RpmBuildJobState.Failed)
+        {
+            return job;
+        }
+
+        return await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Erases a user: deletes the user's build jobs (with their queued history), then erases what the pipeline keeps
+    /// (<see cref="RpmPipeline.EraseUserAsync"/>: model, checkpoints, in-memory models and personalizations), after a
+    /// build of the user in flight in this process has ended.
+    /// </summary>
+    /// <param name="pipeline">The pipeline whose data of the user is erased.</param>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when a saved model was deleted.</returns>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> is blank.</exception>
+    /// <exception cref="RpmStoreException">A store cannot be reached; run the call again (it is idempotent).</exception>
+    public async Task<bool> EraseUserAsync(RpmPipeline pipeline, string userId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+
+        // Jobs first: a pending job must not start and save the model again once it is erased.
+        await _jobs.DeleteUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        return await pipeline.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal void Signal() => _work.Release();
+
+    internal Task WaitForWorkAsync(CancellationToken cancellationToken) => _work.WaitAsync(cancellationToken);
+
+    internal async Task FinishedAsync(string jobId, CancellationToken cancellationToken)
+    {
+        if (_waiters.TryRemove(jobId, out TaskCompletionSource<RpmBuildJob>? waiter))
+        {
+            RpmBuildJob? job = await _jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (job is null)
+            {
+                waiter.TrySetException(new InvalidOperationException($"The build job '{jobId}' was deleted (its user was erased)."));
+            }
+            else
+            {
+                waiter.TrySetResult(job);
+            }
+        }
+    }
+}

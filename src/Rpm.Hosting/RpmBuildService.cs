@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Rpm;
+
+/// <summary>
+/// Builds user models from <see cref="RpmBuildQueue"/> in the background (a hosted service, registered by
+/// <c>AddBackgroundBuilds()</c>): one build per user at a time, up to <see cref="RpmBuildServiceOptions.MaxConcurrentBuilds"/> users at once.
+/// </summary>
+/// <remarks>
+/// At start it puts jobs a previous process left running back to pending: their finished calls are checkpointed, so
+/// the resumed build pays only for the calls that had not finished. A job that fails records the exception's type
+/// and message; a job interrupted by shutdown stays running until the next start resumes it.
+/// </remarks>
+public sealed partial class RpmBuildService : BackgroundService
+{
+    private readonly RpmPipeline _pipeline;
+    private readonly RpmBuildQueue _queue;
+    private readonly RpmBuildServiceOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="RpmBuildService"/> class.</summary>
+    /// <param name="pipeline">The pipeline that builds.</param>
+    /// <param name="queue">The queue.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="pipeline"/> or <paramref name="queue"/> is <see langword="null"/>.</exception>
+    public RpmBuildService(RpmPipeline pipeline, RpmBuildQueue queue, IOptions<RpmBuildServiceOptions>? options = null, ILogger<RpmBuildService>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(queue);
+        _pipeline = pipeline;
+        _queue = queue;
+        _options = options?.Value ?? new RpmBuildServiceOptions();
+        _options.Validate();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        int resumed = await _queue.Jobs.RequeueRunningAsync(stoppingToken).ConfigureAwait(false);
+        if (resumed > 0)
+        {
+            LogResumed(_logger, resumed);
+        }
+
+        using var slots = new SemaphoreSlim(_options.MaxConcurrentBuilds);
+        var running = new List<Task>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                (RpmBuildJob Job, RpmBuildRequest Request)? next;
+                try
+                {
+                    next = await _queue.Jobs.TryStartNextAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The job store is unreachable for now (a locked or moved file): keep the worker alive.
+                    slots.Release();
+                    LogStoreFailed(_logger, ex);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (next is not { } work)
+                {
+                    slots.Release();
+                    await _queue.WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                running.RemoveAll(t => t.IsCompleted);
+                running.Add(RunAsync(work.Job, work.Request, slots, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(RpmBuildJob job, RpmBuildRequest request, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            UserModel model = await _pipeline.BuildUserModelAsync(request.UserId, request.Task, request.History, stoppingToken).ConfigureAwait(false);
+            await _queue.Jobs.CompleteAsync(job.Id, model.Version, CancellationToken.None).ConfigureAwait(false);
+            LogSucceeded(_logger, job.Id, model.Version);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: the job stays running and the next start resumes it from its checkpoints.
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogFailed(_logger, job.Id, ex);
+            try
+            {
+                await _queue.Jobs.FailAsync(job.Id, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception storeError)
+            {
+                LogStoreFailed(_logger, storeError);
+            }
+        }
+        finally
+        {
+            slots.Release();
+            _queue.Signal();
+        }
+
+        await _queue.FinishedAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Resumed {Count} build jobs a previous process left running.")]
+    private static partial void LogResumed(ILogger logger, int count);
+
+    [LoggerMessage(2, LogLevel.Information, "Build job {JobId} saved model version {Version}.")]
+    private static partial void LogSucceeded(ILogger logger, string jobId, long version);
+
+    [LoggerMessage(3, LogLevel.Warning, "Build job {JobId} failed.")]
+    private static partial void LogFailed(ILogger logger, string jobId, Exception error);
+
+    [LoggerMessage(4, LogLevel.Warning, "The build job store failed; retrying.")]
+    private static partial void LogStoreFailed(ILogger logger, Exception error);
+}
