@@ -27,63 +27,63 @@ public static class RpmTelemetry
     /// <c>gen_ai.token.type</c> (<c>input</c> or <c>output</c>), <c>gen_ai.operation.name</c> (<c>chat</c>),
     /// <c>gen_ai.request.model</c> and <c>gen_ai.provider.name</c> when known, <c>gen_ai.response.model</c>, and <see cref="StageAttribute"/>.
     /// </summary>
-    public const string TokenUsageMetric = "gen_ai.client.token.usage";
+    internal const string TokenUsageMetric = "gen_ai.client.token.usage";
 
     /// <summary>
     /// The histogram of the duration of each model call, in seconds (the GenAI convention's instrument), with the
     /// attributes of <see cref="TokenUsageMetric"/> but the token type, and <c>error.type</c> when the call failed.
     /// </summary>
-    public const string OperationDurationMetric = "gen_ai.client.operation.duration";
+    internal const string OperationDurationMetric = "gen_ai.client.operation.duration";
 
     /// <summary>The counter of model calls, repairs included, in <c>{call}</c>, with <see cref="StageAttribute"/>, <c>gen_ai.request.model</c> and <c>error.type</c> when the call failed.</summary>
-    public const string ModelCallsMetric = "rpm.model.calls";
+    internal const string ModelCallsMetric = "rpm.model.calls";
 
     /// <summary>
     /// The counter of repair turns, in <c>{repair}</c>: an answer was unusable and the model was asked again with what was
     /// wrong. Attributes <see cref="StageAttribute"/> and <c>rpm.failure</c> (<c>invalid_output</c>, <c>truncated</c>, <c>empty</c>).
     /// </summary>
-    public const string OutputRepairsMetric = "rpm.output.repairs";
+    internal const string OutputRepairsMetric = "rpm.output.repairs";
 
     /// <summary>
     /// The counter of responses made without the chat model (<see cref="RpmOptions.FallbackToModelFree"/>), in
     /// <c>{response}</c>, with <see cref="StageAttribute"/> naming the stage that failed.
     /// </summary>
-    public const string FallbacksMetric = "rpm.fallbacks";
+    internal const string FallbacksMetric = "rpm.fallbacks";
 
     /// <summary>
     /// The counter of places where a build rests on a rule or a degraded answer instead of the model's judgment, in
     /// <c>{event}</c>, with <see cref="StageAttribute"/> and <c>rpm.degradation</c> (the <see cref="BuildDiagnostics"/> count it adds to).
     /// </summary>
-    public const string DegradationsMetric = "rpm.degradations";
+    internal const string DegradationsMetric = "rpm.degradations";
 
     /// <summary>
     /// The counter of stage results (one per item and stage, one for the factors) a build read back from its checkpoints
     /// instead of paying for their model calls again, in <c>{result}</c>, with <c>rpm.operation</c>.
     /// </summary>
-    public const string ResumedResultsMetric = "rpm.build.resumed_results";
+    internal const string ResumedResultsMetric = "rpm.build.resumed_results";
 
     /// <summary>The histogram of the duration of builds and history updates, in seconds, with <c>rpm.operation</c> (<c>build</c> or <c>add_history</c>) and <c>error.type</c> on failure.</summary>
-    public const string BuildDurationMetric = "rpm.build.duration";
+    internal const string BuildDurationMetric = "rpm.build.duration";
 
     /// <summary>The histogram of the duration of responses, in seconds, with <c>rpm.fallback</c> (whether the model-free answer was given) and <c>error.type</c> on failure.</summary>
-    public const string RespondDurationMetric = "rpm.respond.duration";
+    internal const string RespondDurationMetric = "rpm.respond.duration";
 
     /// <summary>
     /// The histogram of the time (seconds) RPM spends personalizing a live chat turn or agent run before the turn's own
     /// call, with <c>rpm.outcome</c> (<c>personalized</c>, <c>cached</c>, <c>degraded</c>, <c>no_model</c>, <c>failed</c>),
     /// <c>rpm.mode</c> and, when it failed, <c>error.type</c>: <c>rpm.personalize.duration</c>.
     /// </summary>
-    public const string PersonalizeDurationMetric = "rpm.personalize.duration";
+    internal const string PersonalizeDurationMetric = "rpm.personalize.duration";
 
     /// <summary>
     /// The attribute naming the pipeline stage of a span or measurement: <c>feature_extraction</c>,
     /// <c>factor_construction</c>, <c>statistics</c>, <c>reasoning_path</c>, <c>embeddings</c>,
     /// <c>query_feature_extraction</c>, <c>retrieval</c> or <c>generation</c>.
     /// </summary>
-    public const string StageAttribute = "rpm.stage";
+    internal const string StageAttribute = "rpm.stage";
 
     /// <summary>The span attribute carrying the user: <see cref="PseudonymizeUserId"/> of the id, or the id itself when <see cref="RpmOptions.EmitRawUserIds"/> is set.</summary>
-    public const string UserIdAttribute = "rpm.user_id";
+    internal const string UserIdAttribute = "rpm.user_id";
 
     internal static ActivitySource Source { get; } = new(SourceName, typeof(RpmTelemetry).Assembly.GetName().Version?.ToString());
 
