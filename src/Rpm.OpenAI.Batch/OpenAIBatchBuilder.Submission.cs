@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace Rpm;
+
+// Submitting a wave: the requests within the resubmission limit, split into batch files within the API's size
+// limits, one JSONL line a request.
+public sealed partial class OpenAIBatchBuilder
+{
+    /// <summary>Keeps the requests that may be sent again; the users of a request unanswered in too many batches fail, naming it.</summary>
+    private async Task<List<PendingRequests.PendingRequest>> WithinLimitAsync(PendingRequests pending, ConcurrentDictionary<string, Exception> failures, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<PendingRequests.PendingRequest> requests = pending.All;
+        var history = await _state.GetSubmissionsAsync(requests.Select(r => r.Key), cancellationToken).ConfigureAwait(false);
+        foreach (PendingRequests.PendingRequest request in requests)
+        {
+            var (submissions, lastError, lastBatch) = history[request.Key];
+            if (submissions < _options.MaxSubmissions)
+            {
+                continue;
+            }
+
+            foreach (string user in request.Users)
+            {
+                string stage = request.Stage is { } s ? s.ToString() + " " : string.Empty;
+                failures.TryAdd(user, new OpenAIBatchException(
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"The build of '{user}' needs the {stage}request {request.Key}, which went unanswered in {submissions} batches (last: {lastError ?? "no answer"}). Raise OpenAIBatchOptions.MaxSubmissions to try again, or build the user synchronously."))
+                {
+                    UserId = user,
+                    RequestId = request.Key,
+                    BatchId = lastBatch,
+                });
+            }
+        }
+
+        return [.. requests.Where(r => history[r.Key].Submissions < _options.MaxSubmissions && (r.Users.Count == 0 || r.Users.Any(u => !failures.ContainsKey(u))))];
+    }
+
+    /// <summary>Splits a wave into batches within OpenAI's limits, uploads each input file, notes it, then creates its batch and notes the id.</summary>
+    private async Task<List<string>> SubmitAsync(int wave, List<PendingRequests.PendingRequest> requests, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        int part = 0;
+        foreach (var (lines, keys) in Split(requests))
+        {
+            part++;
+            string fileName = string.Create(CultureInfo.InvariantCulture, $"rpm-wave-{wave}-part-{part}.jsonl");
+            string fileId = await _api.UploadAsync(lines, fileName, cancellationToken).ConfigureAwait(false);
+            await _state.AddUploadAsync(fileId, wave, keys, CancellationToken.None).ConfigureAwait(false);
+
+            // Noted before the batch exists: if this process stops before it notes the batch's id, or the creation's answer
+            // is lost, the batch is looked for by its input file (FinishOpenBatchesAsync) instead of being paid for twice.
+            BatchInfo batch;
+            try
+            {
+                batch = await _api.CreateAsync(fileId, _options.CompletionWindow, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OpenAIBatchException { StatusCode: null or >= 500 } or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+            catch (OpenAIBatchException ex) when (ex.StatusCode is >= 400 and < 500)
+            {
+                // Refused outright: no batch exists. Its requests count this submission and go again in the next wave, so
+                // a refusal that persists ends, after MaxSubmissions, in per-user errors that carry the server's words.
+                await _state.SaveResultsAsync(null, new Dictionary<string, string>(), keys.ToDictionary(k => k, _ => ex.Message, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
+                await _state.FinishBatchAsync(fileId, "rejected", CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            await _state.SetBatchAsync(fileId, batch.Id, CancellationToken.None).ConfigureAwait(false);
+            ids.Add(batch.Id);
+        }
+
+        return ids;
+    }
+
+    private IEnumerable<(byte[] Lines, List<string> Keys)> Split(List<PendingRequests.PendingRequest> requests)
+    {
+        var buffer = new MemoryStream();
+        var keys = new List<string>();
+        foreach (PendingRequests.PendingRequest request in requests)
+        {
+            byte[] line = Line(request);
+            if (line.Length > _options.MaxBytesPerBatch)
+            {
+                throw new OpenAIBatchException(
+                    string.Create(CultureInfo.InvariantCulture, $"The request {request.Key} of '{string.Join("', '", request.Users)}' is {line.Length} bytes, more than a batch input file may hold ({_options.MaxBytesPerBatch} bytes)."))
+                {
+                    RequestId = request.Key,
+                    UserId = request.Users.FirstOrDefault(),
+                };
+            }
+
+            if (keys.Count > 0 && (keys.Count >= _options.MaxRequestsPerBatch || buffer.Length + line.Length > _options.MaxBytesPerBatch))
+            {
+                yield return (buffer.ToArray(), keys);
+                buffer = new MemoryStream();
+                keys = [];
+            }
+
+            buffer.Write(line);
+            keys.Add(request.Key);
+        }
+
+        if (keys.Count > 0)
+        {
+            yield return (buffer.ToArray(), keys);
+        }
+    }
+
+    private static byte[] Line(PendingRequests.PendingRequest request)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("custom_id", request.Key);
+            writer.WriteString("method", "POST");
+            writer.WriteString("url", "/v1/chat/completions");
+            writer.WritePropertyName("body");
+
+            // Re-written without its whitespace: a JSONL line must not break, and the values are the same bytes' values.
+            using JsonDocument body = JsonDocument.Parse(request.Body);
+            body.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+
+        stream.WriteByte((byte)'\n');
+        return stream.ToArray();
+    }
+}
