@@ -179,11 +179,22 @@ public sealed partial class RpmPipeline
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentNullException.ThrowIfNull(newItems);
-        UserModel existing = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"The user '{userId}' has no saved model to add history to; build one first with {nameof(BuildUserModelAsync)}.");
-        IReadOnlyList<HistoryItem> items = HistoryValidation.Normalize(existing.Task, newItems, existing, nameof(newItems));
-        return items.Count == 0 ? existing : await SavedAsync(userId, _builder.AddHistoryAsync(existing, items, cancellationToken)).ConfigureAwait(false);
+        List<HistoryItem> given = [.. newItems];
+        UserModel first = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
+
+        // One update per user at a time in this process: the same items added twice at once are paid once (the second
+        // call joins the first); other items wait, then are added to the model the first saved.
+        return await SingleFlightAsync(userId, UserBuildGate.Fingerprint("add", first.Task, given), async () =>
+        {
+            UserModel existing = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<HistoryItem> items = HistoryValidation.Normalize(existing.Task, given, existing, nameof(newItems));
+            return items.Count == 0 ? existing : await SavedAsync(userId, _builder.AddHistoryAsync(existing, items, cancellationToken)).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
+
+    private async Task<UserModel> ExistingAsync(string userId, CancellationToken cancellationToken) =>
+        await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The user '{userId}' has no saved model to add history to; build one first with {nameof(BuildUserModelAsync)}.");
 
     /// <summary>Gets a user's saved model.</summary>
     /// <param name="userId">The user.</param>

@@ -25,6 +25,34 @@ public sealed class SingleFlightTests(MiniLmFixture miniLm)
     }
 
     [Fact]
+    public async Task The_same_new_items_added_twice_at_once_are_paid_once_and_added_once()
+    {
+        List<HistoryItem> all = TestPipelines.MovieHistory(6);
+        var alone = new FakeChatClient();
+        RpmPipeline reference = TestPipelines.Create(alone, miniLm.Generator);
+        await reference.BuildUserModelAsync("u1", TestPipelines.Rating, all.Take(4));
+        alone.Reset();
+        await reference.AddHistoryAsync("u1", all.Skip(4));
+        int oneUpdate = alone.CallCount;
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chat = new FakeChatClient();
+        RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator);
+        await pipeline.BuildUserModelAsync("u1", TestPipelines.Rating, all.Take(4));
+        chat.Reset();
+        chat.Gate = (_, ct) => release.Task.WaitAsync(ct);
+        Task<UserModel> first = pipeline.AddHistoryAsync("u1", all.Skip(4));
+        Task<UserModel> second = pipeline.AddHistoryAsync("u1", TestPipelines.MovieHistory(6).Skip(4));
+        release.SetResult();
+        UserModel[] models = await Task.WhenAll(first, second);
+
+        Assert.True(oneUpdate > 0);
+        Assert.Equal(oneUpdate, chat.CallCount);
+        Assert.Same(models[0], models[1]);
+        Assert.Equal(6, models[0].Paths.Count);
+    }
+
+    [Fact]
     public async Task A_different_build_of_the_same_user_waits_for_the_one_in_flight_and_then_saves_over_it()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
