@@ -1,46 +1,11 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.AI;
 
 namespace Rpm;
 
-// Submitting a wave: the requests within the resubmission limit, split into batch files within the API's size
-// limits, one JSONL line a request.
+/// <summary>Submission: a wave split into batch input files within OpenAI's limits, uploaded, and its batches created.</summary>
 public sealed partial class OpenAIBatchBuilder
 {
-    /// <summary>Keeps the requests that may be sent again; the users of a request unanswered in too many batches fail, naming it.</summary>
-    private async Task<List<PendingRequests.PendingRequest>> WithinLimitAsync(PendingRequests pending, ConcurrentDictionary<string, Exception> failures, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<PendingRequests.PendingRequest> requests = pending.All;
-        var history = await _state.GetSubmissionsAsync(requests.Select(r => r.Key), cancellationToken).ConfigureAwait(false);
-        foreach (PendingRequests.PendingRequest request in requests)
-        {
-            var (submissions, lastError, lastBatch) = history[request.Key];
-            if (submissions < _options.MaxSubmissions)
-            {
-                continue;
-            }
-
-            foreach (string user in request.Users)
-            {
-                string stage = request.Stage is { } s ? s.ToString() + " " : string.Empty;
-                failures.TryAdd(user, new OpenAIBatchException(
-                    string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"The build of '{user}' needs the {stage}request {request.Key}, which went unanswered in {submissions} batches (last: {lastError ?? "no answer"}). Raise OpenAIBatchOptions.MaxSubmissions to try again, or build the user synchronously."))
-                {
-                    UserId = user,
-                    RequestId = request.Key,
-                    BatchId = lastBatch,
-                });
-            }
-        }
-
-        return [.. requests.Where(r => history[r.Key].Submissions < _options.MaxSubmissions && (r.Users.Count == 0 || r.Users.Any(u => !failures.ContainsKey(u))))];
-    }
-
     /// <summary>Splits a wave into batches within OpenAI's limits, uploads each input file, notes it, then creates its batch and notes the id.</summary>
     private async Task<List<string>> SubmitAsync(int wave, List<PendingRequests.PendingRequest> requests, CancellationToken cancellationToken)
     {

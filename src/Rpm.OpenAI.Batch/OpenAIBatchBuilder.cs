@@ -226,4 +226,35 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
             RequestsSubmitted = submitted,
         };
     }
+
+    /// <summary>Keeps the requests that may be sent again; the users of a request unanswered in too many batches fail, naming it.</summary>
+    private async Task<List<PendingRequests.PendingRequest>> WithinLimitAsync(PendingRequests pending, ConcurrentDictionary<string, Exception> failures, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<PendingRequests.PendingRequest> requests = pending.All;
+        var history = await _state.GetSubmissionsAsync(requests.Select(r => r.Key), cancellationToken).ConfigureAwait(false);
+        foreach (PendingRequests.PendingRequest request in requests)
+        {
+            var (submissions, lastError, lastBatch) = history[request.Key];
+            if (submissions < _options.MaxSubmissions)
+            {
+                continue;
+            }
+
+            foreach (string user in request.Users)
+            {
+                string stage = request.Stage is { } s ? s.ToString() + " " : string.Empty;
+                failures.TryAdd(user, new OpenAIBatchException(
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"The build of '{user}' needs the {stage}request {request.Key}, which went unanswered in {submissions} batches (last: {lastError ?? "no answer"}). Raise OpenAIBatchOptions.MaxSubmissions to try again, or build the user synchronously."))
+                {
+                    UserId = user,
+                    RequestId = request.Key,
+                    BatchId = lastBatch,
+                });
+            }
+        }
+
+        return [.. requests.Where(r => history[r.Key].Submissions < _options.MaxSubmissions && (r.Users.Count == 0 || r.Users.Any(u => !failures.ContainsKey(u))))];
+    }
 }

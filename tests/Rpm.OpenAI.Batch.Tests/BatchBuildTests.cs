@@ -181,6 +181,64 @@ public sealed class BatchBuildTests
         Assert.Equal(harness.Server.Answered.Count, harness.Server.Answered.Distinct().Count());
     }
 
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("not-json")]
+    [InlineData("no-custom-id")]
+    public async Task A_damaged_output_line_loses_only_its_own_request_and_the_file_s_other_answers_are_kept(string damage)
+    {
+        await using var harness = new BatchHarness();
+        harness.Server.MangleOutput = (batch, text) =>
+        {
+            if (batch != 1)
+            {
+                return text;
+            }
+
+            string[] lines = text.TrimEnd('\n').Split('\n');
+            lines[^1] = damage switch
+            {
+                "truncated" => lines[^1][..(lines[^1].Length / 2)],
+                "not-json" => "<html>502 Bad Gateway</html>",
+                _ => "{\"id\":\"batch_req_x\",\"response\":null}",
+            };
+            return string.Join('\n', lines) + (damage == "truncated" ? string.Empty : "\n");
+        };
+        using OpenAIBatchBuilder builder = harness.Builder();
+        List<BatchUser> users = BatchHarness.Users(2);
+
+        BatchBuildResult result = await builder.BuildAsync(harness.Pipeline(builder), users);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Failures.Select(f => f.Value.Message)));
+
+        // Only the damaged line's request went again; the first batch's other answers were kept, not paid twice.
+        string lost = harness.Server.Submitted[0].Lines[^1]["custom_id"]!.GetValue<string>();
+        List<string> resent = [.. harness.Server.Submitted[1].Lines.Select(l => l["custom_id"]!.GetValue<string>())];
+        Assert.Contains(lost, resent);
+        Assert.Empty(resent.Intersect(harness.Server.Submitted[0].Lines.SkipLast(1).Select(l => l["custom_id"]!.GetValue<string>())));
+    }
+
+    [Fact]
+    public async Task Answers_of_a_damaged_file_are_saved_so_a_rerun_with_the_same_state_pays_for_none_of_them()
+    {
+        await using var harness = new BatchHarness();
+        harness.Server.MangleOutput = (batch, text) => batch == 1 ? text + "{not json\n" : text;
+        List<BatchUser> users = BatchHarness.Users(2);
+        using (OpenAIBatchBuilder first = harness.Builder())
+        {
+            Assert.True((await first.BuildAsync(harness.Pipeline(first), users)).Succeeded);
+        }
+
+        int paid = harness.Server.Answered.Count;
+        using OpenAIBatchBuilder second = harness.Builder();
+        BatchBuildResult again = await second.BuildAsync(harness.Pipeline(second), users);
+
+        Assert.True(again.Succeeded);
+        Assert.Equal(0, again.RequestsSubmitted);
+        Assert.Equal(paid, harness.Server.Answered.Count);
+        Assert.Equal(harness.Server.Answered.Count, harness.Server.Answered.Distinct().Count());
+    }
+
     [Fact]
     public async Task A_request_unanswered_in_MaxSubmissions_batches_fails_its_user_with_the_request_and_batch_named()
     {

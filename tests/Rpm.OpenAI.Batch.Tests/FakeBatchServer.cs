@@ -66,6 +66,9 @@ public sealed class FakeBatchServer : IAsyncDisposable
     /// <summary>When set, the next batch creation succeeds but its answer is lost (the client sees a 502).</summary>
     public volatile bool LoseNextCreateAnswer;
 
+    /// <summary>Rewrites batch N's output file before it is served (a line cut short, a line that is not JSON), as reported of the real service.</summary>
+    public Func<int, string, string>? MangleOutput { get; set; }
+
     /// <summary>While above zero, batch creations are refused with a 400 (and counted down).</summary>
     public int RejectCreations;
 
@@ -355,7 +358,7 @@ public sealed class FakeBatchServer : IAsyncDisposable
             if (output.Length > 0)
             {
                 string file = "file-" + Interlocked.Increment(ref _fileCount);
-                _files[file] = output.ToString();
+                _files[file] = MangleOutput?.Invoke(number, output.ToString()) ?? output.ToString();
                 batch["output_file_id"] = file;
             }
 

@@ -1,13 +1,9 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.AI;
 
 namespace Rpm;
 
-// Reading a wave back: polling open batches until they end, recovering batches a stopped run left open, and reading
-// their output and error files into the state.
+/// <summary>Polling and result intake: batches in flight polled until they end, their files read and their answers saved.</summary>
 public sealed partial class OpenAIBatchBuilder
 {
     /// <summary>Polls every batch not yet read back until it ends, then keeps its answers and the reasons for the rest.</summary>
@@ -32,14 +28,19 @@ public sealed partial class OpenAIBatchBuilder
 
             var answers = new Dictionary<string, string>(StringComparer.Ordinal);
             var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+            var damaged = new List<string>();
             if (info.OutputFileId is { } output)
             {
-                ReadLines(await _api.DownloadAsync(output, $"the output of batch {batchId}", cancellationToken).ConfigureAwait(false), batchId, answers, errors);
+                ReadLines(await _api.DownloadAsync(output, $"the output of batch {batchId}", cancellationToken).ConfigureAwait(false), batchId, output, answers, errors, damaged);
+
+                // Paid answers are saved as soon as their file is read, before the error file or the batch's status is
+                // looked at: whatever goes wrong after this point, a re-run finds them and does not pay for them again.
+                await _state.SaveResultsAsync(batchId, answers, new Dictionary<string, string>(), CancellationToken.None).ConfigureAwait(false);
             }
 
             if (info.ErrorFileId is { } error)
             {
-                ReadLines(await _api.DownloadAsync(error, $"the errors of batch {batchId}", cancellationToken).ConfigureAwait(false), batchId, answers, errors);
+                ReadLines(await _api.DownloadAsync(error, $"the errors of batch {batchId}", cancellationToken).ConfigureAwait(false), batchId, error, answers, errors, damaged);
             }
 
             // Downloaded answers were paid for: they are kept even while the build is being cancelled.
@@ -52,6 +53,11 @@ public sealed partial class OpenAIBatchBuilder
                 "cancelled" => $"batch {batchId} was cancelled.",
                 _ => $"batch {batchId} returned no line for it.",
             };
+            if (damaged.Count > 0)
+            {
+                why += " Unreadable lines (truncated or not JSON), sent again: " + string.Join("; ", damaged) + ".";
+            }
+
             await _state.SaveResultsAsync(
                 batchId, new Dictionary<string, string>(), missing.Where(k => !errors.ContainsKey(k)).ToDictionary(k => k, _ => why, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
             await _state.FinishBatchAsync(open.InputFileId, info.Status, CancellationToken.None).ConfigureAwait(false);
@@ -72,14 +78,35 @@ public sealed partial class OpenAIBatchBuilder
     }
 
     /// <summary>Reads an output or error file: a 200 line's body is the answer; any other line's reason is kept for the report.</summary>
-    private static void ReadLines(string jsonl, string batchId, Dictionary<string, string> answers, Dictionary<string, string> errors)
+    private static void ReadLines(string jsonl, string batchId, string fileId, Dictionary<string, string> answers, Dictionary<string, string> errors, List<string> damaged)
     {
-        foreach (string raw in jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        int number = 0;
+        foreach (string raw in jsonl.Split('\n'))
         {
-            using JsonDocument document = JsonDocument.Parse(raw);
-            JsonElement line = document.RootElement;
-            if (!line.TryGetProperty("custom_id", out JsonElement id) || id.GetString() is not { } key)
+            number++;
+            if (raw.Trim().Length == 0)
             {
+                continue;
+            }
+
+            // A line cut short or not JSON answers nothing it can be trusted for: its request stays unanswered and goes
+            // again, and the line is named (batch, file, line) in the reason; the file's other lines are still read.
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(raw);
+            }
+            catch (JsonException ex)
+            {
+                damaged.Add(string.Create(CultureInfo.InvariantCulture, $"line {number} of file {fileId} of batch {batchId} ({ex.Message})"));
+                continue;
+            }
+
+            using JsonDocument owned = document;
+            JsonElement line = document.RootElement;
+            if (line.ValueKind != JsonValueKind.Object || !line.TryGetProperty("custom_id", out JsonElement id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { } key)
+            {
+                damaged.Add(string.Create(CultureInfo.InvariantCulture, $"line {number} of file {fileId} of batch {batchId} (no custom_id)"));
                 continue;
             }
 
