@@ -25,11 +25,19 @@ public sealed class Packages : IDisposable
 
     public string PackagePath(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
-    /// <summary>Packs a project (already built by the test's own build) into the feed.</summary>
+    /// <summary>Packs a project (already built by the test's own build) into the feed, after the library projects it references (its package dependencies).</summary>
     public string Pack(string project, string id)
     {
         if (!File.Exists(PackagePath(id)))
         {
+            string folder = Path.GetDirectoryName(Path.Combine(Root, project))!;
+            foreach (string reference in System.Xml.Linq.XDocument.Load(Path.Combine(Root, project)).Descendants("ProjectReference")
+                .Select(e => Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(folder, e.Attribute("Include")!.Value))).Replace('\\', '/'))
+                .Where(r => r.StartsWith("src/", StringComparison.Ordinal)))
+            {
+                Pack(reference, Path.GetFileNameWithoutExtension(reference));
+            }
+
             var (code, output) = Run(Root, "dotnet", "pack", project, "-c", Configuration, "--no-build", "-o", Feed, $"-p:Version={Version}");
             Assert.True(code == 0, $"dotnet pack {project} failed:\n{output}");
         }

@@ -83,7 +83,7 @@ public sealed class RpmPersonalization
     /// Gets why <see cref="RpmPersonalizationMode.QueryFeatures"/> was asked for but the message itself was the retrieval
     /// key (the feature call failed), or <see langword="null"/> when the requested mode was used.
     /// </summary>
-    public string? FallbackReason { get; init; }
+    public string? FallbackReason { get; internal init; }
 
     /// <summary>
     /// Gets why personalizing this live turn failed, so that it went to the chat model unpersonalized (nothing added to

@@ -29,10 +29,10 @@ public sealed class RpmBuilder
     public OptionsBuilder<RpmOptions> Options { get; }
 
     /// <summary>Gets the service key of the chat client this call registered, or <see langword="null"/> for the unkeyed one.</summary>
-    public object? ChatClientKey { get; }
+    internal object? ChatClientKey { get; }
 
     /// <summary>Gets the service key of the embedding generator this call registered, or <see langword="null"/> for the unkeyed one.</summary>
-    public object? EmbeddingGeneratorKey { get; }
+    internal object? EmbeddingGeneratorKey { get; }
 
     /// <summary>Replaces the user-model store (in memory by default) of this pipeline (keyed by <see cref="ServiceKey"/> when it has one).</summary>
     /// <param name="factory">Creates the store.</param>

@@ -94,7 +94,7 @@ public static class RpmServiceCollectionExtensions
     /// <summary>Gets the name of the <see cref="RpmOptions"/> of a pipeline: <c>Options.DefaultName</c> (empty) for the unkeyed one, the key's invariant string for a keyed one.</summary>
     /// <param name="serviceKey">The pipeline's service key, or <see langword="null"/>.</param>
     /// <returns>The options name, for <c>IOptionsMonitor&lt;RpmOptions&gt;.Get(name)</c> or <c>services.Configure&lt;RpmOptions&gt;(name, ...)</c>.</returns>
-    public static string GetOptionsName(object? serviceKey) =>
+    internal static string GetOptionsName(object? serviceKey) =>
         serviceKey is null ? Options.Options.DefaultName : "Rpm:" + Convert.ToString(serviceKey, CultureInfo.InvariantCulture);
 
     private static RpmBuilder Register(IServiceCollection services, object? serviceKey, IConfiguration? configuration, Action<RpmOptions>? configure, object? chatClientKey, object? embeddingGeneratorKey)

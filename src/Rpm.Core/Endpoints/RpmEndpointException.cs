@@ -9,29 +9,6 @@ namespace Rpm;
 public class RpmEndpointException : Exception
 {
     /// <summary>Initializes a new instance of the <see cref="RpmEndpointException"/> class.</summary>
-    public RpmEndpointException()
-        : this("The chat model's endpoint failed.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmEndpointException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public RpmEndpointException(string message)
-        : base(message)
-    {
-        ServerMessage = string.Empty;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmEndpointException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public RpmEndpointException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        ServerMessage = string.Empty;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmEndpointException"/> class.</summary>
     /// <param name="message">The message: the status and the server's own text.</param>
     /// <param name="statusCode">The HTTP status, or <see langword="null"/> when no response arrived (connection failure, timeout).</param>
     /// <param name="serverMessage">The server's own text, shortened, or empty.</param>

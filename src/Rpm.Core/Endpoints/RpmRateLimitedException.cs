@@ -7,27 +7,6 @@ namespace Rpm;
 public sealed class RpmRateLimitedException : RpmEndpointException
 {
     /// <summary>Initializes a new instance of the <see cref="RpmRateLimitedException"/> class.</summary>
-    public RpmRateLimitedException()
-        : this("The endpoint rate-limited the request.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmRateLimitedException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public RpmRateLimitedException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmRateLimitedException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public RpmRateLimitedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmRateLimitedException"/> class.</summary>
     /// <param name="message">The message.</param>
     /// <param name="serverMessage">The server's own text.</param>
     /// <param name="retryAfter">The wait the server asked for, if any.</param>

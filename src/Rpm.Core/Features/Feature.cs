@@ -53,7 +53,7 @@ public sealed class Feature
     /// <summary>Returns a copy of this feature assigned to <paramref name="factor"/> (or unassigned when <see langword="null"/>).</summary>
     /// <param name="factor">The factor.</param>
     /// <returns>The copy.</returns>
-    public Feature WithFactor(string? factor) => new(Name, Context, factor, Influential, Polarity);
+    internal Feature WithFactor(string? factor) => new(Name, Context, factor, Influential, Polarity);
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Context} [{Factor ?? "unassigned"}]";

@@ -40,7 +40,7 @@ public sealed class RpmResponse
 
     /// <summary>Gets why the answer was made without the chat model, or <see langword="null"/> when the model answered.</summary>
     /// <remarks>Set only when <see cref="RpmOptions.FallbackToModelFree"/> is on and the model failed.</remarks>
-    public string? FallbackReason { get; init; }
+    public string? FallbackReason { get; internal init; }
 
     /// <summary>Gets a value indicating whether the answer was made without the chat model (see <see cref="FallbackReason"/>).</summary>
     public bool IsFallback => FallbackReason is not null;

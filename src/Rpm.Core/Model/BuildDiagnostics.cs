@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Rpm;
 
 /// <summary>
@@ -21,50 +23,61 @@ public sealed record BuildDiagnostics
     /// Gets how many generation-task features kept no influence or polarity judgment because the model left it out even
     /// after the repair turn. Such a judgment stays unknown (never silently false) and is not counted in the statistics.
     /// </summary>
-    public int MissingJudgments { get; init; }
+    [JsonInclude]
+    public int MissingJudgments { get; internal init; }
 
     /// <summary>
     /// Gets how many distinct features were beyond the bounded list sent to factor construction
     /// (<see cref="RpmOptions.MaxFactorConstructionFeatures"/>, most frequent first); they were assigned by rule.
     /// </summary>
-    public int FeaturesNotShownToFactorConstruction { get; init; }
+    [JsonInclude]
+    public int FeaturesNotShownToFactorConstruction { get; internal init; }
 
     /// <summary>Gets how many names in the factor answer were not features of the data (ignored, or matched to the feature they renamed).</summary>
-    public int UnknownFeatureNames { get; init; }
+    [JsonInclude]
+    public int UnknownFeatureNames { get; internal init; }
 
     /// <summary>Gets how many features the factor answer named in other words, matched back by their shared words.</summary>
-    public int RenamedFeatures { get; init; }
+    [JsonInclude]
+    public int RenamedFeatures { get; internal init; }
 
     /// <summary>
     /// Gets how many features the factor answer left out (or that were not shown to it) and were assigned by rule: the
     /// factor the feature's stage-1 category names, else the factor its items share most often with other features.
     /// </summary>
-    public int FeaturesAssignedByRule { get; init; }
+    [JsonInclude]
+    public int FeaturesAssignedByRule { get; internal init; }
 
     /// <summary>Gets how many features no rule could assign; they stay unassigned and carry no statistics.</summary>
-    public int FeaturesLeftUnassigned { get; init; }
+    [JsonInclude]
+    public int FeaturesLeftUnassigned { get; internal init; }
 
     /// <summary>Gets how many factors of the factor answer were merged into another of the same name, dropped as blank or reserved, or dropped beyond <see cref="RpmOptions.MaxFactors"/>.</summary>
-    public int FactorsMergedOrDropped { get; init; }
+    [JsonInclude]
+    public int FactorsMergedOrDropped { get; internal init; }
 
     /// <summary>
     /// Gets a value indicating whether the factor answer could not be used at all (invalid after the repair, or refused),
     /// so that the factors were formed by rule from the categories suggested in stage 1.
     /// </summary>
-    public bool FactorsFromSuggestedCategories { get; init; }
+    [JsonInclude]
+    public bool FactorsFromSuggestedCategories { get; internal init; }
 
     /// <summary>Gets why the factor answer could not be used, when <see cref="FactorsFromSuggestedCategories"/> is set.</summary>
-    public string? FactorFallbackReason { get; init; }
+    [JsonInclude]
+    public string? FactorFallbackReason { get; internal init; }
 
     /// <summary>
     /// Gets how many history items were left out because the model refused them or the provider's content filter stopped
     /// them (a judgment about the content, which a re-run would meet again). Such an item counts in no statistic (refused
     /// at stage 1) or has no reasoning path (refused at stage 4); the model's paths say which items it holds.
     /// </summary>
-    public int ItemsExcluded { get; init; }
+    [JsonInclude]
+    public int ItemsExcluded { get; internal init; }
 
     /// <summary>Gets the first exclusion, as <c>item 'id' at stage: reason</c>, when <see cref="ItemsExcluded"/> is not 0.</summary>
-    public string? ExclusionReason { get; init; }
+    [JsonInclude]
+    public string? ExclusionReason { get; internal init; }
 
     /// <summary>Gets a value indicating whether nothing needed a repair or a rule.</summary>
     public bool IsClean => this == None;

@@ -151,7 +151,7 @@ public sealed partial class RpmPipeline
             throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history));
         }
 
-        return SingleFlightAsync(userId, UserBuildGate.Fingerprint("build", task, items), () => SavedAsync(userId, _builder.BuildAsync(userId, task, items, cancellationToken)), cancellationToken);
+        return SingleFlightAsync(userId, WorkFingerprint.Of("build", task, items), () => SavedAsync(userId, _builder.BuildAsync(userId, task, items, cancellationToken)), cancellationToken);
     }
 
     /// <summary>
@@ -184,7 +184,7 @@ public sealed partial class RpmPipeline
 
         // One update per user at a time in this process: the same items added twice at once are paid once (the second
         // call joins the first); other items wait, then are added to the model the first saved.
-        return await SingleFlightAsync(userId, UserBuildGate.Fingerprint("add", first.Task, given), async () =>
+        return await SingleFlightAsync(userId, WorkFingerprint.Of("add", first.Task, given), async () =>
         {
             UserModel existing = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<HistoryItem> items = HistoryValidation.Normalize(existing.Task, given, existing, nameof(newItems));

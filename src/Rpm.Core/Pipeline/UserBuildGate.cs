@@ -89,21 +89,4 @@ internal sealed class UserBuildGate
             }
         }
     }
-
-    /// <summary>A fingerprint of a request's work: the kind, the task and every item's content, so equal requests join.</summary>
-    public static string Fingerprint(string kind, RpmTask task, IReadOnlyList<HistoryItem> items)
-    {
-        var text = new StringBuilder(kind).Append('\u001f').Append(task.Name);
-        foreach (HistoryItem item in items)
-        {
-            text.Append('\u001e').Append(item.Id).Append('\u001f').Append(item.Input).Append('\u001f').Append(item.Output)
-                .Append('\u001f').Append(item.Timestamp?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-            foreach (string option in item.Options ?? [])
-            {
-                text.Append('\u001d').Append(option);
-            }
-        }
-
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-    }
 }

@@ -3,7 +3,7 @@ using System.Text;
 namespace Rpm;
 
 /// <summary>Builds the retrieval key of RPM: the concatenated text of an item's features (not its raw input).</summary>
-public static class FeatureText
+internal static class FeatureText
 {
     /// <summary>Concatenates features as one line each, <c>name: context</c>.</summary>
     /// <param name="features">The features.</param>

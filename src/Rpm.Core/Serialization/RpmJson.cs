@@ -7,7 +7,7 @@ namespace Rpm;
 public static class RpmJson
 {
     /// <summary>Gets the serializer options (source-generated metadata, camelCase, enums as strings) used for stored types.</summary>
-    public static JsonSerializerOptions Options => RpmJsonContext.Default.Options;
+    internal static JsonSerializerOptions Options => RpmJsonContext.Default.Options;
 
     /// <summary>Gets the type metadata of <see cref="UserModel"/>.</summary>
     public static JsonTypeInfo<UserModel> UserModel => RpmJsonContext.Default.UserModel;

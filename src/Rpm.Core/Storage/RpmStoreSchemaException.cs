@@ -4,27 +4,6 @@ namespace Rpm;
 public sealed class RpmStoreSchemaException : RpmStoreException
 {
     /// <summary>Initializes a new instance of the <see cref="RpmStoreSchemaException"/> class.</summary>
-    public RpmStoreSchemaException()
-        : this("The store's schema is newer than this library.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStoreSchemaException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public RpmStoreSchemaException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStoreSchemaException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public RpmStoreSchemaException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStoreSchemaException"/> class.</summary>
     /// <param name="database">The database, as a person would name it (a file path, host and database).</param>
     /// <param name="foundVersion">The schema version found in the database.</param>
     /// <param name="supportedVersion">The newest schema version this library knows.</param>

@@ -4,29 +4,6 @@ namespace Rpm;
 public sealed class UserModelConcurrencyException : Exception
 {
     /// <summary>Initializes a new instance of the <see cref="UserModelConcurrencyException"/> class.</summary>
-    public UserModelConcurrencyException()
-        : this("The user model was changed by another writer.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="UserModelConcurrencyException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public UserModelConcurrencyException(string message)
-        : base(message)
-    {
-        UserId = string.Empty;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="UserModelConcurrencyException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public UserModelConcurrencyException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        UserId = string.Empty;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="UserModelConcurrencyException"/> class.</summary>
     /// <param name="userId">The user.</param>
     /// <param name="expectedVersion">The version the writer expected.</param>
     /// <param name="actualVersion">The version found in the store (0 when none).</param>

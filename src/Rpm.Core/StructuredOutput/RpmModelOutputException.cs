@@ -9,31 +9,6 @@ namespace Rpm;
 public class RpmModelOutputException : RpmStageException
 {
     /// <summary>Initializes a new instance of the <see cref="RpmModelOutputException"/> class.</summary>
-    public RpmModelOutputException()
-        : this("The model's answer was not valid.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmModelOutputException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public RpmModelOutputException(string message)
-        : base(message)
-    {
-        RawText = string.Empty;
-        Error = message;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmModelOutputException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public RpmModelOutputException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        RawText = string.Empty;
-        Error = message;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmModelOutputException"/> class.</summary>
     /// <param name="stage">The stage.</param>
     /// <param name="itemId">The item being processed.</param>
     /// <param name="rawText">The model's last answer, verbatim.</param>

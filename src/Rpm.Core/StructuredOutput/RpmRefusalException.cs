@@ -8,29 +8,6 @@ namespace Rpm;
 public sealed class RpmRefusalException : RpmModelOutputException
 {
     /// <summary>Initializes a new instance of the <see cref="RpmRefusalException"/> class.</summary>
-    public RpmRefusalException()
-        : this("The model refused to answer.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmRefusalException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public RpmRefusalException(string message)
-        : base(message)
-    {
-        RefusalText = message;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmRefusalException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public RpmRefusalException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        RefusalText = message;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmRefusalException"/> class.</summary>
     /// <param name="stage">The stage.</param>
     /// <param name="itemId">The item being processed.</param>
     /// <param name="refusalText">The model's refusal, verbatim.</param>

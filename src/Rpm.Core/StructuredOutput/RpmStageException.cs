@@ -4,29 +4,6 @@ namespace Rpm;
 public class RpmStageException : Exception
 {
     /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
-    public RpmStageException()
-        : this("An RPM stage failed.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public RpmStageException(string message)
-        : base(message)
-    {
-        ItemId = string.Empty;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public RpmStageException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        ItemId = string.Empty;
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStageException"/> class.</summary>
     /// <param name="stage">The stage that failed.</param>
     /// <param name="itemId">The history item or query (or user, for factor construction) being processed.</param>
     /// <param name="message">The message.</param>

@@ -13,7 +13,7 @@ public sealed class RpmBuildRequest
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(history);
-        IReadOnlyList<HistoryItem> items = HistoryValidation.Normalize(task, history, existing: null, nameof(history));
+        IReadOnlyList<HistoryItem> items = task.ValidateHistory(history);
         if (items.Count == 0)
         {
             throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history));
@@ -22,7 +22,7 @@ public sealed class RpmBuildRequest
         UserId = userId;
         Task = task;
         History = items;
-        WorkKey = UserBuildGate.Fingerprint("build", task, items);
+        WorkKey = WorkFingerprint.Of("build", task, items);
     }
 
     /// <summary>Gets the user.</summary>
