@@ -75,7 +75,7 @@ public sealed class BatchBuildTests
         await using var sync = new FakeOpenAiServer(syncModel);
         using IChatClientHolder holder = new(RpmOpenAI.CreateChatClient(new OpenAIEndpointOptions { Endpoint = sync.Endpoint, ApiKey = "test-key", Model = "gpt-4o-mini" }));
         await using var harness = new BatchHarness();
-        var syncPipeline = new RpmPipeline(holder.Client, new Rpm.Benchmarks.HashingEmbeddingGenerator());
+        var syncPipeline = new RpmPipeline(holder.Client, new HashingEmbeddingGenerator());
         BatchUser user = BatchHarness.Users(1)[0];
         await syncPipeline.BuildUserModelAsync(user.UserId, user.Task, user.History);
 

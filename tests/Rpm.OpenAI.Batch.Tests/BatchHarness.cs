@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Rpm.Benchmarks;
 using Rpm.Tests;
 using Rpm.Tests.Fakes;
 

@@ -51,7 +51,7 @@ public sealed class CliTests
             Interactive = Harness.Fast(EndpointRetryOptions.CreateInteractiveDefaults(), retries: 1),
             OnRetry = onRetry,
         }),
-        CreateEmbeddingGenerator = _ => new HashingEmbeddings(),
+        CreateEmbeddingGenerator = _ => new HashingEmbeddingGenerator(),
     };
 
     private static async Task<(int Code, string Output, string Error)> Run(CliServices services, params string[] args)
@@ -275,33 +275,5 @@ public sealed class CliTests
         Assert.Equal(RpmCli.ModelFailure, code);
         Assert.Contains("The endpoint serves: catalogue-model; pass one with --model (or RPM_MODEL).", error, StringComparison.Ordinal);
         Assert.DoesNotContain("--json-mode", error, StringComparison.Ordinal);
-    }
-
-    /// <summary>A deterministic stand-in for the embedding model, so these CLI tests load none.</summary>
-    private sealed class HashingEmbeddings : Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>
-    {
-        public Task<Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>> GenerateAsync(IEnumerable<string> values, Microsoft.Extensions.AI.EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            var result = new Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>();
-            foreach (string value in values)
-            {
-                float[] vector = new float[16];
-                foreach (string word in value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    vector[(word.GetHashCode(StringComparison.OrdinalIgnoreCase) & 0x7fffffff) % 16] += 1;
-                }
-
-                vector[0] += 0.01f;
-                result.Add(new Microsoft.Extensions.AI.Embedding<float>(vector));
-            }
-
-            return Task.FromResult(result);
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose()
-        {
-        }
     }
 }
