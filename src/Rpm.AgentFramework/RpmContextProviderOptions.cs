@@ -36,9 +36,9 @@ public sealed class RpmContextProviderOptions
 
     /// <summary>
     /// Gets or sets the longest time personalizing a run may take before the run goes to the model unpersonalized.
-    /// Default <see cref="RpmPersonalizationOptions.DefaultTimeout"/> (5 s); <see cref="Timeout.InfiniteTimeSpan"/> for none.
+    /// Default 5 s (as <see cref="RpmPersonalizationOptions.Timeout"/>); <see cref="Timeout.InfiniteTimeSpan"/> for none.
     /// </summary>
-    public TimeSpan PersonalizationTimeout { get; set; } = RpmPersonalizationOptions.DefaultTimeout;
+    public TimeSpan PersonalizationTimeout { get; set; } = new RpmPersonalizationOptions().Timeout;
 
     /// <summary>
     /// Gets or sets a value indicating whether a failure while personalizing (the store, the embedding generator, the

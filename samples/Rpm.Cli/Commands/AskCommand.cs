@@ -38,11 +38,12 @@ internal static class AskCommand
             EvaluationQuery? fromData = user?.Queries.FirstOrDefault();
             string question = parse.GetValue(QuestionOption) ?? fromData?.Input ?? throw new ArgumentException("Give --question.");
             string[] options = parse.GetValue(OptionsOption) ?? [];
-            var query = new RpmQuery(question, fromData is not null && parse.GetValue(QuestionOption) is null ? fromData.Id : "question", options.Length > 0 ? options : (parse.GetValue(QuestionOption) is null ? fromData?.Options : null))
-            {
-                // A question from the data keys on its content, as rpm eval does; a typed question is its own content.
-                Content = parse.GetValue(QuestionOption) is null && fromData is not null ? fromData.Content : question,
-            };
+            // A question from the data keys on its content, as rpm eval does; a typed question is its own content.
+            var query = new RpmQuery(
+                question,
+                fromData is not null && parse.GetValue(QuestionOption) is null ? fromData.Id : "question",
+                options.Length > 0 ? options : (parse.GetValue(QuestionOption) is null ? fromData?.Options : null),
+                parse.GetValue(QuestionOption) is null && fromData is not null ? fromData.Content : question);
             EndpointSettings settings = ResolveEndpoint(parse, services);
             using IEmbeddingGenerator<string, Embedding<float>> embeddings = services.CreateEmbeddingGenerator(settings);
             output.WriteLine($"Question: {question}");

@@ -35,7 +35,7 @@ internal sealed class Personalizer
                     model.UserId,
                     1,
                     () => _featureExtractor.ExtractAsync(
-                        new FeatureExtractionRequest(model.Task, MessageItemId, message) { Factors = model.Statistics },
+                        new FeatureExtractionRequest(model.Task, MessageItemId, message, factors: model.Statistics),
                         cancellationToken)).ConfigureAwait(false);
                 features = extraction.Features;
                 usage = extraction.Usage;

@@ -28,7 +28,7 @@ public sealed class RpmChatClientOptions
 
     /// <summary>
     /// Gets or sets the longest time personalizing a request may take before the request goes to the inner client
-    /// unpersonalized. Default <see cref="RpmPersonalizationOptions.DefaultTimeout"/> (5 s);
+    /// unpersonalized. Default 5 s (as <see cref="RpmPersonalizationOptions.Timeout"/>);
     /// <see cref="Timeout.InfiniteTimeSpan"/> for none.
     /// </summary>
     public TimeSpan PersonalizationTimeout { get; set; } = RpmPersonalizationOptions.DefaultTimeout;

@@ -16,7 +16,7 @@ public sealed class RpmPersonalization
     /// <param name="instructions">The text added to the request's instructions.</param>
     /// <param name="usage">The chat-model calls and tokens the personalization itself cost.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    public RpmPersonalization(
+    internal RpmPersonalization(
         UserModel userModel,
         string message,
         RpmPersonalizationMode mode,

@@ -4,7 +4,7 @@ namespace Rpm;
 public sealed class RpmPersonalizationOptions
 {
     /// <summary>The default <see cref="Timeout"/>: 5 seconds.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Gets or sets how the message is matched to the user's past reasoning. Default
@@ -15,7 +15,7 @@ public sealed class RpmPersonalizationOptions
     /// <summary>
     /// Gets or sets the longest time personalizing may take (the store reads, the feature call, the embedding and the
     /// retrieval together) before it is abandoned and the turn goes to the chat model unpersonalized.
-    /// Default <see cref="DefaultTimeout"/> (5 s: a hosted model answers the feature call in one to three seconds; raise it
+    /// Default 5 s (a hosted model answers the feature call in one to three seconds; raise it
     /// for a slow local model); <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for none.
     /// </summary>
     public TimeSpan Timeout { get; set; } = DefaultTimeout;

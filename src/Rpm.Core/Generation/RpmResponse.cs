@@ -9,7 +9,7 @@ public sealed class RpmResponse
     /// <param name="queryFeatures">The query's features, tagged with the user's factors or unassigned.</param>
     /// <param name="examples">The retrieved past reasoning paths, most similar first.</param>
     /// <param name="usage">What the model calls of this response cost.</param>
-    public RpmResponse(string answer, string rationale, IReadOnlyList<Feature> queryFeatures, IReadOnlyList<RetrievedExample> examples, ModelUsage usage)
+    internal RpmResponse(string answer, string rationale, IReadOnlyList<Feature> queryFeatures, IReadOnlyList<RetrievedExample> examples, ModelUsage usage)
     {
         ArgumentNullException.ThrowIfNull(answer);
         ArgumentNullException.ThrowIfNull(rationale);

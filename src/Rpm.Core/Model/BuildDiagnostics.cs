@@ -108,11 +108,6 @@ public sealed record BuildDiagnostics
         };
     }
 
-    /// <summary>Adds two sets of diagnostics.</summary>
-    /// <param name="other">The diagnostics to add.</param>
-    /// <returns>The sum.</returns>
-    public BuildDiagnostics Add(BuildDiagnostics other) => this + other;
-
     /// <summary>Describes the non-zero counts in one line, or says the build was clean.</summary>
     /// <returns>The description.</returns>
     public override string ToString()

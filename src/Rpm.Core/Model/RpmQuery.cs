@@ -7,13 +7,20 @@ public sealed class RpmQuery
     /// <param name="input">The input the user sees.</param>
     /// <param name="id">An optional identifier, reported in errors and logs.</param>
     /// <param name="options">For a multiple-choice task, the options of this question.</param>
-    /// <exception cref="ArgumentException"><paramref name="input"/> is null or blank.</exception>
-    public RpmQuery(string input, string? id = null, IReadOnlyList<string>? options = null)
+    /// <param name="content">The part of <paramref name="input"/> that carries the item itself (see <see cref="Content"/>); <see langword="null"/> for the whole input.</param>
+    /// <exception cref="ArgumentException"><paramref name="input"/> is null or blank, or <paramref name="content"/> is given but blank.</exception>
+    public RpmQuery(string input, string? id = null, IReadOnlyList<string>? options = null, string? content = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
+        if (content is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(content);
+        }
+
         Input = input;
         Id = string.IsNullOrWhiteSpace(id) ? "query" : id;
         Options = options;
+        Content = content ?? input;
     }
 
     /// <summary>Gets the input the user sees.</summary>
@@ -27,16 +34,7 @@ public sealed class RpmQuery
     /// key on the content in the same way (LaMP, Salemi et al. 2024: <c>extract_after_description</c>,
     /// <c>extract_after_review</c> and their siblings in the benchmark's <c>prompts/utils.py</c>).
     /// </summary>
-    /// <exception cref="ArgumentException">The value is null or blank.</exception>
-    public string Content
-    {
-        get => field ?? Input;
-        init
-        {
-            ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(Content));
-            field = value;
-        }
-    }
+    public string Content { get; }
 
     /// <summary>Gets the identifier of the query (<c>query</c> when none was given).</summary>
     public string Id { get; }

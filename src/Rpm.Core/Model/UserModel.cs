@@ -10,7 +10,7 @@ namespace Rpm;
 public sealed class UserModel
 {
     /// <summary>The version of the serialized form written by this library.</summary>
-    public const int CurrentFormatVersion = 1;
+    internal const int CurrentFormatVersion = 1;
 
     /// <summary>Initializes a new instance of the <see cref="UserModel"/> class.</summary>
     /// <param name="userId">The user.</param>

@@ -47,7 +47,7 @@ internal sealed class QueryResponder
                 userId,
                 1,
                 () => _featureExtractor.ExtractAsync(
-                    new FeatureExtractionRequest(userModel.Task, query.Id, query.Content) { Options = query.Options, Factors = userModel.Statistics },
+                    new FeatureExtractionRequest(userModel.Task, query.Id, query.Content, query.Options, userModel.Statistics),
                     cancellationToken)).ConfigureAwait(false);
         }
         catch (RpmStageException ex) when (CanFallBack(userModel))

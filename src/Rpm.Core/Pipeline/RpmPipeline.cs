@@ -119,7 +119,7 @@ public sealed partial class RpmPipeline
     public RpmOptions Options => _options;
 
     /// <summary>Gets the store where built user models are kept.</summary>
-    public IUserModelStore Store => _store;
+    internal IUserModelStore Store => _store;
 
     /// <summary>
     /// Builds (or rebuilds) a user's model from the user's history and saves it: features per item, factors over all

@@ -206,7 +206,7 @@ internal sealed class UserModelBuilder
     private async Task<List<ItemFeatures>> ExtractFeaturesAsync(
         StageRunner run, RpmTask task, IReadOnlyList<HistoryItem> items, IReadOnlyList<FactorStatistics>? factors, CancellationToken cancellationToken)
     {
-        FeatureExtractionRequest Request(HistoryItem item) => new(task, item.Id, item.Input) { Options = item.Options, Factors = factors };
+        FeatureExtractionRequest Request(HistoryItem item) => new(task, item.Id, item.Input, item.Options, factors);
 
         StageCheckpoint<List<Feature>>[] results = await run.RunItemsAsync(
             "feature_extraction",

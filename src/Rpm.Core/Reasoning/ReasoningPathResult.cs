@@ -20,5 +20,5 @@ public sealed class ReasoningPathResult
     public ModelUsage Usage { get; }
 
     /// <summary>Gets the repairs and degradations behind this result, summed into the model's <see cref="UserModel.Diagnostics"/>.</summary>
-    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+    public BuildDiagnostics Diagnostics { get; internal init; } = BuildDiagnostics.None;
 }

@@ -22,5 +22,5 @@ public sealed class InfluenceJudgment
     public ModelUsage Usage { get; }
 
     /// <summary>Gets what the judgment degraded (judgments left unknown: <see cref="BuildDiagnostics.MissingJudgments"/>).</summary>
-    public BuildDiagnostics Diagnostics { get; init; } = BuildDiagnostics.None;
+    public BuildDiagnostics Diagnostics { get; internal init; } = BuildDiagnostics.None;
 }

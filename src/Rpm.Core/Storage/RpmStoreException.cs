@@ -7,12 +7,6 @@ namespace Rpm;
 public class RpmStoreException : Exception
 {
     /// <summary>Initializes a new instance of the <see cref="RpmStoreException"/> class.</summary>
-    public RpmStoreException()
-        : this("The store's database cannot be used.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmStoreException"/> class.</summary>
     /// <param name="message">The message.</param>
     public RpmStoreException(string message)
         : base(message)

@@ -10,12 +10,6 @@ namespace Rpm;
 public class RpmCallDeferredException : Exception
 {
     /// <summary>Initializes a new instance of the <see cref="RpmCallDeferredException"/> class.</summary>
-    public RpmCallDeferredException()
-        : this("The answer to the call is not available yet.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="RpmCallDeferredException"/> class.</summary>
     /// <param name="message">The message.</param>
     public RpmCallDeferredException(string message)
         : base(message)

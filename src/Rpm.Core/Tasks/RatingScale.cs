@@ -55,7 +55,7 @@ public sealed partial class RatingScale
 
     /// <summary>Gets the number of decimals used when a value of this scale is written as text.</summary>
     [JsonIgnore]
-    public int Decimals { get; }
+    internal int Decimals { get; }
 
     /// <summary>Gets every value on the scale, lowest first.</summary>
     [JsonIgnore]

@@ -26,11 +26,6 @@ public sealed record ModelUsage(int Calls, long InputTokens, long OutputTokens, 
         return new(left.Calls + right.Calls, left.InputTokens + right.InputTokens, left.OutputTokens + right.OutputTokens, left.UnreportedCalls + right.UnreportedCalls);
     }
 
-    /// <summary>Adds two usages.</summary>
-    /// <param name="other">The usage to add.</param>
-    /// <returns>The sum.</returns>
-    public ModelUsage Add(ModelUsage other) => this + other;
-
     /// <summary>Creates the usage of one call from what the endpoint reported.</summary>
     /// <param name="usage">The reported usage, or <see langword="null"/>.</param>
     /// <returns>The usage of one call.</returns>

@@ -50,5 +50,5 @@ public sealed class EvaluationQuery
 
     /// <summary>Converts the query to an <see cref="RpmQuery"/>, its <see cref="RpmQuery.Content"/> set to <see cref="Content"/>.</summary>
     /// <returns>The query, without its gold.</returns>
-    public RpmQuery ToRpmQuery() => new(Input, Id, Options) { Content = Content };
+    public RpmQuery ToRpmQuery() => new(Input, Id, Options, Content);
 }

@@ -93,7 +93,7 @@ public sealed class RpmAblationMethod : IEvaluationMethod
         try
         {
             FeatureExtractionResult extraction = await new FeatureExtractor(chat, options).ExtractAsync(
-                new FeatureExtractionRequest(model.Task, rpmQuery.Id, rpmQuery.Content) { Options = rpmQuery.Options, Factors = model.Statistics },
+                new FeatureExtractionRequest(model.Task, rpmQuery.Id, rpmQuery.Content, rpmQuery.Options, model.Statistics),
                 cancellationToken).ConfigureAwait(false);
             features = extraction.Features;
         }

@@ -11,7 +11,7 @@ internal static class PostgresBuildJobRunner
         UserModel? existing;
         try
         {
-            existing = await pipeline.Store.GetAsync(claim.UserId, cancellationToken).ConfigureAwait(false);
+            existing = await pipeline.GetUserModelAsync(claim.UserId, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {

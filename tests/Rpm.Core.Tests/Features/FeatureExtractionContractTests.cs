@@ -13,7 +13,7 @@ public sealed class FeatureExtractionContractTests
         [new(new Factor("Pacing", "How fast the story moves."), 2), new(new Factor("Cast", "Who acts in it."), 1)];
 
     private static FeatureExtractionRequest Request(string id, IReadOnlyList<FactorStatistics>? factors = null) =>
-        new(Task, id, "Input of " + id) { Factors = factors };
+        new(Task, id, "Input of " + id, factors: factors);
 
     [Fact]
     public void A_batch_writes_each_item_as_the_one_item_call_writes_its_item_and_the_factors_once_before_them()

@@ -13,7 +13,7 @@ public sealed class DeferredCallTests(MiniLmFixture miniLm)
         var deferred = new HashSet<string> { "h2", "h5" };
         var chat = new FakeChatClient
         {
-            Fail = r => r.Stage == RpmStage.FeatureExtraction && deferred.Contains(r.ItemId!) ? new RpmCallDeferredException() : null,
+            Fail = r => r.Stage == RpmStage.FeatureExtraction && deferred.Contains(r.ItemId!) ? new RpmCallDeferredException("The answer is not available yet.") : null,
         };
         var checkpoints = new InMemoryBuildCheckpointStore();
         RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator, o => o.MaxConcurrency = 1, checkpoints: checkpoints);
@@ -41,7 +41,7 @@ public sealed class DeferredCallTests(MiniLmFixture miniLm)
     [Fact]
     public async Task A_deferred_factor_call_throws_a_deferral_for_the_user_and_keeps_the_features()
     {
-        var chat = new FakeChatClient { Fail = r => r.Stage == RpmStage.FactorConstruction ? new RpmCallDeferredException() : null };
+        var chat = new FakeChatClient { Fail = r => r.Stage == RpmStage.FactorConstruction ? new RpmCallDeferredException("The answer is not available yet.") : null };
         RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator);
         List<HistoryItem> history = TestPipelines.MovieHistory(4);
 
@@ -61,7 +61,7 @@ public sealed class DeferredCallTests(MiniLmFixture miniLm)
     {
         var chat = new FakeChatClient
         {
-            Fail = r => r.Stage != RpmStage.FeatureExtraction ? null : r.ItemId == "h1" ? new HttpRequestException("503") : new RpmCallDeferredException(),
+            Fail = r => r.Stage != RpmStage.FeatureExtraction ? null : r.ItemId == "h1" ? new HttpRequestException("503") : new RpmCallDeferredException("The answer is not available yet."),
         };
         RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator, o => o.MaxConcurrency = 1);
 

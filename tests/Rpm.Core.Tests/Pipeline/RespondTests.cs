@@ -22,7 +22,7 @@ public sealed class RespondTests(MiniLmFixture miniLm)
     {
         var (pipeline, model, chat, _) = await BuildAsync();
         const string Content = "Aliens (1986). Genres: Action, Adventure, Horror, Sci-Fi.";
-        var query = new RpmQuery("What is the score of the following movie? Answer with a number. movie: " + Content) { Content = Content };
+        var query = new RpmQuery("What is the score of the following movie? Answer with a number. movie: " + Content, content: Content);
 
         await pipeline.RespondAsync(model, query);
 
@@ -30,7 +30,7 @@ public sealed class RespondTests(MiniLmFixture miniLm)
         Assert.Contains(Content, features.DataText, StringComparison.Ordinal);
         Assert.DoesNotContain("What is the score", features.DataText, StringComparison.Ordinal);
         Assert.Contains("What is the score of the following movie?", chat.For(RpmStage.Generation).Single().DataText, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new RpmQuery("q") { Content = " " });
+        Assert.Throws<ArgumentException>(() => new RpmQuery("q", content: " "));
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public sealed class BuildTelemetryTests(MiniLmFixture miniLm)
         using var telemetry = new TelemetryCapture();
         var calls = telemetry.Collect<long>(RpmTelemetry.ModelCallsMetric);
         var builds = telemetry.Collect<double>(RpmTelemetry.BuildDurationMetric);
-        var chat = new FakeChatClient { Fail = r => r.Stage == RpmStage.FactorConstruction ? new RpmCallDeferredException() : null };
+        var chat = new FakeChatClient { Fail = r => r.Stage == RpmStage.FactorConstruction ? new RpmCallDeferredException("The answer is not available yet.") : null };
         RpmPipeline pipeline = telemetry.Pipeline(chat, miniLm.Generator);
 
         using (telemetry.StartRoot())
