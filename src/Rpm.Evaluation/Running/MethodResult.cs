@@ -55,7 +55,7 @@ public sealed class MethodResult
     /// Gets how the method's parameters were chosen by cross-validation over people (the history vote's K and
     /// shrinkage, per fold, with each fold's score), or <see langword="null"/> for methods without tuned parameters.
     /// </summary>
-    public CrossValidation? Tuning { get; init; }
+    internal CrossValidation? Tuning { get; init; }
 
     /// <summary>Gets the total usage (build and queries).</summary>
     public UsageTotals TotalUsage => BuildUsage + QueryUsage;
