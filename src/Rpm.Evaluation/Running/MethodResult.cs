@@ -37,7 +37,7 @@ public sealed class MethodResult
     public required IReadOnlyList<MethodFailure> Failures { get; init; }
 
     /// <summary>Gets the first queries with their rationale and examples.</summary>
-    public required IReadOnlyList<QueryExplanation> Explanations { get; init; }
+    internal IReadOnlyList<QueryExplanation> Explanations { get; init; } = [];
 
     /// <summary>
     /// Gets every metric of <see cref="Metrics"/> with its number of queries and a seeded bootstrap confidence interval
