@@ -229,7 +229,7 @@ public static class EvaluationReportWriter
     /// <param name="task">The task.</param>
     /// <returns>E.g. <c>movielens-ratings: rating 0.5-5.0 step 0.5</c>.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    public static string Title(string dataset, RpmTask task)
+    internal static string Title(string dataset, RpmTask task)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(task);
@@ -249,7 +249,7 @@ public static class EvaluationReportWriter
     /// <param name="units">The units (history + queries).</param>
     /// <param name="people">The distinct people.</param>
     /// <returns>E.g. <c>5 users</c> or <c>12 users (histories) of 9 people</c>.</returns>
-    public static string Units(int units, int people) => units == people
+    internal static string Units(int units, int people) => units == people
         ? string.Create(CultureInfo.InvariantCulture, $"{units:N0} {(units == 1 ? "user" : "users")}")
         : string.Create(CultureInfo.InvariantCulture, $"{units:N0} users (histories) of {people:N0} {(people == 1 ? "person" : "people")}");
 

@@ -61,20 +61,20 @@ public sealed class MethodResult
     public UsageTotals TotalUsage => BuildUsage + QueryUsage;
 
     /// <summary>Gets the mean build usage per user, as (calls, input tokens, output tokens).</summary>
-    public (double Calls, double InputTokens, double OutputTokens) BuildPerUser => Per(BuildUsage, Users);
+    internal (double Calls, double InputTokens, double OutputTokens) BuildPerUser => Per(BuildUsage, Users);
 
     /// <summary>Gets the mean usage per query.</summary>
-    public (double Calls, double InputTokens, double OutputTokens) PerQuery => Per(QueryUsage, Queries);
+    internal (double Calls, double InputTokens, double OutputTokens) PerQuery => Per(QueryUsage, Queries);
 
     /// <summary>Computes the mean build cost per user.</summary>
     /// <param name="prices">The prices.</param>
     /// <returns>The cost.</returns>
-    public decimal BuildCostPerUser(TokenPrices prices) => Users == 0 ? 0 : BuildUsage.Cost(prices) / Users;
+    internal decimal BuildCostPerUser(TokenPrices prices) => Users == 0 ? 0 : BuildUsage.Cost(prices) / Users;
 
     /// <summary>Computes the mean cost per query.</summary>
     /// <param name="prices">The prices.</param>
     /// <returns>The cost.</returns>
-    public decimal CostPerQuery(TokenPrices prices) => Queries == 0 ? 0 : QueryUsage.Cost(prices) / Queries;
+    internal decimal CostPerQuery(TokenPrices prices) => Queries == 0 ? 0 : QueryUsage.Cost(prices) / Queries;
 
     private static (double, double, double) Per(UsageTotals usage, int count) =>
         count == 0 ? (0, 0, 0) : ((double)usage.Calls / count, (double)usage.InputTokens / count, (double)usage.OutputTokens / count);
