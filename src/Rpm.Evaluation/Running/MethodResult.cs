@@ -3,38 +3,43 @@ namespace Rpm.Evaluation;
 /// <summary>What one method did on a data set: its predictions and metrics, what it cost, and what failed.</summary>
 public sealed class MethodResult
 {
+    // Made by EvaluationRunner only; a caller reads it.
+    internal MethodResult()
+    {
+    }
+
     /// <summary>Gets the method's name.</summary>
-    public required string Name { get; init; }
+    public string Name { get; internal init; } = string.Empty;
 
     /// <summary>Gets what the method does.</summary>
-    public required string Description { get; init; }
+    public string Description { get; internal init; } = string.Empty;
 
     /// <summary>Gets a value indicating whether the method used the chat model.</summary>
-    public required bool UsesChatModel { get; init; }
+    public bool UsesChatModel { get; internal init; }
 
     /// <summary>Gets the predictions, one per query, in LaMP's outputs format (a failed query has an empty answer).</summary>
-    public required LampOutputs Predictions { get; init; }
+    public LampOutputs Predictions { get; internal init; } = null!;
 
     /// <summary>Gets the metrics of the predictions.</summary>
-    public required MetricSet Metrics { get; init; }
+    public MetricSet Metrics { get; internal init; } = null!;
 
     /// <summary>Gets the cost of preparing every user (RPM's build, PAG's summary).</summary>
-    public required UsageTotals BuildUsage { get; init; }
+    public UsageTotals BuildUsage { get; internal init; } = UsageTotals.Zero;
 
     /// <summary>Gets the cost of answering every query.</summary>
-    public required UsageTotals QueryUsage { get; init; }
+    public UsageTotals QueryUsage { get; internal init; } = UsageTotals.Zero;
 
     /// <summary>Gets the number of users prepared.</summary>
-    public required int Users { get; init; }
+    public int Users { get; internal init; }
 
     /// <summary>Gets the number of queries answered (failed ones included).</summary>
-    public required int Queries { get; init; }
+    public int Queries { get; internal init; }
 
     /// <summary>Gets the number of queries without an answer because a call failed (their answer is empty and scored as wrong).</summary>
-    public required int FailedQueries { get; init; }
+    public int FailedQueries { get; internal init; }
 
     /// <summary>Gets the builds and queries that failed.</summary>
-    public required IReadOnlyList<MethodFailure> Failures { get; init; }
+    public IReadOnlyList<MethodFailure> Failures { get; internal init; } = [];
 
     /// <summary>Gets the first queries with their rationale and examples.</summary>
     internal IReadOnlyList<QueryExplanation> Explanations { get; init; } = [];
@@ -43,13 +48,13 @@ public sealed class MethodResult
     /// Gets every metric of <see cref="Metrics"/> with its number of queries and a seeded bootstrap confidence interval
     /// (<see cref="MetricBootstrap"/>); empty when the run's <see cref="EvaluationRunnerOptions.BootstrapResamples"/> is 0.
     /// </summary>
-    public IReadOnlyDictionary<string, ConfidenceInterval> Intervals { get; init; } = new Dictionary<string, ConfidenceInterval>();
+    public IReadOnlyDictionary<string, ConfidenceInterval> Intervals { get; internal init; } = new Dictionary<string, ConfidenceInterval>();
 
     /// <summary>
     /// Gets what the method built for the first users whose queries are explained (RPM's factors with their statistics
     /// and its reasoning paths), at most <see cref="EvaluationRunnerOptions.ExplainedUsers"/>; empty for methods that build no <see cref="UserModel"/>.
     /// </summary>
-    public IReadOnlyList<UserModel> UserModels { get; init; } = [];
+    public IReadOnlyList<UserModel> UserModels { get; internal init; } = [];
 
     /// <summary>
     /// Gets how the method's parameters were chosen by cross-validation over people (the history vote's K and
