@@ -12,12 +12,19 @@ namespace Rpm.Evaluation;
 /// </summary>
 public static class EvaluationReportWriter
 {
-    /// <summary>Writes every report file into a folder.</summary>
+    /// <summary>
+    /// Writes every report file into a folder: <c>report.html</c>, <c>report.md</c>, <c>metrics.json</c>,
+    /// <c>golds.json</c> and <c>predictions/&lt;method&gt;.json</c> per method.
+    /// </summary>
     /// <param name="result">The run's result.</param>
     /// <param name="folder">The folder; created when missing.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The paths written.</returns>
-    public static async Task<ReportFiles> WriteAsync(EvaluationResult result, string folder, CancellationToken cancellationToken = default)
+    /// <returns>A task that completes when every file is written.</returns>
+    public static Task WriteAsync(EvaluationResult result, string folder, CancellationToken cancellationToken = default) =>
+        WriteFilesAsync(result, folder, cancellationToken);
+
+    // WriteAsync, with the paths written (the rpm tool prints them).
+    internal static async Task<ReportFiles> WriteFilesAsync(EvaluationResult result, string folder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
