@@ -19,7 +19,7 @@ public class MainJobBenchmarks
     private EvaluationDataset _data = null!;
     private MiniLmEmbeddingGenerator _embeddings = null!;
     private ReferenceMiniLmGenerator _reference = null!;
-    private readonly IEvaluationMethod[] _methods = [new HistoryVoteMethod(), new UserPriorMethod()];
+    private readonly IEvaluationMethod[] _methods = [EvaluationMethods.Create("history-vote"), EvaluationMethods.Create("user-prior")];
 
     [Params(400)]
     public int Users { get; set; }

@@ -122,7 +122,7 @@ internal static class EvalCommand
                 chat?.Dispose();
             }
 
-            ReportFiles files = await EvaluationReportWriter.WriteAsync(result, outFolder, ct).ConfigureAwait(false);
+            ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, outFolder, ct).ConfigureAwait(false);
             await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
             output.WriteLine();
             output.Write(EvaluationReportWriter.RenderMarkdown(result));

@@ -1,7 +1,7 @@
 namespace Rpm;
 
 /// <summary>A past history item found similar to a query, with its similarity: the input of the model-free predictor.</summary>
-public sealed class HistoryNeighbor
+internal sealed class HistoryNeighbor
 {
     /// <summary>Initializes a new instance of the <see cref="HistoryNeighbor"/> class.</summary>
     /// <param name="item">The history item.</param>

@@ -1,7 +1,7 @@
 namespace Rpm;
 
 /// <summary>An answer predicted without a chat model, with the scores and neighbors that explain it.</summary>
-public sealed class ModelFreePrediction
+internal sealed class ModelFreePrediction
 {
     /// <summary>Initializes a new instance of the <see cref="ModelFreePrediction"/> class.</summary>
     /// <param name="answer">The answer, in the task's canonical form.</param>

@@ -20,7 +20,7 @@ namespace Rpm;
 /// that text, for the option at the same relative position (first, middle, last...) of an ordered scale.</para>
 /// The type is thread-safe.
 /// </remarks>
-public sealed class ModelFreePredictor
+internal sealed class ModelFreePredictor
 {
     private readonly IFeatureRetriever? _retriever;
 

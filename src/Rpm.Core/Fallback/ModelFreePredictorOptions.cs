@@ -1,7 +1,7 @@
 namespace Rpm;
 
 /// <summary>Options of the <see cref="ModelFreePredictor"/>.</summary>
-public sealed class ModelFreePredictorOptions
+internal sealed class ModelFreePredictorOptions
 {
     /// <summary>Gets or sets K, the number of most similar history items that vote. Default 3, as RPM retrieves.</summary>
     public int RetrievalCount { get; set; } = 3;

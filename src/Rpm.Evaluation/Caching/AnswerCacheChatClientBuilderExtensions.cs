@@ -3,7 +3,7 @@ using Rpm.Evaluation;
 namespace Microsoft.Extensions.AI;
 
 /// <summary>Adds the evaluation's answer cache to a chat pipeline, as Microsoft.Extensions.AI's <c>UseDistributedCache</c> adds its own.</summary>
-public static class AnswerCacheChatClientBuilderExtensions
+internal static class AnswerCacheChatClientBuilderExtensions
 {
     /// <summary>Adds an <see cref="SqliteCachingChatClient"/> layer: every accepted answer kept in the cache file, so a repeated run pays only for what is missing.</summary>
     /// <param name="builder">The builder.</param>

@@ -11,7 +11,7 @@ namespace Rpm.Evaluation;
 /// computed here from stable fields, so a cache survives package updates. A response served from the cache carries
 /// <see cref="CachedProperty"/> in its additional properties, so outer layers can tell what was paid for now.
 /// </summary>
-public sealed class SqliteCachingChatClient : CachingChatClient
+internal sealed class SqliteCachingChatClient : CachingChatClient
 {
     /// <summary>The additional property set to <see langword="true"/> on a response read from the cache.</summary>
     public const string CachedProperty = "rpm.cached";

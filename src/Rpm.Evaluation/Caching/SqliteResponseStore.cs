@@ -7,7 +7,7 @@ namespace Rpm.Evaluation;
 /// an interrupted or repeated run pays for nothing twice. Each answer is committed as soon as it is accepted. One process
 /// at a time holds a cache file (a second gets <see cref="AnswerCacheInUseException"/>). Thread-safe.
 /// </summary>
-public sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
+internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);

@@ -7,4 +7,4 @@ namespace Rpm.Evaluation;
 /// <param name="Similarity">The retrieval score (cosine similarity, or BM25 score).</param>
 /// <param name="Reasoning">RPM's reasoning path for the item, if any.</param>
 /// <param name="Features">The item's features as <c>name: context [factor]</c>, if any.</param>
-public sealed record ExplainedExample(string ItemId, string Input, string Answer, double Similarity, string? Reasoning = null, IReadOnlyList<string>? Features = null);
+internal sealed record ExplainedExample(string ItemId, string Input, string Answer, double Similarity, string? Reasoning = null, IReadOnlyList<string>? Features = null);

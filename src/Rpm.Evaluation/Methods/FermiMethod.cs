@@ -18,7 +18,7 @@ namespace Rpm.Evaluation;
 /// answer calls, per iteration), 1 per query. No training and no other user's data. Deterministic given the model's
 /// answers: items, ties and the memory order are fixed (memory ties keep the earlier prompt).
 /// </remarks>
-public sealed class FermiMethod : IEvaluationMethod
+internal sealed class FermiMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="FermiMethod"/> class.</summary>
     /// <param name="options">The knobs, or <see langword="null"/> for the defaults; validated here.</param>

@@ -5,7 +5,7 @@ namespace Rpm.Evaluation;
 /// Responses", NAACL 2025, arXiv 2406.18678). The defaults are this project's choices, sized to cost about what RPM's
 /// build costs on LaMP-sized histories; the paper's own settings are not reproduced here (see the README).
 /// </summary>
-public sealed record FermiOptions
+internal sealed record FermiOptions
 {
     /// <summary>Gets T, the optimization iterations per user; each writes <see cref="PromptsPerIteration"/> new prompts and scores them. Default 3; at least 1.</summary>
     public int Iterations { get; init; } = 3;

@@ -16,7 +16,7 @@ namespace Rpm.Evaluation;
 /// K = the run's K and shrinkage 1. The chosen parameters and each fold's score (beside the user-prior reference on the
 /// same queries) are in <see cref="MethodResult.Tuning"/>.
 /// </remarks>
-public sealed class HistoryVoteMethod : IEvaluationMethod, IDatasetPreparedMethod
+internal sealed class HistoryVoteMethod : IEvaluationMethod, IDatasetPreparedMethod
 {
     private readonly ConcurrentDictionary<string, Prepared> _prepared = new(StringComparer.Ordinal);
 

@@ -23,10 +23,10 @@ public sealed class MethodAnswer
     public string? Rationale { get; init; }
 
     /// <summary>Gets the history items used, most relevant first.</summary>
-    public IReadOnlyList<ExplainedExample> Examples { get; init; } = [];
+    internal IReadOnlyList<ExplainedExample> Examples { get; init; } = [];
 
     /// <summary>Gets the query's features (RPM), as <c>name: context [factor]</c>.</summary>
-    public IReadOnlyList<string> QueryFeatures { get; init; } = [];
+    internal IReadOnlyList<string> QueryFeatures { get; init; } = [];
 
     /// <summary>Gets why the answer is not valid, when it is not.</summary>
     public string? Error { get; init; }

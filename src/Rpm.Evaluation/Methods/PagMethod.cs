@@ -5,7 +5,7 @@ namespace Rpm.Evaluation;
 /// history most recent first (by <see cref="HistoryItem.Timestamp"/>, LaMP's "date", when every item has one; else the
 /// last item of the file first) until <see cref="MaxHistoryTokens"/> is reached.
 /// </summary>
-public sealed class PagMethod : IEvaluationMethod
+internal sealed class PagMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="PagMethod"/> class.</summary>
     /// <param name="chainOfThought">Whether the model reasons step by step before answering.</param>

@@ -6,7 +6,7 @@ namespace Rpm.Evaluation;
 /// retrievers key on it); the prompt shows the whole input. Where every history item shows the same input (LaMP-7), the
 /// items are found by their outputs (the user's tweets), as LaMP's retriever does.
 /// </summary>
-public sealed class RagMethod : IEvaluationMethod
+internal sealed class RagMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="RagMethod"/> class.</summary>
     /// <param name="retriever">How history items are found.</param>

@@ -1,7 +1,7 @@
 namespace Rpm.Evaluation;
 
 /// <summary>How RAG finds the history items for a query (the key is the query's content, <see cref="EvaluationQuery.Content"/>, never RPM's features).</summary>
-public enum RagRetriever
+internal enum RagRetriever
 {
     /// <summary>Okapi BM25 over the history inputs.</summary>
     Bm25,

@@ -5,7 +5,7 @@ namespace Rpm.Evaluation;
 /// 0.465; + retrieved (q, a) pairs 0.485; + generic CoT 0.492; full RPM 0.561; and Table 3, the retrieval key). Each
 /// arm reuses RPM's user model (the same build) and changes only what a query's prompt holds or how it retrieves.
 /// </summary>
-public enum RpmAblation
+internal enum RpmAblation
 {
     /// <summary><c>rpm-no-examples</c>: the query, its factor-aware features (stage 5) and the user's factor statistics C_u; no examples.</summary>
     NoExamples,

@@ -7,7 +7,7 @@ namespace Rpm.Evaluation;
 /// (the query's features tagged with the user's factors; the same prompt as RPM's, so it too is answered once from the
 /// cache when several arms run) and one answer call: 2 calls per query.
 /// </summary>
-public sealed class RpmAblationMethod : IEvaluationMethod
+internal sealed class RpmAblationMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="RpmAblationMethod"/> class.</summary>
     /// <param name="arm">The arm.</param>

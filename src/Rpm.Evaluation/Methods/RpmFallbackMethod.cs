@@ -6,7 +6,7 @@ namespace Rpm.Evaluation;
 /// factor statistics and the labels of the reasoning paths most similar to the raw query. What RPM can answer when the
 /// model is unreachable at query time.
 /// </summary>
-public sealed class RpmFallbackMethod : IEvaluationMethod
+internal sealed class RpmFallbackMethod : IEvaluationMethod
 {
     /// <inheritdoc />
     public string Name => "rpm-fallback";

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Rpm.Evaluation;
 
 /// <summary>RPM through <see cref="RpmPipeline"/>: a user model built once per user (2N + 1 calls), then 2 calls per query.</summary>
-public sealed class RpmMethod : IEvaluationMethod
+internal sealed class RpmMethod : IEvaluationMethod
 {
     /// <summary>The cache scope of RPM's calls, shared with <see cref="RpmFallbackMethod"/> (both build the same user model).</summary>
     public const string Scope = "rpm";

@@ -6,7 +6,7 @@ namespace Rpm.Evaluation;
 /// no parameters, so nothing in it is chosen on the reported users; it is the reference the cross-validated
 /// <see cref="HistoryVoteMethod"/> is compared with, fold by fold.
 /// </summary>
-public sealed class UserPriorMethod : IEvaluationMethod
+internal sealed class UserPriorMethod : IEvaluationMethod
 {
     /// <inheritdoc />
     public string Name => "user-prior";

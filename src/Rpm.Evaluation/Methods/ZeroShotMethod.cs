@@ -1,7 +1,7 @@
 namespace Rpm.Evaluation;
 
 /// <summary>Zero-shot: the task and the query only, no history (optionally with chain-of-thought).</summary>
-public sealed class ZeroShotMethod : IEvaluationMethod
+internal sealed class ZeroShotMethod : IEvaluationMethod
 {
     /// <summary>Initializes a new instance of the <see cref="ZeroShotMethod"/> class.</summary>
     /// <param name="chainOfThought">Whether the model reasons step by step before answering.</param>

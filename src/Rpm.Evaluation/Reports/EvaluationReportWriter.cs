@@ -12,12 +12,19 @@ namespace Rpm.Evaluation;
 /// </summary>
 public static class EvaluationReportWriter
 {
-    /// <summary>Writes every report file into a folder.</summary>
+    /// <summary>
+    /// Writes every report file into a folder: <c>report.html</c>, <c>report.md</c>, <c>metrics.json</c>,
+    /// <c>golds.json</c> and <c>predictions/&lt;method&gt;.json</c> per method.
+    /// </summary>
     /// <param name="result">The run's result.</param>
     /// <param name="folder">The folder; created when missing.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>The paths written.</returns>
-    public static async Task<ReportFiles> WriteAsync(EvaluationResult result, string folder, CancellationToken cancellationToken = default)
+    /// <returns>A task that completes when every file is written.</returns>
+    public static Task WriteAsync(EvaluationResult result, string folder, CancellationToken cancellationToken = default) =>
+        WriteFilesAsync(result, folder, cancellationToken);
+
+    // WriteAsync, with the paths written (the rpm tool prints them).
+    internal static async Task<ReportFiles> WriteFilesAsync(EvaluationResult result, string folder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
@@ -229,7 +236,7 @@ public static class EvaluationReportWriter
     /// <param name="task">The task.</param>
     /// <returns>E.g. <c>movielens-ratings: rating 0.5-5.0 step 0.5</c>.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    public static string Title(string dataset, RpmTask task)
+    internal static string Title(string dataset, RpmTask task)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(task);
@@ -249,7 +256,7 @@ public static class EvaluationReportWriter
     /// <param name="units">The units (history + queries).</param>
     /// <param name="people">The distinct people.</param>
     /// <returns>E.g. <c>5 users</c> or <c>12 users (histories) of 9 people</c>.</returns>
-    public static string Units(int units, int people) => units == people
+    internal static string Units(int units, int people) => units == people
         ? string.Create(CultureInfo.InvariantCulture, $"{units:N0} {(units == 1 ? "user" : "users")}")
         : string.Create(CultureInfo.InvariantCulture, $"{units:N0} users (histories) of {people:N0} {(people == 1 ? "person" : "people")}");
 

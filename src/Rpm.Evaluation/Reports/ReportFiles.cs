@@ -7,4 +7,4 @@ namespace Rpm.Evaluation;
 /// <param name="Html">report.html.</param>
 /// <param name="Golds">golds.json, the evaluated golds in LaMP's outputs format.</param>
 /// <param name="Predictions">One predictions file per method.</param>
-public sealed record ReportFiles(string Folder, string Metrics, string Markdown, string Html, string Golds, IReadOnlyList<string> Predictions);
+internal sealed record ReportFiles(string Folder, string Metrics, string Markdown, string Html, string Golds, IReadOnlyList<string> Predictions);

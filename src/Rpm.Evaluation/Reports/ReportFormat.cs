@@ -6,7 +6,7 @@ namespace Rpm.Evaluation;
 /// How numbers read in every output of an evaluation (the console, <c>report.md</c>, <c>report.html</c> and
 /// <c>rpm score</c>), so that the same value is written the same way everywhere. Invariant culture throughout.
 /// </summary>
-public static class ReportFormat
+internal static class ReportFormat
 {
     /// <summary>Formats a metric value with three decimals, e.g. <c>0.612</c>.</summary>
     /// <param name="value">The value, in the metric's unit.</param>

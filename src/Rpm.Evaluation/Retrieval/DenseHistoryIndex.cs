@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace Rpm.Evaluation;
 
 /// <summary>Raw-text dense retrieval over one user's history: every history input embedded once, searched by cosine similarity.</summary>
-public sealed class DenseHistoryIndex
+internal sealed class DenseHistoryIndex
 {
     private readonly float[][] _rows;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _generator;

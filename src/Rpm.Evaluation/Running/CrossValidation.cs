@@ -6,7 +6,7 @@ namespace Rpm.Evaluation;
 /// from a small grid, then this fold's users are answered with them, so no user's reported answer picks its own
 /// parameters.
 /// </summary>
-public sealed class CrossValidation
+internal sealed class CrossValidation
 {
     /// <summary>Gets the metric the parameters were chosen by (e.g. <c>mae</c>, lower is better, or <c>accuracy</c>).</summary>
     public required string Metric { get; init; }

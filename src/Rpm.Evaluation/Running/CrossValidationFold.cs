@@ -1,7 +1,7 @@
 namespace Rpm.Evaluation;
 
 /// <summary>One fold of a <see cref="CrossValidation"/>: the parameters chosen on the other folds and how they did on this one.</summary>
-public sealed class CrossValidationFold
+internal sealed class CrossValidationFold
 {
     /// <summary>Gets the fold's number, from 1.</summary>
     public required int Index { get; init; }

@@ -8,7 +8,7 @@ namespace Rpm.Evaluation;
 /// <summary>
 /// Runs methods over the users of a data set with a concurrency limit and reports progress. Every model call goes
 /// through three layers: a meter per method, user and phase (build or query); the answer cache
-/// (<see cref="SqliteCachingChatClient"/>, keyed by method scope, model and prompt); and a meter of what is actually
+/// (<see cref="EvaluationRunnerOptions.CachePath"/>, keyed by method scope, model and prompt); and a meter of what is actually
 /// sent to the endpoint, which counts tokens with the tokenizer when the endpoint reports none. A repeated or
 /// resumed run therefore answers from the cache and pays only for what is missing.
 /// </summary>

@@ -3,78 +3,83 @@ namespace Rpm.Evaluation;
 /// <summary>What one method did on a data set: its predictions and metrics, what it cost, and what failed.</summary>
 public sealed class MethodResult
 {
+    // Made by EvaluationRunner only; a caller reads it.
+    internal MethodResult()
+    {
+    }
+
     /// <summary>Gets the method's name.</summary>
-    public required string Name { get; init; }
+    public string Name { get; internal init; } = string.Empty;
 
     /// <summary>Gets what the method does.</summary>
-    public required string Description { get; init; }
+    public string Description { get; internal init; } = string.Empty;
 
     /// <summary>Gets a value indicating whether the method used the chat model.</summary>
-    public required bool UsesChatModel { get; init; }
+    public bool UsesChatModel { get; internal init; }
 
     /// <summary>Gets the predictions, one per query, in LaMP's outputs format (a failed query has an empty answer).</summary>
-    public required LampOutputs Predictions { get; init; }
+    public LampOutputs Predictions { get; internal init; } = null!;
 
     /// <summary>Gets the metrics of the predictions.</summary>
-    public required MetricSet Metrics { get; init; }
+    public MetricSet Metrics { get; internal init; } = null!;
 
     /// <summary>Gets the cost of preparing every user (RPM's build, PAG's summary).</summary>
-    public required UsageTotals BuildUsage { get; init; }
+    public UsageTotals BuildUsage { get; internal init; } = UsageTotals.Zero;
 
     /// <summary>Gets the cost of answering every query.</summary>
-    public required UsageTotals QueryUsage { get; init; }
+    public UsageTotals QueryUsage { get; internal init; } = UsageTotals.Zero;
 
     /// <summary>Gets the number of users prepared.</summary>
-    public required int Users { get; init; }
+    public int Users { get; internal init; }
 
     /// <summary>Gets the number of queries answered (failed ones included).</summary>
-    public required int Queries { get; init; }
+    public int Queries { get; internal init; }
 
     /// <summary>Gets the number of queries without an answer because a call failed (their answer is empty and scored as wrong).</summary>
-    public required int FailedQueries { get; init; }
+    public int FailedQueries { get; internal init; }
 
     /// <summary>Gets the builds and queries that failed.</summary>
-    public required IReadOnlyList<MethodFailure> Failures { get; init; }
+    public IReadOnlyList<MethodFailure> Failures { get; internal init; } = [];
 
     /// <summary>Gets the first queries with their rationale and examples.</summary>
-    public required IReadOnlyList<QueryExplanation> Explanations { get; init; }
+    internal IReadOnlyList<QueryExplanation> Explanations { get; init; } = [];
 
     /// <summary>
     /// Gets every metric of <see cref="Metrics"/> with its number of queries and a seeded bootstrap confidence interval
     /// (<see cref="MetricBootstrap"/>); empty when the run's <see cref="EvaluationRunnerOptions.BootstrapResamples"/> is 0.
     /// </summary>
-    public IReadOnlyDictionary<string, ConfidenceInterval> Intervals { get; init; } = new Dictionary<string, ConfidenceInterval>();
+    public IReadOnlyDictionary<string, ConfidenceInterval> Intervals { get; internal init; } = new Dictionary<string, ConfidenceInterval>();
 
     /// <summary>
     /// Gets what the method built for the first users whose queries are explained (RPM's factors with their statistics
     /// and its reasoning paths), at most <see cref="EvaluationRunnerOptions.ExplainedUsers"/>; empty for methods that build no <see cref="UserModel"/>.
     /// </summary>
-    public IReadOnlyList<UserModel> UserModels { get; init; } = [];
+    public IReadOnlyList<UserModel> UserModels { get; internal init; } = [];
 
     /// <summary>
     /// Gets how the method's parameters were chosen by cross-validation over people (the history vote's K and
     /// shrinkage, per fold, with each fold's score), or <see langword="null"/> for methods without tuned parameters.
     /// </summary>
-    public CrossValidation? Tuning { get; init; }
+    internal CrossValidation? Tuning { get; init; }
 
     /// <summary>Gets the total usage (build and queries).</summary>
     public UsageTotals TotalUsage => BuildUsage + QueryUsage;
 
     /// <summary>Gets the mean build usage per user, as (calls, input tokens, output tokens).</summary>
-    public (double Calls, double InputTokens, double OutputTokens) BuildPerUser => Per(BuildUsage, Users);
+    internal (double Calls, double InputTokens, double OutputTokens) BuildPerUser => Per(BuildUsage, Users);
 
     /// <summary>Gets the mean usage per query.</summary>
-    public (double Calls, double InputTokens, double OutputTokens) PerQuery => Per(QueryUsage, Queries);
+    internal (double Calls, double InputTokens, double OutputTokens) PerQuery => Per(QueryUsage, Queries);
 
     /// <summary>Computes the mean build cost per user.</summary>
     /// <param name="prices">The prices.</param>
     /// <returns>The cost.</returns>
-    public decimal BuildCostPerUser(TokenPrices prices) => Users == 0 ? 0 : BuildUsage.Cost(prices) / Users;
+    internal decimal BuildCostPerUser(TokenPrices prices) => Users == 0 ? 0 : BuildUsage.Cost(prices) / Users;
 
     /// <summary>Computes the mean cost per query.</summary>
     /// <param name="prices">The prices.</param>
     /// <returns>The cost.</returns>
-    public decimal CostPerQuery(TokenPrices prices) => Queries == 0 ? 0 : QueryUsage.Cost(prices) / Queries;
+    internal decimal CostPerQuery(TokenPrices prices) => Queries == 0 ? 0 : QueryUsage.Cost(prices) / Queries;
 
     private static (double, double, double) Per(UsageTotals usage, int count) =>
         count == 0 ? (0, 0, 0) : ((double)usage.Calls / count, (double)usage.InputTokens / count, (double)usage.OutputTokens / count);

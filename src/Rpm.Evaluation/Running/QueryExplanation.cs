@@ -10,6 +10,6 @@ namespace Rpm.Evaluation;
 /// <param name="Rationale">The rationale, if any.</param>
 /// <param name="QueryFeatures">The query's features (RPM).</param>
 /// <param name="Examples">The history items used.</param>
-public sealed record QueryExplanation(
+internal sealed record QueryExplanation(
     string UserId, string QueryId, string Input, string Gold, string Answer, bool IsValid, string? Rationale,
     IReadOnlyList<string> QueryFeatures, IReadOnlyList<ExplainedExample> Examples);

@@ -10,7 +10,7 @@ namespace Rpm.Evaluation;
 /// the data's token counts and <see cref="EstimateAssumptions"/>. Output tokens are assumptions. Retries of invalid
 /// answers are not included.
 /// </summary>
-public sealed class CostEstimator
+internal sealed class CostEstimator
 {
     private readonly Tokenizer _tokenizer;
     private readonly EstimateAssumptions _assumptions;

@@ -5,7 +5,7 @@ namespace Rpm.Evaluation;
 /// and for RPM (whose prompts grow with the model's own answers) features per item and factors per user. Defaults
 /// are round figures for a GPT-4o-mini-class model; measure a few users with <c>rpm eval</c> and adjust.
 /// </summary>
-public sealed record EstimateAssumptions
+internal sealed record EstimateAssumptions
 {
     /// <summary>Gets the output tokens of a plain answer (<c>{"answer": ...}</c>). Default 12; generation tasks add the gold's mean length.</summary>
     public int AnswerTokens { get; init; } = 12;

@@ -9,7 +9,7 @@ namespace Rpm.Evaluation;
 /// and writes that count into the response (marked with <see cref="EstimatedCount"/>), so that every layer above, and
 /// the cache, see the same numbers.
 /// </summary>
-public sealed class MeteringChatClient : DelegatingChatClient
+internal sealed class MeteringChatClient : DelegatingChatClient
 {
     /// <summary>The key in <see cref="UsageDetails.AdditionalCounts"/> that marks tokens counted locally.</summary>
     public const string EstimatedCount = "rpm.estimated";

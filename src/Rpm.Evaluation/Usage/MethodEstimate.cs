@@ -7,7 +7,7 @@ namespace Rpm.Evaluation;
 /// <param name="Users">Users prepared.</param>
 /// <param name="Queries">Queries answered.</param>
 /// <param name="Note">How the numbers were obtained.</param>
-public sealed record MethodEstimate(string Method, UsageTotals Build, UsageTotals Query, int Users, int Queries, string Note)
+internal sealed record MethodEstimate(string Method, UsageTotals Build, UsageTotals Query, int Users, int Queries, string Note)
 {
     /// <summary>
     /// Gets the part of <see cref="Query"/> that every method of the same cache scope sends identically (RPM's stage-5

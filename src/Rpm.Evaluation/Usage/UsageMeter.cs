@@ -1,7 +1,7 @@
 namespace Rpm.Evaluation;
 
 /// <summary>A thread-safe running count of model calls and tokens.</summary>
-public sealed class UsageMeter
+internal sealed class UsageMeter
 {
     private long _calls;
     private long _cached;

@@ -4,7 +4,7 @@ using Rpm.Evaluation;
 namespace Microsoft.Extensions.AI;
 
 /// <summary>Adds the evaluation's usage metering to a chat pipeline.</summary>
-public static class UsageMeteringChatClientBuilderExtensions
+internal static class UsageMeteringChatClientBuilderExtensions
 {
     /// <summary>Adds a <see cref="MeteringChatClient"/> layer that counts calls and tokens into <paramref name="meters"/>.</summary>
     /// <param name="builder">The builder.</param>

@@ -55,7 +55,7 @@ public sealed class Harness : IAsyncDisposable
     /// <summary>Gets the chat client with the answer cache in front, as <c>rpm eval</c> and <c>rpm build</c> use it.</summary>
     public IChatClient Cached { get; }
 
-    public SqliteResponseStore Cache { get; }
+    internal SqliteResponseStore Cache { get; }
 
     public IEmbeddingGenerator<string, Embedding<float>> Embeddings { get; }
 

@@ -40,9 +40,9 @@ public sealed class LampTaskRulesTests
     }
 
     [Theory]
-    [InlineData(RagRetriever.Bm25)]
-    [InlineData(RagRetriever.Dense)]
-    public async Task RAG_on_LaMP_7_finds_the_users_tweets_by_their_text_as_LaMP_does(RagRetriever retriever)
+    [InlineData(nameof(RagRetriever.Bm25))]
+    [InlineData(nameof(RagRetriever.Dense))]
+    public async Task RAG_on_LaMP_7_finds_the_users_tweets_by_their_text_as_LaMP_does(string retriever)
     {
         string folder = TestFiles.NewFolder();
         TestFiles.Write(folder, "dev_questions.json", """
@@ -54,7 +54,7 @@ public sealed class LampTaskRulesTests
         EvaluationUser user = data.Users[0];
         var chat = new EvalChatClient();
         var context = new MethodContext { Task = data.Task, ChatClient = chat, EmbeddingGenerator = new HashingEmbeddingGenerator(), RetrievalCount = 1, Tokenizer = EvaluationTokenizer.O200kBase };
-        var rag = new RagMethod(retriever);
+        var rag = new RagMethod(Enum.Parse<RagRetriever>(retriever));
 
         MethodAnswer answer = await rag.AnswerAsync(context, user, await rag.PrepareUserAsync(context, user, default), user.Queries[0], default);
 

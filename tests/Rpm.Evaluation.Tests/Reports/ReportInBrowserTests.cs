@@ -48,7 +48,7 @@ public sealed class ReportInBrowserTests
         EvaluationResult result = await new EvaluationRunner(new EvaluationRunnerOptions { ModelId = "fake-model" })
             .RunAsync(SmallData.Tags(), [.. new[] { "zero-shot", "rag-bm25", "rpm", "history-vote" }.Select(EvaluationMethods.Create)], new EvalChatClient(), new HashingEmbeddingGenerator());
         string folder = TestFiles.NewFolder();
-        ReportFiles files = await EvaluationReportWriter.WriteAsync(result, folder);
+        ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, folder);
 
         await using HeadlessChromium browser = await HeadlessChromium.StartAsync(1280, 900);
         await browser.OpenAsync(files.Html);
@@ -82,7 +82,7 @@ public sealed class ReportInBrowserTests
     public async Task A_run_without_a_model_renders_without_cost_sections_and_no_errors()
     {
         EvaluationResult result = await new EvaluationRunner().RunAsync(SmallData.Tags(), [new HistoryVoteMethod(), new UserPriorMethod()], null, new HashingEmbeddingGenerator());
-        ReportFiles files = await EvaluationReportWriter.WriteAsync(result, TestFiles.NewFolder());
+        ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, TestFiles.NewFolder());
 
         await using HeadlessChromium browser = await HeadlessChromium.StartAsync(1280, 900);
         await browser.OpenAsync(files.Html);

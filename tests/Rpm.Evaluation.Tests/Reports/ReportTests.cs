@@ -13,7 +13,7 @@ public sealed class ReportTests
         EvaluationResult result = await runner.RunAsync(data, [.. new[] { "zero-shot", "rag-bm25", "rpm", "history-vote" }.Select(EvaluationMethods.Create)], new EvalChatClient(), new HashingEmbeddingGenerator());
         string folder = TestFiles.NewFolder();
 
-        ReportFiles files = await EvaluationReportWriter.WriteAsync(result, folder);
+        ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, folder);
 
         Assert.Equal(4, files.Predictions.Count);
         LampOutputs rpmPredictions = await LampOutputs.ReadAsync(Path.Combine(folder, "predictions", "rpm.json"));

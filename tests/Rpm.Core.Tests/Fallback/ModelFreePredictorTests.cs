@@ -1,6 +1,4 @@
-using Rpm.Evaluation.Tests.Fakes;
-
-namespace Rpm.Evaluation.Tests.Methods;
+namespace Rpm.Tests.Fallback;
 
 public sealed class ModelFreePredictorTests
 {
@@ -95,26 +93,6 @@ public sealed class ModelFreePredictorTests
         Assert.Equal(1 - factorWeight, p.Scores["a"], 5);
         Assert.Equal(factorWeight, p.Scores["b"], 5);
         Assert.Contains("Darkness", p.Explanation, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task From_raw_history_the_most_similar_inputs_vote()
-    {
-        HistoryItem[] history =
-        [
-            Item("1", "a", "space ships and aliens"), Item("2", "b", "a romantic comedy in paris"),
-            Item("3", "b", "romantic comedy wedding"), Item("4", "c", "war documentary"),
-        ];
-        var embeddings = new HashingEmbeddingGenerator();
-        var predictor = new ModelFreePredictor(options: new ModelFreePredictorOptions { RetrievalCount = 2 });
-        DenseHistoryIndex index = await DenseHistoryIndex.CreateAsync(history, embeddings);
-
-        ModelFreePrediction p = predictor.Predict(Tags, history, "a romantic comedy", await index.SearchAsync("a romantic comedy", 2));
-
-        Assert.Equal("b", p.Answer);
-        Assert.Equal(2, p.Neighbors.Count);
-        Assert.All(p.Neighbors, n => Assert.Equal("b", n.Item.Output));
-        Assert.Equal("a romantic comedy", embeddings.Inputs[^1]);
     }
 
     [Fact]
