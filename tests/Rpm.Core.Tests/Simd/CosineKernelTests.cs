@@ -1,6 +1,6 @@
 using Rpm.Simd;
 
-namespace Rpm.Tests.Retrieval;
+namespace Rpm.Tests.Simd;
 
 public sealed class CosineKernelTests
 {

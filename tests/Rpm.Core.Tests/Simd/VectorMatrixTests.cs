@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Rpm.Simd;
 
-namespace Rpm.Tests.Retrieval;
+namespace Rpm.Tests.Simd;
 
 public sealed class VectorMatrixTests
 {

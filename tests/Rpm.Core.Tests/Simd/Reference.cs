@@ -1,6 +1,6 @@
 using Rpm.Simd;
 
-namespace Rpm.Tests.Retrieval;
+namespace Rpm.Tests.Simd;
 
 /// <summary>Plain scalar references in double precision, and random test data.</summary>
 internal static class Reference
