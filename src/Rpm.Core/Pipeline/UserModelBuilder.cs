@@ -7,7 +7,7 @@ namespace Rpm;
 /// Builds and updates user models: stage 1 (features per item), stage 2 (factors), stage 3 (statistics), stage 4 (a
 /// reasoning path per item) and the retrieval index, every model call through one checkpointed <see cref="BuildSession"/>.
 /// </summary>
-internal sealed class UserModelBuilder
+internal sealed partial class UserModelBuilder
 {
     private readonly IFeatureExtractor _featureExtractor;
     private readonly IFactorConstructor _factorConstructor;

@@ -3,12 +3,33 @@ using Microsoft.Extensions.AI;
 namespace Rpm;
 
 /// <summary>What model work cost: calls (retries included) and tokens, as reported by the endpoint.</summary>
-/// <param name="Calls">The number of chat requests sent, retries included.</param>
-/// <param name="InputTokens">The input tokens the endpoint reported (0 when it reported none).</param>
-/// <param name="OutputTokens">The output tokens the endpoint reported (0 when it reported none).</param>
-/// <param name="UnreportedCalls">The number of calls for which the endpoint reported no token usage.</param>
-public sealed record ModelUsage(int Calls, long InputTokens, long OutputTokens, int UnreportedCalls = 0)
+public sealed record ModelUsage
 {
+    /// <summary>Initializes a new instance of the <see cref="ModelUsage"/> class.</summary>
+    /// <param name="calls">The number of chat requests sent, retries included.</param>
+    /// <param name="inputTokens">The input tokens the endpoint reported (0 when it reported none).</param>
+    /// <param name="outputTokens">The output tokens the endpoint reported (0 when it reported none).</param>
+    /// <param name="unreportedCalls">The number of calls for which the endpoint reported no token usage.</param>
+    public ModelUsage(int calls, long inputTokens, long outputTokens, int unreportedCalls = 0)
+    {
+        Calls = calls;
+        InputTokens = inputTokens;
+        OutputTokens = outputTokens;
+        UnreportedCalls = unreportedCalls;
+    }
+
+    /// <summary>Gets the number of chat requests sent, retries included.</summary>
+    public int Calls { get; init; }
+
+    /// <summary>Gets the input tokens the endpoint reported (0 when it reported none).</summary>
+    public long InputTokens { get; init; }
+
+    /// <summary>Gets the output tokens the endpoint reported (0 when it reported none).</summary>
+    public long OutputTokens { get; init; }
+
+    /// <summary>Gets the number of calls for which the endpoint reported no token usage.</summary>
+    public int UnreportedCalls { get; init; }
+
     /// <summary>Gets usage of nothing.</summary>
     public static ModelUsage None { get; } = new(0, 0, 0);
 
