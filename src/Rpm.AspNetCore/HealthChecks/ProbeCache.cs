@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Rpm;
+
+/// <summary>
+/// Keeps one health check's last result for a while, and lets one probe run at a time: a probe that costs a model call
+/// must not be paid by every request to the health endpoint (a load balancer may ask every few seconds, from several nodes).
+/// </summary>
+internal sealed class ProbeCache
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private HealthCheckResult _result;
+    private DateTimeOffset _at;
+    private bool _has;
+
+    public async Task<HealthCheckResult> GetAsync(TimeSpan duration, TimeProvider time, Func<CancellationToken, Task<HealthCheckResult>> probe, CancellationToken cancellationToken)
+    {
+        if (TryGet(duration, time, out HealthCheckResult cached))
+        {
+            return cached;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A probe that ran while this one waited answers for both.
+            if (TryGet(duration, time, out cached))
+            {
+                return cached;
+            }
+
+            HealthCheckResult result = await probe(cancellationToken).ConfigureAwait(false);
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                _result = result;
+                _at = time.GetUtcNow();
+                _has = true;
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private bool TryGet(TimeSpan duration, TimeProvider time, out HealthCheckResult result)
+    {
+        result = _result;
+        return _has && duration > TimeSpan.Zero && time.GetUtcNow() - _at < duration;
+    }
+}
