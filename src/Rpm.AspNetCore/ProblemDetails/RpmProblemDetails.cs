@@ -167,12 +167,19 @@ public static class RpmProblemDetails
         return exception.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
     }
 
-    // An ArgumentException is the caller's bad input only when RPM threw it (its history validation, a blank id); one
-    // from the app's own code is a bug, a 500. The thrower is the first frame outside the BCL's throw helpers.
+    // RPM's own assemblies: an ArgumentException is the caller's bad input only when one of them threw it (its history
+    // validation, a blank id); one from the app's own code is a bug, a 500, even in an app whose namespace is Rpm.
+    private static readonly HashSet<string> RpmAssemblies = new(StringComparer.Ordinal)
+    {
+        "Rpm.Core", "Rpm.Hosting", "Rpm.AspNetCore", "Rpm.OpenAI", "Rpm.OpenAI.Batch", "Rpm.Storage.Sqlite",
+        "Rpm.Storage.PostgreSql", "Rpm.Embeddings.MiniLM", "Rpm.AgentFramework", "Rpm.Evaluation",
+    };
+
+    // The thrower is the first frame outside the BCL (whose throw helpers, ArgumentException.ThrowIfNullOrWhiteSpace and
+    // the like, come first).
     private static bool ThrownByRpm(ArgumentException exception)
     {
-        StackFrame[] frames = new StackTrace(exception, false).GetFrames();
-        foreach (StackFrame frame in frames)
+        foreach (StackFrame frame in new StackTrace(exception, false).GetFrames())
         {
             Type? type = frame.GetMethod()?.DeclaringType;
             if (type is null)
@@ -186,8 +193,7 @@ public static class RpmProblemDetails
                 continue;
             }
 
-            string ns = type.Namespace ?? string.Empty;
-            return ns == "Rpm" || ns.StartsWith("Rpm.", StringComparison.Ordinal);
+            return RpmAssemblies.Contains(assembly);
         }
 
         return false;
