@@ -22,7 +22,7 @@ internal static class HealthProbe
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new HealthCheckResult(failureStatus, $"{what} did not answer within {timeout.TotalSeconds:0.###} s.", ex, Data(started));
+            return new HealthCheckResult(failureStatus, FormattableString.Invariant($"{what} did not answer within {timeout.TotalSeconds:0.###} s."), ex, Data(started));
         }
         catch (OperationCanceledException ex)
         {
@@ -61,5 +61,5 @@ internal static class HealthProbe
         ["durationMs"] = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1),
     };
 
-    private static string RetryAfter(TimeSpan? retryAfter) => retryAfter is { } wait ? $", retry after {wait.TotalSeconds:0.#} s" : string.Empty;
+    private static string RetryAfter(TimeSpan? retryAfter) => retryAfter is { } wait ? FormattableString.Invariant($", retry after {wait.TotalSeconds:0.#} s") : string.Empty;
 }

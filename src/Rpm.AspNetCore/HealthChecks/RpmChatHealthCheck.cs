@@ -36,6 +36,6 @@ internal sealed class RpmChatHealthCheck(IServiceProvider services, RpmChatHealt
             data["model"] = model;
         }
 
-        return HealthCheckResult.Healthy($"{What} answered in {data["durationMs"]} ms.", data);
+        return HealthCheckResult.Healthy(FormattableString.Invariant($"{What} answered in {data["durationMs"]} ms."), data);
     }
 }

@@ -30,6 +30,6 @@ internal sealed class RpmEmbeddingHealthCheck(IServiceProvider services, RpmEmbe
         }
 
         data["dimensions"] = embeddings[0].Vector.Length;
-        return HealthCheckResult.Healthy($"{What} embedded a text ({embeddings[0].Vector.Length} dimensions) in {data["durationMs"]} ms.", data);
+        return HealthCheckResult.Healthy(FormattableString.Invariant($"{What} embedded a text ({embeddings[0].Vector.Length} dimensions) in {data["durationMs"]} ms."), data);
     }
 }

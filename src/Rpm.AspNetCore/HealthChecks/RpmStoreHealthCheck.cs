@@ -30,7 +30,7 @@ internal sealed class RpmStoreHealthCheck(IServiceProvider services, RpmStoreHea
         data["store"] = store.GetType().Name;
         if (options.SchemaVersion is null)
         {
-            return HealthCheckResult.Healthy($"{What} ({store.GetType().Name}) answered in {data["durationMs"]} ms.", data);
+            return HealthCheckResult.Healthy(FormattableString.Invariant($"{What} ({store.GetType().Name}) answered in {data["durationMs"]} ms."), data);
         }
 
         int version = await options.SchemaVersion(services, cancellationToken).ConfigureAwait(false);
@@ -43,6 +43,6 @@ internal sealed class RpmStoreHealthCheck(IServiceProvider services, RpmStoreHea
             return new HealthCheckResult(failureStatus, $"{What} ({store.GetType().Name}) has schema version {version}, this host expects {expected}: {why}.", data: data);
         }
 
-        return HealthCheckResult.Healthy($"{What} ({store.GetType().Name}) answered in {data["durationMs"]} ms, schema version {version}.", data);
+        return HealthCheckResult.Healthy(FormattableString.Invariant($"{What} ({store.GetType().Name}) answered in {data["durationMs"]} ms, schema version {version}."), data);
     }
 }
