@@ -8,14 +8,15 @@ var builder = WebApplication.CreateBuilder(args);
 // Rpm:Chat:ApiKey from user secrets or the environment, never in code). RPM's own stage calls use the same client;
 // UseRpm() personalizes the app's chat turns for the user a request names.
 builder.Services.AddRpmOpenAIChatClient(o => builder.Configuration.GetSection("Rpm:Chat").Bind(o))
-    .UseRpm(o => o.PersonalizationTimeout = TimeSpan.FromSeconds(3));  // an answer cache goes after this: .UseDistributedCache()
+    .UseRpm(o => o.PersonalizationTimeout = TimeSpan.FromSeconds(3))  // an answer cache goes after this: .UseDistributedCache()
+    .UseRpmHealthObservation();  // the app's own calls tell the chat health check the endpoint answers, without a probe
 builder.Services.AddMiniLmEmbeddingGenerator();
 
 // User models, build checkpoints and the build queue in one SQLite file; builds run in a hosted BackgroundService.
 string store = builder.Configuration["Rpm:Store"] ?? "data/rpm.db";
 builder.Services.AddRpm().UseSqliteStore(store).AddBackgroundBuilds();
 
-// Health: the chat endpoint (one short call, its result kept for 5 minutes), the embeddings, the store and its schema.
+// Health: the chat endpoint (the app's last call, or one short probe kept for 5 minutes), the embeddings, the store and its schema.
 builder.Services.AddHealthChecks()
     .AddRpmChatCheck(configure: o => builder.Configuration.GetSection("Rpm:Health:Chat").Bind(o))
     .AddRpmEmbeddingCheck()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Rpm;
 
@@ -42,7 +43,9 @@ public static class RpmHealthChecksBuilderExtensions
     /// <summary>
     /// Registers a check of the container's <see cref="IChatClient"/>: one short call (a few tokens, paid), whose result
     /// answers for <see cref="RpmChatHealthCheckOptions.CacheDuration"/> (default 5 minutes), so a health endpoint polled
-    /// every few seconds does not pay a model call each time. Healthy when the model answers within the timeout,
+    /// every few seconds does not pay a model call each time. With <c>.UseRpmHealthObservation()</c> on the chat client,
+    /// the outcome of the app's last real call answers instead when it is more recent than the last probe and within the
+    /// cache duration, so a busy app pays no probe at all. Healthy when the model answers within the timeout,
     /// degraded when rate-limited, <paramref name="failureStatus"/> otherwise (the endpoint's status and reason in the description).
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
@@ -62,7 +65,9 @@ public static class RpmHealthChecksBuilderExtensions
         configure?.Invoke(options);
         options.Validate();
 
-        // Health check services create a check for every run; the cache lives with the registration.
+        // Health check services create a check for every run; the cache lives with the registration. The observer is
+        // there for UseRpmHealthObservation() on the chat client, which records the app's real calls.
+        builder.Services.TryAddSingleton<ChatCallObserver>();
         var cache = new ProbeCache();
         return builder.Add(new HealthCheckRegistration(
             name,

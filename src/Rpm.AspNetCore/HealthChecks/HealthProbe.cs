@@ -34,7 +34,7 @@ internal static class HealthProbe
         }
     }
 
-    private static HealthCheckResult Failed(string what, HealthStatus failureStatus, Exception ex, Dictionary<string, object> data)
+    internal static HealthCheckResult Failed(string what, HealthStatus failureStatus, Exception ex, Dictionary<string, object> data)
     {
         // A stage wraps the endpoint's exception; the endpoint's is the one that says what happened.
         for (Exception? e = ex; e is not null; e = e.InnerException)

@@ -13,9 +13,9 @@ internal sealed class ProbeCache
     private DateTimeOffset _at;
     private bool _has;
 
-    public async Task<HealthCheckResult> GetAsync(TimeSpan duration, TimeProvider time, Func<CancellationToken, Task<HealthCheckResult>> probe, CancellationToken cancellationToken)
+    public async Task<HealthCheckResult> GetAsync(TimeSpan duration, TimeProvider time, Func<CancellationToken, Task<HealthCheckResult>> probe, CancellationToken cancellationToken, DateTimeOffset? staleBefore = null)
     {
-        if (TryGet(duration, time, out HealthCheckResult cached))
+        if (TryGet(duration, time, staleBefore, out HealthCheckResult cached))
         {
             return cached;
         }
@@ -24,7 +24,7 @@ internal sealed class ProbeCache
         try
         {
             // A probe that ran while this one waited answers for both.
-            if (TryGet(duration, time, out cached))
+            if (TryGet(duration, time, staleBefore, out cached))
             {
                 return cached;
             }
@@ -45,9 +45,12 @@ internal sealed class ProbeCache
         }
     }
 
-    private bool TryGet(TimeSpan duration, TimeProvider time, out HealthCheckResult result)
+    /// <summary>Gets when the kept result was probed, if one is kept.</summary>
+    public DateTimeOffset? ProbedAt => _has ? _at : null;
+
+    private bool TryGet(TimeSpan duration, TimeProvider time, DateTimeOffset? staleBefore, out HealthCheckResult result)
     {
         result = _result;
-        return _has && duration > TimeSpan.Zero && time.GetUtcNow() - _at < duration;
+        return _has && duration > TimeSpan.Zero && time.GetUtcNow() - _at < duration && !(_at < staleBefore);
     }
 }

@@ -17,7 +17,43 @@ internal sealed class RpmChatHealthCheck(IServiceProvider services, RpmChatHealt
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         HealthStatus failureStatus = context?.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
-        return HealthProbe.RunAsync(What, options.Timeout, failureStatus, ct => cache.GetAsync(options.CacheDuration, time, ProbeAsync, ct), cancellationToken);
+
+        // A real call that reached the endpoint, more recent than the last probe and within the cache duration, answers
+        // for free. A real call that failed is not trusted on its own (one failed request would hold the check down for the
+        // whole duration): it makes the kept probe stale, and a new probe confirms or clears it.
+        DateTimeOffset? staleBefore = null;
+        if (options.ChatClientKey is null
+            && services.GetService<ChatCallObserver>()?.Last is { } last
+            && time.GetUtcNow() - last.At < options.CacheDuration
+            && !(cache.ProbedAt > last.At))
+        {
+            if (last.Failure is null)
+            {
+                return Task.FromResult(FromObserved(last));
+            }
+
+            staleBefore = last.At;
+        }
+
+        // The probe's failures are results inside the cache, so a down or rate-limited endpoint is not probed on every check
+        // either; the outer run bounds the wait for a probe in flight.
+        return HealthProbe.RunAsync(
+            What,
+            options.Timeout,
+            failureStatus,
+            ct => cache.GetAsync(options.CacheDuration, time, c => HealthProbe.RunAsync(What, options.Timeout, failureStatus, ProbeAsync, c), ct, staleBefore),
+            cancellationToken);
+    }
+
+    private HealthCheckResult FromObserved(ChatCallObserver.Outcome last)
+    {
+        double ago = Math.Round((time.GetUtcNow() - last.At).TotalSeconds, 1);
+        var data = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["observed"] = true,
+            ["checkedAt"] = last.At.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return HealthCheckResult.Healthy(FormattableString.Invariant($"{What} answered the app's last call, {ago} s ago."), data);
     }
 
     private async Task<HealthCheckResult> ProbeAsync(CancellationToken cancellationToken)

@@ -13,7 +13,12 @@ internal sealed class RpmEmbeddingHealthCheck(IServiceProvider services, RpmEmbe
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         HealthStatus failureStatus = context?.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
-        return HealthProbe.RunAsync(What, options.Timeout, failureStatus, ct => cache.GetAsync(options.CacheDuration, time, c => ProbeAsync(failureStatus, c), ct), cancellationToken);
+        return HealthProbe.RunAsync(
+            What,
+            options.Timeout,
+            failureStatus,
+            ct => cache.GetAsync(options.CacheDuration, time, c => HealthProbe.RunAsync(What, options.Timeout, failureStatus, p => ProbeAsync(failureStatus, p), c), ct),
+            cancellationToken);
     }
 
     private async Task<HealthCheckResult> ProbeAsync(HealthStatus failureStatus, CancellationToken cancellationToken)

@@ -67,6 +67,51 @@ public sealed class RpmHealthCheckTests
     }
 
     [Fact]
+    public async Task A_failed_probe_is_kept_too_so_a_down_endpoint_is_not_probed_on_every_check()
+    {
+        var chat = new FakeChatClient { Fail = _ => new RpmRateLimitedException("429", "slow down", null, null, null) };
+        await using ServiceProvider services = Services(chat, o => o.CacheDuration = TimeSpan.FromMinutes(1));
+        HealthCheckService health = services.GetRequiredService<HealthCheckService>();
+
+        Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync()).Status);
+        Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync()).Status);
+        Assert.Equal(1, chat.CallCount);
+    }
+
+    [Fact]
+    public async Task With_observation_the_apps_own_calls_answer_for_the_endpoint_and_a_failed_one_is_confirmed_by_a_probe()
+    {
+        var model = new FakeChatClient { Respond = _ => "OK" };
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddChatClient(model).UseRpmHealthObservation();
+        services.AddHealthChecks().AddRpmChatCheck(configure: o => o.CacheDuration = TimeSpan.FromMinutes(1));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IChatClient app = provider.GetRequiredService<IChatClient>();
+        HealthCheckService health = provider.GetRequiredService<HealthCheckService>();
+
+        await app.GetResponseAsync("hello");
+        HealthReportEntry observed = (await health.CheckHealthAsync()).Entries["rpm-chat"];
+        Assert.Equal(HealthStatus.Healthy, observed.Status);
+        Assert.Equal(true, observed.Data["observed"]);
+        Assert.Equal(1, model.CallCount);   // no probe was paid
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        model.Fail = _ => new RpmEndpointException("http://x/v1 answered 503", 503, "overloaded", null, null);
+        await Assert.ThrowsAsync<RpmEndpointException>(() => app.GetResponseAsync("hello again"));
+        HealthReportEntry confirmed = (await health.CheckHealthAsync()).Entries["rpm-chat"];
+        Assert.Equal(HealthStatus.Unhealthy, confirmed.Status);
+        Assert.Equal(3, model.CallCount);   // the failed call made a probe, which failed too
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        model.Fail = null;
+        await app.GetResponseAsync("and again");
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["rpm-chat"].Status);
+        Assert.Equal(4, model.CallCount);
+    }
+
+    [Fact]
     public async Task A_missing_service_is_an_unhealthy_result_not_a_throw()
     {
         var services = new ServiceCollection();
