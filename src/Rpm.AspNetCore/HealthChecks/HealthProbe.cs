@@ -15,7 +15,11 @@ internal static class HealthProbe
     {
         long started = Stopwatch.GetTimestamp();
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
+        if (timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            timeoutSource.CancelAfter(timeout);
+        }
+
         try
         {
             return await probe(timeoutSource.Token).ConfigureAwait(false);

@@ -36,10 +36,11 @@ internal sealed class RpmChatHealthCheck(IServiceProvider services, RpmChatHealt
         }
 
         // The probe's failures are results inside the cache, so a down or rate-limited endpoint is not probed on every check
-        // either; the outer run bounds the wait for a probe in flight.
+        // either. The probe has the timeout; the outer run only turns a cancellation while waiting for it into a result
+        // (a second timer of the same length would race the probe's and report a timeout as a cancellation).
         return HealthProbe.RunAsync(
             What,
-            options.Timeout,
+            Timeout.InfiniteTimeSpan,
             failureStatus,
             ct => cache.GetAsync(options.CacheDuration, time, c => HealthProbe.RunAsync(What, options.Timeout, failureStatus, ProbeAsync, c), ct, staleBefore),
             cancellationToken);

@@ -15,7 +15,7 @@ internal sealed class RpmEmbeddingHealthCheck(IServiceProvider services, RpmEmbe
         HealthStatus failureStatus = context?.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
         return HealthProbe.RunAsync(
             What,
-            options.Timeout,
+            Timeout.InfiniteTimeSpan,
             failureStatus,
             ct => cache.GetAsync(options.CacheDuration, time, c => HealthProbe.RunAsync(What, options.Timeout, failureStatus, p => ProbeAsync(failureStatus, p), c), ct),
             cancellationToken);
