@@ -41,10 +41,39 @@ public sealed partial class RpmBuildService : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        int resumed = await _queue.Jobs.RequeueRunningAsync(stoppingToken).ConfigureAwait(false);
-        if (resumed > 0)
+        // A store that cannot be used at start (a damaged or locked file, a server still starting) must not end the
+        // service: an exception out of ExecuteAsync stops the whole host, web requests and health endpoint included.
+        TimeSpan wait = TimeSpan.FromSeconds(1);
+        while (true)
         {
-            LogResumed(_logger, resumed);
+            try
+            {
+                int resumed = await _queue.Jobs.RequeueRunningAsync(stoppingToken).ConfigureAwait(false);
+                if (resumed > 0)
+                {
+                    LogResumed(_logger, resumed);
+                }
+
+                break;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogStoreFailed(_logger, ex);
+                try
+                {
+                    await Task.Delay(wait, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
         }
 
         using var slots = new SemaphoreSlim(_options.MaxConcurrentBuilds);

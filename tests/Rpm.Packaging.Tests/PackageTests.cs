@@ -18,6 +18,7 @@ public sealed class PackageTests(Packages packages)
         { "Rpm.Storage.PostgreSql", "src/Rpm.Storage.PostgreSql/Rpm.Storage.PostgreSql.csproj" },
         { "Rpm.AgentFramework", "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj" },
         { "Rpm.Hosting", "src/Rpm.Hosting/Rpm.Hosting.csproj" },
+        { "Rpm.AspNetCore", "src/Rpm.AspNetCore/Rpm.AspNetCore.csproj" },
     };
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed partial class ReadmeQuickStartTests(Packages packages)
         ["Rpm.Evaluation"] = "src/Rpm.Evaluation/Rpm.Evaluation.csproj",
         ["Rpm.AgentFramework"] = "src/Rpm.AgentFramework/Rpm.AgentFramework.csproj",
         ["Rpm.Hosting"] = "src/Rpm.Hosting/Rpm.Hosting.csproj",
+        ["Rpm.AspNetCore"] = "src/Rpm.AspNetCore/Rpm.AspNetCore.csproj",
     };
 
     [Fact]

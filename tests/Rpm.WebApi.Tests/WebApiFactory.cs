@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Rpm.WebApi.Tests;
+
+/// <summary>
+/// The sample app as it runs (Production environment, real SQLite file, real MiniLM embeddings, the real Rpm.OpenAI
+/// client) against <see cref="FaultyEndpoint"/>, with retries off so a fault shows at once.
+/// </summary>
+public sealed class WebApiFactory : WebApplicationFactory<Program>
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "rpm-webapi-" + Guid.NewGuid().ToString("N"));
+
+    public WebApiFactory(FaultyEndpoint endpoint, string? storePath = null)
+    {
+        Endpoint = endpoint;
+        Directory.CreateDirectory(_folder);
+        StorePath = storePath ?? Path.Combine(_folder, "rpm.db");
+    }
+
+    public FaultyEndpoint Endpoint { get; }
+
+    public string StorePath { get; }
+
+    public string Folder => _folder;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Rpm:Chat:Endpoint", Endpoint.Endpoint.ToString());
+        builder.UseSetting("Rpm:Chat:Model", "fake-model");
+        builder.UseSetting("Rpm:Chat:ApiKey", "test-key");
+        builder.UseSetting("Rpm:Chat:Build:MaxRetryAttempts", "0");
+        builder.UseSetting("Rpm:Chat:Interactive:MaxRetryAttempts", "0");
+        builder.UseSetting("Rpm:Chat:Interactive:AttemptTimeout", "00:00:02");
+        builder.UseSetting("Rpm:Chat:Build:AttemptTimeout", "00:00:02");
+        builder.UseSetting("Rpm:Health:Chat:CacheDuration", "00:00:00");
+        builder.UseSetting("Rpm:Store", StorePath);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
