@@ -78,6 +78,15 @@ app.MapGet("/users/{userId}", async (string userId, RpmPipeline rpm, Cancellatio
 app.MapGet("/users/{userId}/export", async (string userId, RpmPipeline rpm, CancellationToken ct) =>
     await rpm.ExportUserAsync(userId, ct) is { } json ? Results.File(json, "application/json", $"{userId}.json") : Results.NotFound());
 
+// A retracted rating costs no model call; a changed one, the item's new reasoning path (one call), so both run inline.
+app.MapDelete("/users/{userId}/history/{itemId}", async (string userId, string itemId, RpmPipeline rpm, CancellationToken ct) =>
+    await rpm.GetUserModelAsync(userId, ct) is null ? Results.NotFound() : Results.Ok(new ModelVersion((await rpm.RemoveHistoryAsync(userId, [itemId], ct)).Version)));
+
+app.MapPut("/users/{userId}/history/{itemId}", async (string userId, string itemId, HistoryItem item, RpmPipeline rpm, CancellationToken ct) =>
+    item.Id != itemId ? Results.Problem($"The item's id '{item.Id}' is not '{itemId}'.", statusCode: StatusCodes.Status400BadRequest)
+    : await rpm.GetUserModelAsync(userId, ct) is null ? Results.NotFound()
+    : Results.Ok(new ModelVersion((await rpm.CorrectHistoryAsync(userId, [item], ct)).Version)));
+
 app.MapDelete("/users/{userId}", async (string userId, RpmBuildQueue queue, RpmPipeline rpm, CancellationToken ct) =>
     await queue.EraseUserAsync(rpm, userId, ct) ? Results.NoContent() : Results.NotFound());  // model, checkpoints, jobs, caches
 
@@ -102,6 +111,8 @@ static async IAsyncEnumerable<string> Texts(IAsyncEnumerator<ChatResponseUpdate>
 record ChatTurn(string Message);
 
 record ChatReply(string Reply);
+
+record ModelVersion(long Version);
 
 record FactorSummary(string Name, string Description, int Coverage, double? MeanRating);
 

@@ -208,6 +208,33 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
     }
 
     [Fact]
+    public async Task A_retracted_rating_is_removed_without_a_call_and_a_changed_one_costs_its_reasoning_path_alone()
+    {
+        Endpoint.Reset();
+        await app.UploadAndWaitAsync("fixer", WebApiFixture.History("f"));
+        int calls = Endpoint.Model.CallCount;
+
+        HttpResponseMessage removed = await Client.DeleteAsync("/users/fixer/history/f2");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        Assert.Equal(calls, Endpoint.Model.CallCount);
+        JsonElement user = await Client.GetFromJsonAsync<JsonElement>("/users/fixer");
+        Assert.Equal(3, user.GetProperty("historyItems").GetInt32());
+        Assert.Equal((await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64(), user.GetProperty("version").GetInt64());
+        Assert.DoesNotContain("Notting Hill", await Client.GetStringAsync("/users/fixer/export"), StringComparison.Ordinal);
+
+        HttpResponseMessage corrected = await Client.PutAsJsonAsync("/users/fixer/history/f3", new { id = "f3", input = "Gattaca (1997). Genres: Drama, Sci-Fi, Thriller.", output = "1" });
+        Assert.Equal(HttpStatusCode.OK, corrected.StatusCode);
+        Assert.Equal(calls + 1, Endpoint.Model.CallCount);
+        Assert.Contains("\"output\":\"1.0\"", await Client.GetStringAsync("/users/fixer/export"), StringComparison.Ordinal);
+
+        // An item the model does not have is a 400 problem naming it; a user without a model, 404.
+        HttpResponseMessage unknown = await Client.DeleteAsync("/users/fixer/history/f9");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("f9", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.DeleteAsync("/users/nobody/history/f1")).StatusCode);
+    }
+
+    [Fact]
     public async Task Health_is_healthy_then_unhealthy_when_the_endpoint_is_down_and_degraded_when_it_rate_limits()
     {
         Endpoint.Reset();

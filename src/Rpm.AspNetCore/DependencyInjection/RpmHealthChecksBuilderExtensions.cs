@@ -115,7 +115,7 @@ public static class RpmHealthChecksBuilderExtensions
     }
 
     /// <summary>
-    /// Registers a check of the pipeline's user-model store (<see cref="RpmPipeline.Store"/>): one entity-tag read
+    /// Registers a check of the pipeline's user-model store (the <see cref="IUserModelStore"/> registered with it by <c>AddRpm</c>): one entity-tag read
     /// (under 100 bytes) and, when <see cref="RpmStoreHealthCheckOptions.SchemaVersion"/> is set, the schema version,
     /// compared with <see cref="RpmStoreHealthCheckOptions.ExpectedSchemaVersion"/>. Healthy when the store answers
     /// within the timeout (default 5 seconds) at the expected version; <paramref name="failureStatus"/> when it cannot

@@ -23,7 +23,8 @@ internal sealed class RpmStoreHealthCheck(IServiceProvider services, RpmStoreHea
 
     private async Task<HealthCheckResult> ProbeAsync(HealthStatus failureStatus, CancellationToken cancellationToken)
     {
-        IUserModelStore store = (options.PipelineKey is { } key ? services.GetRequiredKeyedService<RpmPipeline>(key) : services.GetRequiredService<RpmPipeline>()).Store;
+        // The store the pipeline was registered with (AddRpm registers it beside the pipeline, under the same key).
+        IUserModelStore store = options.PipelineKey is { } key ? services.GetRequiredKeyedService<IUserModelStore>(key) : services.GetRequiredService<IUserModelStore>();
         long started = Stopwatch.GetTimestamp();
         _ = await store.GetETagAsync(ProbeUserId, cancellationToken).ConfigureAwait(false);
         Dictionary<string, object> data = HealthProbe.Data(started);
