@@ -12,6 +12,7 @@ public sealed class RpmBuildQueue
     private readonly IRpmBuildJobStore _jobs;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<RpmBuildJob>> _waiters = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _work = new(0);
+    private readonly ConcurrentDictionary<string, RpmBuildProgress> _progress = new(StringComparer.Ordinal);
 
     /// <summary>Initializes a new instance of the <see cref="RpmBuildQueue"/> class.</summary>
     /// <param name="jobs">Where jobs are kept.</param>
@@ -49,7 +50,7 @@ public sealed class RpmBuildQueue
     public Task<RpmBuildJob?> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
-        return _jobs.GetAsync(jobId, cancellationToken);
+        return WithProgressAsync(_jobs.GetAsync(jobId, cancellationToken));
     }
 
     /// <summary>Waits until a job has succeeded or failed (in this process's service).</summary>
@@ -94,6 +95,48 @@ public sealed class RpmBuildQueue
     }
 
     internal void Signal() => _work.Release();
+
+    /// <summary>Records a running job's progress, from the stage reports of its build (items done and in all per stage).</summary>
+    internal void ReportProgress(RpmBuildJob job, RpmBuildRequest request, string stage, int completed, int total)
+    {
+        // The model work a build of N items asks for, in items: stage 1 and stage 4 per item, one factor construction,
+        // and per-item influence judgments for a generation task; the local stages (statistics, embeddings) count none.
+        int n = request.History.Count;
+        int planned = (2 * n) + 1 + (request.Task.Kind == RpmTaskKind.Generation ? n : 0);
+        int before = stage switch
+        {
+            "feature_extraction" => 0,
+            "influence_judgment" => n,
+            "factor_construction" => request.Task.Kind == RpmTaskKind.Generation ? 2 * n : n,
+            "statistics" => planned - n,
+            "reasoning_path" => planned - n,
+            _ => planned,
+        };
+        bool local = stage is "statistics" or "embeddings";
+        double fraction = Math.Clamp((before + (local ? 0 : Math.Min(completed, total))) / (double)Math.Max(planned, 1), 0, 1);
+        var next = new RpmBuildProgress(stage, Math.Min(completed, total), total, fraction);
+
+        // Batches answer concurrently, so reports of one stage can arrive out of order: never step back.
+        _progress.AddOrUpdate(job.Id, next, (_, current) => current.Stage == stage && current.Completed > next.Completed ? current : next);
+    }
+
+    internal void ForgetProgress(string jobId) => _progress.TryRemove(jobId, out _);
+
+    private async Task<RpmBuildJob?> WithProgressAsync(Task<RpmBuildJob?> read)
+    {
+        RpmBuildJob? job = await read.ConfigureAwait(false);
+        return job is { State: RpmBuildJobState.Running } && _progress.TryGetValue(job.Id, out RpmBuildProgress? progress)
+            ? new RpmBuildJob(job.Id, job.UserId, job.State, job.HistoryCount, job.EnqueuedAt)
+            {
+                StartedAt = job.StartedAt,
+                FinishedAt = job.FinishedAt,
+                ModelVersion = job.ModelVersion,
+                Error = job.Error,
+                Attempts = job.Attempts,
+                Progress = progress,
+            }
+            : job;
+    }
 
     internal Task WaitForWorkAsync(CancellationToken cancellationToken) => _work.WaitAsync(cancellationToken);
 

@@ -118,6 +118,9 @@ public sealed partial class RpmBuildService : BackgroundService
     private async Task RunAsync(RpmBuildJob job, RpmBuildRequest request, SemaphoreSlim slots, CancellationToken stoppingToken)
     {
         await Task.Yield();
+
+        // The build's stage reports (this async flow only) become the job's progress for pollers in this process.
+        BuildProgress.Observe((stage, completed, total) => _queue.ReportProgress(job, request, stage, completed, total));
         try
         {
             UserModel model = await _pipeline.BuildUserModelAsync(request.UserId, request.Task, request.History, stoppingToken).ConfigureAwait(false);
@@ -143,6 +146,8 @@ public sealed partial class RpmBuildService : BackgroundService
         }
         finally
         {
+            BuildProgress.Observe(null);
+            _queue.ForgetProgress(job.Id);
             slots.Release();
             _queue.Signal();
         }

@@ -31,6 +31,9 @@ internal sealed class BuildSession
     public static async Task<BuildSession> OpenAsync(IBuildCheckpointStore store, string userId, string buildKey, int maxConcurrency, CancellationToken cancellationToken) =>
         new(store, userId, buildKey, await store.LoadAsync(userId, buildKey, cancellationToken).ConfigureAwait(false), maxConcurrency);
 
+    /// <summary>Gets whether a finished call of this build is saved under the key (so it is not paid again).</summary>
+    public bool IsSaved(string key) => _saved.ContainsKey(key);
+
     /// <summary>
     /// Runs one call per batch of items for every item without a checkpoint. A refusal or a filter stop is about an item's
     /// content: that item is left out (and checkpointed as such, so no re-run pays for it again); in a batch the item to

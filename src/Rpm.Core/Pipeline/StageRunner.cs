@@ -40,13 +40,23 @@ internal sealed class StageRunner
         Func<TItem, RpmModelOutputException, StageCheckpoint<T>> refused,
         CancellationToken cancellationToken)
     {
+        // Progress in items: those a checkpoint already answers, then each answered batch (BuildProgress, for a job's poller).
+        int completed = items.Count(item => _session.IsSaved(key(item)));
+        BuildProgress.Report(stage, completed, items.Count);
+        async Task<IReadOnlyList<StageCheckpoint<T>>> Answered(IReadOnlyList<TItem> batch, CancellationToken ct)
+        {
+            IReadOnlyList<StageCheckpoint<T>> answers = await call(batch, ct).ConfigureAwait(false);
+            BuildProgress.Report(stage, Interlocked.Add(ref completed, batch.Count), items.Count);
+            return answers;
+        }
+
         StageCheckpoint<T>[] results = await _telemetry.StageAsync(stage, _userId, items.Count, () => _session.RunItemsAsync(
             items.Count,
             i => key(items[i]),
             format,
             batchSize,
-            (batch, ct) => call([.. batch.Select(i => items[i])], ct),
-            async (i, ct) => (await call([items[i]], ct).ConfigureAwait(false))[0],
+            (batch, ct) => Answered([.. batch.Select(i => items[i])], ct),
+            async (i, ct) => (await Answered([items[i]], ct).ConfigureAwait(false))[0],
             (i, ex) => refused(items[i], ex),
             cancellationToken)).ConfigureAwait(false);
 
@@ -62,14 +72,22 @@ internal sealed class StageRunner
     /// <summary>Runs a stage with one call for the whole user (stage 2), checkpointed under <paramref name="key"/>.</summary>
     public async Task<T> RunOnceAsync<T>(string stage, int items, string key, CheckpointFormat<T> format, Func<Task<StageCheckpoint<T>>> run)
     {
+        BuildProgress.Report(stage, 0, 1);
         StageCheckpoint<T> result = await _telemetry.StageAsync(stage, _userId, items, () => _session.GetOrRunAsync(key, format, run)).ConfigureAwait(false);
+        BuildProgress.Report(stage, 1, 1);
         Usage += result.Usage;
         Diagnostics += result.Diagnostics;
         return result.Value;
     }
 
     /// <summary>Runs a stage that calls no chat model (statistics, embeddings): its span only.</summary>
-    public Task<T> RunLocalAsync<T>(string stage, int items, Func<Task<T>> run) => _telemetry.StageAsync(stage, _userId, items, run);
+    public async Task<T> RunLocalAsync<T>(string stage, int items, Func<Task<T>> run)
+    {
+        BuildProgress.Report(stage, 0, items);
+        T result = await _telemetry.StageAsync(stage, _userId, items, run).ConfigureAwait(false);
+        BuildProgress.Report(stage, items, items);
+        return result;
+    }
 
     /// <summary>
     /// Leaves an item out of the model because the model refused it or a filter stopped it. Called only when the call that

@@ -51,4 +51,7 @@ public sealed class RpmBuildJob
 
     /// <summary>Gets how many times a worker started the job (more than 1 after a restart resumed it).</summary>
     public int Attempts { get; init; }
+
+    /// <summary>Gets how far the build has come while the job runs in this process, or <see langword="null"/> (see <see cref="RpmBuildProgress"/>).</summary>
+    public RpmBuildProgress? Progress { get; init; }
 }

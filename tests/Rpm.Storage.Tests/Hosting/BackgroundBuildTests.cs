@@ -41,6 +41,46 @@ public sealed class BackgroundBuildTests : IDisposable
     }
 
     [Fact]
+    public async Task A_running_job_reports_its_stage_and_share_done_and_a_finished_one_none()
+    {
+        // Stage 4 of a 4-item build held: features (4) and factors (1) are done, 5 of the 2N + 1 = 9 items.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chat = new FakeChatClient
+        {
+            Gate = (r, ct) =>
+            {
+                if (r.Stage != RpmStage.ReasoningPath)
+                {
+                    return Task.CompletedTask;
+                }
+
+                held.TrySetResult();
+                return release.Task.WaitAsync(ct);
+            },
+        };
+        await using ServiceProvider provider = Services(chat, _directory.File("progress.db"));
+        await using var host = await Started(provider);
+        RpmBuildQueue queue = provider.GetRequiredService<RpmBuildQueue>();
+
+        RpmBuildJob job = await queue.EnqueueAsync("p", TestPipelines.Rating, TestPipelines.MovieHistory(4));
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        RpmBuildJob running = (await queue.GetJobAsync(job.Id))!;
+
+        Assert.Equal(RpmBuildJobState.Running, running.State);
+        RpmBuildProgress progress = Assert.IsType<RpmBuildProgress>(running.Progress);
+        Assert.Equal("reasoning_path", progress.Stage);
+        Assert.Equal(4, progress.Total);
+        Assert.Equal(0, progress.Completed);
+        Assert.Equal(5.0 / 9, progress.Fraction, 6);
+
+        release.SetResult();
+        RpmBuildJob done = await queue.WaitAsync(job.Id);
+        Assert.Equal(RpmBuildJobState.Succeeded, done.State);
+        Assert.Null((await queue.GetJobAsync(job.Id))!.Progress);
+    }
+
+    [Fact]
     public async Task A_failed_build_records_the_reason_and_the_worker_goes_on_with_the_next_job()
     {
         var chat = new FakeChatClient { Fail = r => r.Messages.Any(m => m.Text.Contains("bad-user-marker", StringComparison.Ordinal)) ? new HttpRequestException("endpoint refused") : null };
