@@ -97,6 +97,10 @@ catch (RpmStageException ex)
     return 1;
 }
 
+// Load the local embedding model now (a second or more on a busy machine), not inside the first turn, whose
+// personalization has a 5 s budget and would otherwise go unpersonalized on a cold start.
+await provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GenerateAsync(["warm-up"]);
+
 bool personalized = false;
 void Show(RpmPersonalization p)
 {

@@ -90,6 +90,8 @@ app.MapPut("/users/{userId}/history/{itemId}", async (string userId, string item
 app.MapDelete("/users/{userId}", async (string userId, RpmBuildQueue queue, RpmPipeline rpm, CancellationToken ct) =>
     await queue.EraseUserAsync(rpm, userId, ct) ? Results.NoContent() : Results.NotFound());  // model, checkpoints, jobs, caches
 
+// Load the local embedding model at start, not inside the first chat turn's personalization budget (3 s above).
+await app.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GenerateAsync(["warm-up"]);
 app.Run();
 
 static ChatOptions ForUser(string userId) => new() { AdditionalProperties = new() { [RpmChatClient.UserIdKey] = userId } };
