@@ -38,10 +38,6 @@ namespace Rpm;
 /// </remarks>
 public sealed class RpmContextProvider : AIContextProvider
 {
-    // Set while this provider (any instance) is personalizing or recording, so that RPM's own stage calls that reach a
-    // client carrying this provider pass through instead of recursing.
-    private static readonly AsyncLocal<bool> Busy = new();
-
     private readonly RpmPipeline _pipeline;
     private readonly RpmContextProviderOptions _options;
     private readonly RpmPersonalizationOptions _turn;
@@ -139,7 +135,9 @@ public sealed class RpmContextProvider : AIContextProvider
     protected override async ValueTask<AIContext> ProvideAIContextAsync(InvokingContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Busy.Value || RpmStageCall.IsActive || RpmStageCall.IsPersonalizing)
+        // RPM's own calls (a stage call, or any call while a turn is personalized) pass through: the one
+        // recursion guard of every Rpm layer, the marks of RpmStageCall.
+        if (RpmStageCall.IsActive || RpmStageCall.IsPersonalizing)
         {
             return new AIContext();
         }
@@ -179,7 +177,9 @@ public sealed class RpmContextProvider : AIContextProvider
     protected override async ValueTask StoreAIContextAsync(InvokedContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Busy.Value || RpmStageCall.IsActive || RpmStageCall.IsPersonalizing)
+        // RPM's own calls (a stage call, or any call while a turn is personalized) pass through: the one
+        // recursion guard of every Rpm layer, the marks of RpmStageCall.
+        if (RpmStageCall.IsActive || RpmStageCall.IsPersonalizing)
         {
             return;
         }
@@ -222,7 +222,6 @@ public sealed class RpmContextProvider : AIContextProvider
     private async Task<UserModel> RecordAsync(string userId, string input, string choice, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(choice);
-        Busy.Value = true;
         UserModel model = await _pipeline.GetUserModelAsync(userId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The user '{userId}' has no saved model to record a choice in; build one first with {nameof(RpmPipeline)}.{nameof(RpmPipeline.BuildUserModelAsync)}.");
 
