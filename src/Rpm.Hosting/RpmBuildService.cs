@@ -134,14 +134,22 @@ public sealed partial class RpmBuildService : BackgroundService
         }
         catch (Exception ex)
         {
-            LogFailed(_logger, job.Id, ex);
-            try
+            if (ex is OperationCanceledException && await JobErasedAsync(job.Id).ConfigureAwait(false))
             {
-                await _queue.Jobs.FailAsync(job.Id, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None).ConfigureAwait(false);
+                // The user was erased while the job ran: the erasure cancelled the build, which saved nothing.
+                LogErased(_logger, job.Id);
             }
-            catch (Exception storeError)
+            else
             {
-                LogStoreFailed(_logger, storeError);
+                LogFailed(_logger, job.Id, ex);
+                try
+                {
+                    await _queue.Jobs.FailAsync(job.Id, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception storeError)
+                {
+                    LogStoreFailed(_logger, storeError);
+                }
             }
         }
         finally
@@ -154,6 +162,21 @@ public sealed partial class RpmBuildService : BackgroundService
 
         await _queue.FinishedAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
     }
+
+    private async Task<bool> JobErasedAsync(string jobId)
+    {
+        try
+        {
+            return await _queue.Jobs.GetAsync(jobId, CancellationToken.None).ConfigureAwait(false) is null;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(5, LogLevel.Information, "Build job {JobId} stopped: its user was erased while it ran, so it saved nothing.")]
+    private static partial void LogErased(ILogger logger, string jobId);
 
     [LoggerMessage(1, LogLevel.Information, "Resumed {Count} build jobs a previous process left running.")]
     private static partial void LogResumed(ILogger logger, int count);

@@ -40,9 +40,9 @@ public sealed partial class RpmPipeline
         }
 
         UserModel first = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
-        return await SingleFlightAsync(userId, "remove:" + string.Join('\u001f', ids.Order(StringComparer.Ordinal)) + '\u001e' + first.Version, async () =>
+        return await SingleFlightAsync(userId, "remove:" + string.Join('\u001f', ids.Order(StringComparer.Ordinal)) + '\u001e' + first.Version, async ct =>
         {
-            UserModel existing = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
+            UserModel existing = await ExistingAsync(userId, ct).ConfigureAwait(false);
             var present = existing.Paths.Select(p => p.Item.Id).ToHashSet(StringComparer.Ordinal);
             if (ids.FirstOrDefault(id => !present.Contains(id)) is { } missing)
             {
@@ -54,7 +54,7 @@ public sealed partial class RpmPipeline
                 throw new ArgumentException($"Removing {unique.Count} item(s) would leave the user model of '{userId}' empty; erase the user instead ({nameof(EraseUserAsync)}).", nameof(itemIds));
             }
 
-            return await SavedAsync(userId, _builder.RemoveHistoryAsync(existing, unique, cancellationToken)).ConfigureAwait(false);
+            return await SavedAsync(userId, _builder.RemoveHistoryAsync(existing, unique, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -93,9 +93,9 @@ public sealed partial class RpmPipeline
             throw new ArgumentException("No history items were given to correct.", nameof(correctedItems));
         }
 
-        return await SingleFlightAsync(userId, WorkFingerprint.Of("correct:" + first.Version, first.Task, valid), async () =>
+        return await SingleFlightAsync(userId, WorkFingerprint.Of("correct:" + first.Version, first.Task, valid), async ct =>
         {
-            UserModel existing = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
+            UserModel existing = await ExistingAsync(userId, ct).ConfigureAwait(false);
             Dictionary<string, HistoryItem> saved = existing.Paths.ToDictionary(p => p.Item.Id, p => p.Item, StringComparer.Ordinal);
             if (valid.FirstOrDefault(i => !saved.ContainsKey(i.Id)) is { } unknown)
             {
@@ -103,7 +103,7 @@ public sealed partial class RpmPipeline
             }
 
             List<HistoryItem> changed = [.. valid.Where(i => !SameItem(i, saved[i.Id]))];
-            return changed.Count == 0 ? existing : await SavedAsync(userId, _builder.CorrectHistoryAsync(existing, changed, cancellationToken)).ConfigureAwait(false);
+            return changed.Count == 0 ? existing : await SavedAsync(userId, _builder.CorrectHistoryAsync(existing, changed, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 

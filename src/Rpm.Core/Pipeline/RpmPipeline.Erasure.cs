@@ -7,8 +7,9 @@ public sealed partial class RpmPipeline
 
     /// <summary>
     /// Erases everything this pipeline keeps of a user: the saved model, the checkpoints of builds in progress, and the
-    /// user's models and personalizations kept in memory. Waits for a build or update of the user in flight in this
-    /// process to end first, so it cannot save the model again afterwards.
+    /// user's models and personalizations kept in memory. A build or update of the user in flight in this process is
+    /// cancelled first (it saves nothing) and waited for, so it cannot save the model again afterwards. The erasure goes on
+    /// to the end even when <paramref name="cancellationToken"/> is cancelled: the token only stops the caller's wait.
     /// </summary>
     /// <param name="userId">The user.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
@@ -26,20 +27,26 @@ public sealed partial class RpmPipeline
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
 
-        // Unique work: never joins another call, waits for whatever runs for the user.
-        return _gate.RunAsync(userId, "erase:" + Guid.NewGuid().ToString("N"), async () =>
+        // A build or update of the user in flight is cancelled first: the model it would save is about to be erased, so
+        // none of its calls is worth paying, and an erasure never waits out a slow endpoint's retries.
+        _gate.Abort(userId);
+
+        // Unique work: never joins another call, waits for whatever still runs for the user. It goes on even if its
+        // caller stops waiting: an erasure abandoned halfway would leave the text behind.
+        Task<bool> erasure = _gate.RunAsync(userId, "erase:" + Guid.NewGuid().ToString("N"), async _ =>
         {
             try
             {
-                await _checkpoints.ClearAsync(userId, cancellationToken).ConfigureAwait(false);
-                return await _store.DeleteAsync(userId, cancellationToken).ConfigureAwait(false);
+                await _checkpoints.ClearAsync(userId, CancellationToken.None).ConfigureAwait(false);
+                return await _store.DeleteAsync(userId, CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {
                 _models.Invalidate(userId);
                 _turns.Forget(userId);
             }
-        }, cancellationToken);
+        }, CancellationToken.None);
+        return erasure.WaitAsync(cancellationToken);
     }
 
     /// <summary>Lists the users that have a saved model (for an access request, or to erase all).</summary>

@@ -7,6 +7,6 @@ public sealed partial class RpmPipeline
 
     internal int JoinedBuildCount => _gate.JoinCount;
 
-    private Task<UserModel> SingleFlightAsync(string userId, string work, Func<Task<UserModel>> run, CancellationToken cancellationToken) =>
+    private Task<UserModel> SingleFlightAsync(string userId, string work, Func<CancellationToken, Task<UserModel>> run, CancellationToken cancellationToken) =>
         _gate.RunAsync(userId, work, run, cancellationToken);
 }

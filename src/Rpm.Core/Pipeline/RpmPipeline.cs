@@ -151,7 +151,7 @@ public sealed partial class RpmPipeline
             throw new ArgumentException($"The history of '{userId}' is empty: a user model needs at least one history item.", nameof(history));
         }
 
-        return SingleFlightAsync(userId, WorkFingerprint.Of("build", task, items), () => SavedAsync(userId, _builder.BuildAsync(userId, task, items, cancellationToken)), cancellationToken);
+        return SingleFlightAsync(userId, WorkFingerprint.Of("build", task, items), ct => SavedAsync(userId, _builder.BuildAsync(userId, task, items, ct)), cancellationToken);
     }
 
     /// <summary>
@@ -184,11 +184,11 @@ public sealed partial class RpmPipeline
 
         // One update per user at a time in this process: the same items added twice at once are paid once (the second
         // call joins the first); other items wait, then are added to the model the first saved.
-        return await SingleFlightAsync(userId, WorkFingerprint.Of("add", first.Task, given), async () =>
+        return await SingleFlightAsync(userId, WorkFingerprint.Of("add", first.Task, given), async ct =>
         {
-            UserModel existing = await ExistingAsync(userId, cancellationToken).ConfigureAwait(false);
+            UserModel existing = await ExistingAsync(userId, ct).ConfigureAwait(false);
             IReadOnlyList<HistoryItem> items = HistoryValidation.Normalize(existing.Task, given, existing, nameof(newItems));
-            return items.Count == 0 ? existing : await SavedAsync(userId, _builder.AddHistoryAsync(existing, items, cancellationToken)).ConfigureAwait(false);
+            return items.Count == 0 ? existing : await SavedAsync(userId, _builder.AddHistoryAsync(existing, items, ct)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -14,23 +14,28 @@ namespace Rpm;
 /// </remarks>
 internal sealed class UserBuildGate
 {
-    private readonly Dictionary<string, (string Work, Task Run)> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Work, Task Run, CancellationTokenSource Abort)> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Gets how many callers joined a run already in flight instead of starting their own (for tests and telemetry).</summary>
     public int JoinCount => Volatile.Read(ref _joins);
 
     private int _joins;
 
-    public async Task<T> RunAsync<T>(string userId, string work, Func<Task<T>> run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="run"/> as the user's one run, or joins an equal one in flight, or waits for a different one.
+    /// The token given to <paramref name="run"/> is the caller's, cancelled also by <see cref="Abort"/>.
+    /// </summary>
+    public async Task<T> RunAsync<T>(string userId, string work, Func<CancellationToken, Task<T>> run, CancellationToken cancellationToken)
     {
         while (true)
         {
             Task? other;
             TaskCompletionSource<T>? mine = null;
+            CancellationTokenSource? abort = null;
             bool join = false;
             lock (_inFlight)
             {
-                if (_inFlight.TryGetValue(userId, out (string Work, Task Run) current))
+                if (_inFlight.TryGetValue(userId, out (string Work, Task Run, CancellationTokenSource Abort) current))
                 {
                     other = current.Run;
                     join = string.Equals(current.Work, work, StringComparison.Ordinal);
@@ -39,7 +44,8 @@ internal sealed class UserBuildGate
                 {
                     other = null;
                     mine = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    _inFlight[userId] = (work, mine.Task);
+                    abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    _inFlight[userId] = (work, mine.Task, abort);
                 }
             }
 
@@ -66,7 +72,7 @@ internal sealed class UserBuildGate
 
             try
             {
-                T result = await run().ConfigureAwait(false);
+                T result = await run(abort!.Token).ConfigureAwait(false);
                 mine.SetResult(result);
                 return result;
             }
@@ -86,7 +92,34 @@ internal sealed class UserBuildGate
                 {
                     _inFlight.Remove(userId);
                 }
+
+                abort!.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Cancels the user's run in flight, if any (its calls stop being paid for; it saves nothing), and returns the run,
+    /// to wait for; <see langword="null"/> when none runs. Used by erasure: a model about to be erased is not worth a call.
+    /// </summary>
+    public Task? Abort(string userId)
+    {
+        lock (_inFlight)
+        {
+            if (!_inFlight.TryGetValue(userId, out (string Work, Task Run, CancellationTokenSource Abort) current))
+            {
+                return null;
+            }
+
+            try
+            {
+                current.Abort.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            return current.Run;
         }
     }
 }

@@ -89,4 +89,70 @@ public sealed class SingleFlightTests(MiniLmFixture miniLm)
         await Task.WhenAll(a, b);
         Assert.Equal(2 * (2 * 3 + 1), chat.CallCount);
     }
+
+    [Fact]
+    public async Task Erasing_a_user_cancels_the_build_in_flight_which_saves_nothing_and_pays_no_further_call()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chat = new FakeChatClient
+        {
+            // An endpoint that never answers the first reasoning call; only cancellation ends it.
+            Gate = (r, ct) =>
+            {
+                if (r.Stage != RpmStage.ReasoningPath)
+                {
+                    return Task.CompletedTask;
+                }
+
+                started.TrySetResult();
+                return Task.Delay(Timeout.Infinite, ct);
+            },
+        };
+        RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator, o =>
+        {
+            o.ReasoningBatchSize = 1;
+            o.MaxConcurrency = 1;
+        });
+        Task<UserModel> build = pipeline.BuildUserModelAsync("u", TestPipelines.Rating, TestPipelines.MovieHistory(4));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        int paid = chat.CallCount;
+        Assert.Equal(4 + 1 + 1, paid);   // the features, the factors and the first of four reasoning calls
+
+        Assert.False(await pipeline.EraseUserAsync("u").WaitAsync(TimeSpan.FromSeconds(30)));   // no model was saved yet
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => build);
+        Assert.Null(await pipeline.GetUserModelAsync("u"));
+        Assert.Equal(paid, chat.CallCount);
+    }
+
+    [Fact]
+    public async Task An_erasure_whose_caller_stops_waiting_still_erases_the_user()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chat = new FakeChatClient();
+        RpmPipeline pipeline = TestPipelines.Create(chat, miniLm.Generator);
+        await pipeline.BuildUserModelAsync("u", TestPipelines.Rating, TestPipelines.MovieHistory(3));
+
+        // An update in flight that ignores cancellation for a while (a slow store write, say): the erasure waits for it.
+        var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        chat.Gate = (_, _) =>
+        {
+            inFlight.TrySetResult();
+            return release.Task;
+        };
+        Task<UserModel> update = pipeline.AddHistoryAsync("u", [new HistoryItem("late", "Up (2009). Genres: Animation.", "4.0")]);
+        await inFlight.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using var gone = new CancellationTokenSource();
+        Task<bool> erase = pipeline.EraseUserAsync("u", gone.Token);
+        gone.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => erase);
+
+        release.SetResult();
+        await Assert.ThrowsAnyAsync<Exception>(() => update);
+        for (int i = 0; i < 100 && await pipeline.GetUserModelAsync("u") is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Null(await pipeline.GetUserModelAsync("u"));
+    }
 }
