@@ -32,6 +32,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Ad
 
 var app = builder.Build();
 app.UseExceptionHandler();
+app.UseStatusCodePages();  // an empty 400 or 404 (a body ASP.NET Core could not read, say) gets a problem body too
 app.MapHealthChecks("/health");
 
 // The task every user's history belongs to: ratings of movies from 0.5 to 5 stars.
@@ -50,6 +51,11 @@ app.MapGet("/jobs/{id}", async (string id, RpmBuildQueue queue, CancellationToke
 
 app.MapPost("/users/{userId}/chat", async (string userId, ChatTurn turn, IChatClient chat, CancellationToken ct) =>
 {
+    if (string.IsNullOrWhiteSpace(turn.Message))
+    {
+        return Results.Problem("The turn has no message.", statusCode: StatusCodes.Status400BadRequest);
+    }
+
     // A user without a model, or a failure while personalizing, gets an unpersonalized answer: RPM is optional.
     ChatResponse reply = await chat.GetResponseAsync(turn.Message, ForUser(userId), ct);
     return Results.Ok(new ChatReply(reply.Text));
@@ -57,10 +63,15 @@ app.MapPost("/users/{userId}/chat", async (string userId, ChatTurn turn, IChatCl
 
 app.MapPost("/users/{userId}/chat/stream", async (string userId, ChatTurn turn, IChatClient chat, CancellationToken ct) =>
 {
+    if (string.IsNullOrWhiteSpace(turn.Message))
+    {
+        return Results.Problem("The turn has no message.", statusCode: StatusCodes.Status400BadRequest);
+    }
+
     // The first update is awaited before the response starts, so an endpoint that is down is still a 503 problem.
     IAsyncEnumerator<ChatResponseUpdate> updates = chat.GetStreamingResponseAsync(turn.Message, ForUser(userId), ct).GetAsyncEnumerator(ct);
     bool any = await updates.MoveNextAsync();
-    return TypedResults.ServerSentEvents(Texts(updates, any), eventType: "text");
+    return Results.ServerSentEvents(Texts(updates, any), eventType: "text");
 });
 
 app.MapGet("/users/{userId}", async (string userId, RpmPipeline rpm, CancellationToken ct) =>
@@ -80,11 +91,12 @@ app.MapGet("/users/{userId}/export", async (string userId, RpmPipeline rpm, Canc
 
 // A retracted rating costs no model call; a changed one, the item's new reasoning path (one call), so both run inline.
 app.MapDelete("/users/{userId}/history/{itemId}", async (string userId, string itemId, RpmPipeline rpm, CancellationToken ct) =>
-    await rpm.GetUserModelAsync(userId, ct) is null ? Results.NotFound() : Results.Ok(new ModelVersion((await rpm.RemoveHistoryAsync(userId, [itemId], ct)).Version)));
+    !Has(await rpm.GetUserModelAsync(userId, ct), itemId) ? Results.NotFound()
+    : Results.Ok(new ModelVersion((await rpm.RemoveHistoryAsync(userId, [itemId], ct)).Version)));
 
 app.MapPut("/users/{userId}/history/{itemId}", async (string userId, string itemId, HistoryItem item, RpmPipeline rpm, CancellationToken ct) =>
     item.Id != itemId ? Results.Problem($"The item's id '{item.Id}' is not '{itemId}'.", statusCode: StatusCodes.Status400BadRequest)
-    : await rpm.GetUserModelAsync(userId, ct) is null ? Results.NotFound()
+    : !Has(await rpm.GetUserModelAsync(userId, ct), itemId) ? Results.NotFound()
     : Results.Ok(new ModelVersion((await rpm.CorrectHistoryAsync(userId, [item], ct)).Version)));
 
 app.MapDelete("/users/{userId}", async (string userId, RpmBuildQueue queue, RpmPipeline rpm, CancellationToken ct) =>
@@ -93,6 +105,8 @@ app.MapDelete("/users/{userId}", async (string userId, RpmBuildQueue queue, RpmP
 // Load the local embedding model at start, not inside the first chat turn's personalization budget (3 s above).
 await app.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GenerateAsync(["warm-up"]);
 app.Run();
+
+static bool Has(UserModel? model, string itemId) => model?.Paths.Any(p => p.Item.Id == itemId) == true;
 
 static ChatOptions ForUser(string userId) => new() { AdditionalProperties = new() { [RpmChatClient.UserIdKey] = userId } };
 
@@ -110,7 +124,7 @@ static async IAsyncEnumerable<string> Texts(IAsyncEnumerator<ChatResponseUpdate>
     }
 }
 
-record ChatTurn(string Message);
+record ChatTurn(string? Message);
 
 record ChatReply(string Reply);
 

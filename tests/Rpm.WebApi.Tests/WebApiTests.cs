@@ -227,11 +227,32 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
         Assert.Equal(calls + 1, Endpoint.Model.CallCount);
         Assert.Contains("\"output\":\"1.0\"", await Client.GetStringAsync("/users/fixer/export"), StringComparison.Ordinal);
 
-        // An item the model does not have is a 400 problem naming it; a user without a model, 404.
-        HttpResponseMessage unknown = await Client.DeleteAsync("/users/fixer/history/f9");
-        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
-        Assert.Contains("f9", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // An item the model does not have, or a user without a model: 404; the last item: 400 (erase the user instead).
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.DeleteAsync("/users/fixer/history/f9")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Client.DeleteAsync("/users/nobody/history/f1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.DeleteAsync("/users/fixer/history/f1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.DeleteAsync("/users/fixer/history/f3")).StatusCode);
+        HttpResponseMessage last = await Client.DeleteAsync("/users/fixer/history/f4");
+        Assert.Equal(HttpStatusCode.BadRequest, last.StatusCode);
+        Assert.Equal("application/problem+json", last.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task A_body_the_endpoint_cannot_read_or_a_turn_without_a_message_is_a_400_problem_not_a_500()
+    {
+        Endpoint.Reset();
+        HttpResponseMessage notArray = await Client.PostAsync("/users/bob/history", new StringContent("{\"not\":\"array\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, notArray.StatusCode);
+        Assert.Equal("application/problem+json", notArray.Content.Headers.ContentType!.MediaType);
+
+        foreach (string path in new[] { "/users/bob/chat", "/users/bob/chat/stream" })
+        {
+            HttpResponseMessage empty = await Client.PostAsync(path, new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+            Assert.Contains("no message", await empty.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, Endpoint.Model.CallCount);
     }
 
     [Fact]

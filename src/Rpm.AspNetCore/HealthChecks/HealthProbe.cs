@@ -24,8 +24,10 @@ internal static class HealthProbe
         {
             return await probe(timeoutSource.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            // The timeout, whatever the probed component threw when it was cancelled (ONNX Runtime, for one, throws its
+            // own "terminate flag" error rather than OperationCanceledException).
             return new HealthCheckResult(failureStatus, FormattableString.Invariant($"{what} did not answer within {timeout.TotalSeconds:0.###} s."), ex, Data(started));
         }
         catch (OperationCanceledException ex)

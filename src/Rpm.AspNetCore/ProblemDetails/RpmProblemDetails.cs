@@ -120,6 +120,13 @@ public static class RpmProblemDetails
             return (problem, null, true);
         }
 
+        if (exception is BadHttpRequestException badRequest)
+        {
+            // ASP.NET Core's own rejection of a request it could not read (a body that is not the JSON the endpoint
+            // takes, a missing required value): its status, not a 500. Its message names the parameter, not user text.
+            return (Problem(badRequest.StatusCode, "The request could not be read.", badRequest.Message), null, false);
+        }
+
         return (Problem(StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null), null, false);
     }
 
