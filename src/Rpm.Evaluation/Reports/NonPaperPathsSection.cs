@@ -21,7 +21,7 @@ internal static class NonPaperPathsSection
     [
         ("users built", t => Count(t.Users), "users whose model was built (a failed build is listed among the failures instead)."),
         ("factors from rules", t => Share(t.UsersWithFactorsFromRules, t.Users, t.UsersWithFactorsFromRulesShare), "share of users whose factor answer could not be used (invalid after the repair, or refused), so that their factors were formed by rule from the categories suggested in stage 1."),
-        ("features assigned by rule", t => Share(t.FeaturesAssignedByRule, t.Features, t.FeaturesAssignedByRuleShare), "share of the features (distinct per user) that the factor answer left out or was not shown, assigned to a factor by rule."),
+        ("features assigned by rule", t => Share(t.FeaturesAssignedByRule, t.Features, t.FeaturesAssignedByRuleShare), "share of the features (distinct per user, in the user's reasoning paths) that the factor answer left out or was not shown, assigned to a factor by rule; the features of a user whose factors came from rules are not counted here."),
         ("items excluded", t => Share(t.ItemsExcluded, t.HistoryItems, t.ItemsExcludedShare), "share of the history items left out because the model refused them or a content filter stopped them: they count in no statistic or have no reasoning path."),
         ("judgments left unknown", t => Count(t.JudgmentsLeftUnknown), "influence judgments (generation tasks) the model left out even after the repair turn; they stay unknown and count in no statistic."),
         ("answers repaired", t => Count(t.AnswersRepaired), "build answers that were invalid at first and fixed by the one repair turn."),
