@@ -122,5 +122,5 @@ internal sealed class RpmAblationMethod : IEvaluationMethod
     }
 
     /// <summary>The raw-query arm's state: RPM's user model and an index of the inputs of its reasoning paths.</summary>
-    private sealed record QueryKeyState(UserModel Model, DenseHistoryIndex? Index);
+    private sealed record QueryKeyState(UserModel Model, DenseHistoryIndex? Index) : IUserModelState;
 }

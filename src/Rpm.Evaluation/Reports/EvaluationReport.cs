@@ -114,6 +114,68 @@ internal sealed class MethodReport
     public List<MethodFailure>? Failures { get; init; }
 
     public CrossValidation? Tuning { get; init; }
+
+    /// <summary>For a method that builds user models: where its builds did not follow the paper (absent for the others).</summary>
+    public NonPaperPathsReport? NonPaperPaths { get; init; }
+}
+
+/// <summary>
+/// The JSON shape of a method's <c>nonPaperPaths</c> in <c>metrics.json</c> (<see cref="BuildTotals"/>). The names are
+/// stable; every share is a fraction in [0, 1] rounded to 6 places, 0 when its denominator is 0; 0 is the paper's path.
+/// </summary>
+internal sealed class NonPaperPathsReport
+{
+    /// <summary>Gets the users whose model was built.</summary>
+    public required int Users { get; init; }
+
+    /// <summary>Gets the users whose factors were formed by rule from the stage-1 categories (the factor answer was unusable).</summary>
+    public required int UsersWithFactorsFromRules { get; init; }
+
+    /// <summary>Gets <see cref="UsersWithFactorsFromRules"/> over <see cref="Users"/>.</summary>
+    public required double UsersWithFactorsFromRulesShare { get; init; }
+
+    /// <summary>Gets the distinct features of each user's reasoning paths, summed over users.</summary>
+    public required int Features { get; init; }
+
+    /// <summary>Gets the features a rule assigned to a factor (left out of, or not shown to, the factor answer).</summary>
+    public required int FeaturesAssignedByRule { get; init; }
+
+    /// <summary>Gets <see cref="FeaturesAssignedByRule"/> over <see cref="Features"/>.</summary>
+    public required double FeaturesAssignedByRuleShare { get; init; }
+
+    /// <summary>Gets the history items given to the builds.</summary>
+    public required int HistoryItems { get; init; }
+
+    /// <summary>Gets the history items left out (refused, or stopped by a content filter).</summary>
+    public required int ItemsExcluded { get; init; }
+
+    /// <summary>Gets <see cref="ItemsExcluded"/> over <see cref="HistoryItems"/>.</summary>
+    public required double ItemsExcludedShare { get; init; }
+
+    /// <summary>Gets the influence judgments left unknown after the repair turn (generation tasks).</summary>
+    public required int JudgmentsLeftUnknown { get; init; }
+
+    /// <summary>Gets the answers fixed by the repair turn.</summary>
+    public required int AnswersRepaired { get; init; }
+
+    /// <summary>Gets the answers read from the response's reasoning field.</summary>
+    public required int AnswersReadFromReasoning { get; init; }
+
+    public static NonPaperPathsReport From(BuildTotals totals) => new()
+    {
+        Users = totals.Users,
+        UsersWithFactorsFromRules = totals.UsersWithFactorsFromRules,
+        UsersWithFactorsFromRulesShare = Math.Round(totals.UsersWithFactorsFromRulesShare, 6),
+        Features = totals.Features,
+        FeaturesAssignedByRule = totals.FeaturesAssignedByRule,
+        FeaturesAssignedByRuleShare = Math.Round(totals.FeaturesAssignedByRuleShare, 6),
+        HistoryItems = totals.HistoryItems,
+        ItemsExcluded = totals.ItemsExcluded,
+        ItemsExcludedShare = Math.Round(totals.ItemsExcludedShare, 6),
+        JudgmentsLeftUnknown = totals.JudgmentsLeftUnknown,
+        AnswersRepaired = totals.AnswersRepaired,
+        AnswersReadFromReasoning = totals.AnswersReadFromReasoning,
+    };
 }
 
 internal sealed class SkippedReport

@@ -95,6 +95,7 @@ public static class EvaluationReportWriter
                     Predictions = $"predictions/{m.Name}.json",
                     Failures = m.Failures.Count == 0 ? null : [.. m.Failures.Take(20)],
                     Tuning = m.Tuning,
+                    NonPaperPaths = m.NonPaperPaths is null ? null : NonPaperPathsReport.From(m.NonPaperPaths),
                 }),
             ],
         };
@@ -178,6 +179,7 @@ public static class EvaluationReportWriter
         }
 
         TuningReport.Markdown(md, result);
+        NonPaperPathsSection.Markdown(md, result);
         MethodResult? built = result.Methods.FirstOrDefault(m => m.Name == "rpm" && m.UserModels.Count > 0);
         if (built is not null)
         {

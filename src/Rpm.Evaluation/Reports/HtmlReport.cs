@@ -6,9 +6,10 @@ namespace Rpm.Evaluation;
 
 /// <summary>
 /// The self-contained HTML page of a run (no script, no external resource): each metric by method with its bootstrap
-/// interval, RPM against the best baseline, cost and quality against cost (when anything was spent), the table, what
-/// RPM built for a few users, and RPM's rationales with their examples. Each part is a <c>&lt;section&gt;</c> with a
-/// stable id: <c>metrics</c>, <c>comparison</c>, <c>cost</c>, <c>quality-cost</c>, <c>table</c>, <c>rpm-built</c>, <c>rationales</c>.
+/// interval, RPM against the best baseline, cost and quality against cost (when anything was spent), the table, where
+/// the builds of methods that build user models did not follow the paper, what RPM built for a few users, and RPM's
+/// rationales with their examples. Each part is a <c>&lt;section&gt;</c> with a stable id: <c>metrics</c>,
+/// <c>comparison</c>, <c>cost</c>, <c>quality-cost</c>, <c>table</c>, <c>non-paper</c>, <c>rpm-built</c>, <c>rationales</c>.
 /// </summary>
 internal static partial class HtmlReport
 {
@@ -53,6 +54,7 @@ internal static partial class HtmlReport
 
         Table(html, result, metrics);
         TuningReport.Html(html, result);
+        NonPaperPathsSection.Html(html, result);
         UserModels(html, result);
         Rationales(html, result);
         html.AppendLine("<p class=\"sub\">Files: <code>metrics.json</code>, <code>report.md</code>, <code>golds.json</code>, <code>predictions/&lt;method&gt;.json</code> (LaMP outputs format; re-score any of them with <code>rpm score</code>).</p>");

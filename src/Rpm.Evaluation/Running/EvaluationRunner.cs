@@ -174,6 +174,8 @@ public sealed class EvaluationRunner
                     ? new Dictionary<string, ConfidenceInterval>()
                     : MetricBootstrap.ComputeIntervals(dataset.Task, goldAnswers, [.. predictions.Items.Select(p => p.Value)], queryOptions, _options.BootstrapResamples, _options.BootstrapSeed),
                 Tuning = (method as IDatasetPreparedMethod)?.Tuning,
+                NonPaperPaths = state.Builds.IsEmpty ? null : BuildTotals.Of(state.Builds),
+                BuildDiagnostics = state.Builds.IsEmpty ? null : state.Builds.OrderBy(b => b.Model.UserId, StringComparer.Ordinal).Aggregate(BuildDiagnostics.None, (sum, b) => sum + b.Model.Diagnostics),
                 UserModels = [.. explanations.Select(e => e.UserId).Distinct(StringComparer.Ordinal).Take(_options.ExplainedUsers)
                     .Select(id => state.Models.GetValueOrDefault(id)).OfType<UserModel>()],
             });
@@ -274,6 +276,12 @@ public sealed class EvaluationRunner
             return;
         }
 
+        // Every built model counts in the method's totals of where the build left the paper's path.
+        if ((prepared as UserModel ?? (prepared as IUserModelState)?.Model) is UserModel built)
+        {
+            state.Builds.Add((built, user.History.Count));
+        }
+
         if (prepared is UserModel model && user.Queries.Count > 0 && queryOrder[user.Queries[0].Id] < _options.ExplainedQueries * 4)
         {
             state.Models[user.Id] = model;
@@ -323,5 +331,7 @@ public sealed class EvaluationRunner
         public ConcurrentBag<QueryExplanation> Explanations { get; } = [];
 
         public ConcurrentDictionary<string, UserModel> Models { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentBag<(UserModel Model, int HistoryItems)> Builds { get; } = [];
     }
 }

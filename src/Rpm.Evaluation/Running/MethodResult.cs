@@ -62,6 +62,18 @@ public sealed class MethodResult
     /// </summary>
     internal CrossValidation? Tuning { get; init; }
 
+    /// <summary>
+    /// Gets, for a method that builds a <see cref="UserModel"/> per user (RPM and its ablations), every built user's
+    /// <see cref="UserModel.Diagnostics"/> summed: the answers repaired and the rules that stood in for the model's
+    /// judgment over the whole run; <see langword="null"/> for a method that built no model. metrics.json's
+    /// <c>nonPaperPaths</c> has the same counts with their shares (of users, features and history items).
+    /// </summary>
+    /// <remarks><see cref="Rpm.BuildDiagnostics.FactorsFromSuggestedCategories"/> is set when it was for any user; metrics.json counts those users.</remarks>
+    public BuildDiagnostics? BuildDiagnostics { get; internal init; }
+
+    /// <summary>Gets the totals of where the method's builds did not follow the paper, or <see langword="null"/> for a method that built no model.</summary>
+    internal BuildTotals? NonPaperPaths { get; init; }
+
     /// <summary>Gets the total usage (build and queries).</summary>
     public UsageTotals TotalUsage => BuildUsage + QueryUsage;
 

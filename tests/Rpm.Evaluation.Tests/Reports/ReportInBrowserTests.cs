@@ -9,7 +9,7 @@ public sealed class ReportInBrowserTests
     // For each section id: is it there, how big is it laid out, and is every chart in it drawn (size and shapes).
     private const string Layout = """
         (() => {
-          const ids = ["metrics", "comparison", "cost", "quality-cost", "table", "rpm-built", "rationales"];
+          const ids = ["metrics", "comparison", "cost", "quality-cost", "table", "non-paper", "rpm-built", "rationales"];
           const sections = {};
           for (const id of ids) {
             const e = document.getElementById(id);
@@ -59,7 +59,7 @@ public sealed class ReportInBrowserTests
         Assert.Empty(browser.Errors);
         Assert.Empty(page["overlaps"]!.AsArray().Select(o => (string?)o));
         Assert.Equal("tags: RPM evaluation", (string?)page["title"]);
-        foreach (string id in new[] { "metrics", "comparison", "cost", "quality-cost", "table", "rpm-built", "rationales" })
+        foreach (string id in new[] { "metrics", "comparison", "cost", "quality-cost", "table", "non-paper", "rpm-built", "rationales" })
         {
             JsonNode? section = page["sections"]![id];
             Assert.True(section is not null, $"section #{id} is missing");
