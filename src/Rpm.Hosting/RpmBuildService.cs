@@ -123,9 +123,19 @@ public sealed partial class RpmBuildService : BackgroundService
         BuildProgress.Observe((stage, completed, total) => _queue.ReportProgress(job, request, stage, completed, total));
         try
         {
-            UserModel model = await _pipeline.BuildUserModelAsync(request.UserId, request.Task, request.History, stoppingToken).ConfigureAwait(false);
-            await _queue.Jobs.CompleteAsync(job.Id, model.Version, CancellationToken.None).ConfigureAwait(false);
-            LogSucceeded(_logger, job.Id, model.Version);
+            // The same history posted again after its build finished: the saved model already is that build.
+            if (await _pipeline.GetUserModelAsync(request.UserId, stoppingToken).ConfigureAwait(false) is { } saved
+                && ModelCoverage.Covers(saved, request.Task, request.History))
+            {
+                await _queue.Jobs.CompleteAsync(job.Id, saved.Version, CancellationToken.None).ConfigureAwait(false);
+                LogAlreadyBuilt(_logger, job.Id, saved.Version);
+            }
+            else
+            {
+                UserModel model = await _pipeline.BuildUserModelAsync(request.UserId, request.Task, request.History, stoppingToken).ConfigureAwait(false);
+                await _queue.Jobs.CompleteAsync(job.Id, model.Version, CancellationToken.None).ConfigureAwait(false);
+                LogSucceeded(_logger, job.Id, model.Version);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -174,6 +184,9 @@ public sealed partial class RpmBuildService : BackgroundService
             return false;
         }
     }
+
+    [LoggerMessage(6, LogLevel.Information, "Build job {JobId}: the saved model version {Version} was built from this very history; nothing to pay.")]
+    private static partial void LogAlreadyBuilt(ILogger logger, string jobId, long version);
 
     [LoggerMessage(5, LogLevel.Information, "Build job {JobId} stopped: its user was erased while it ran, so it saved nothing.")]
     private static partial void LogErased(ILogger logger, string jobId);

@@ -81,6 +81,28 @@ public sealed class BackgroundBuildTests : IDisposable
     }
 
     [Fact]
+    public async Task The_same_history_posted_again_after_its_build_finished_pays_nothing_and_another_history_rebuilds()
+    {
+        var chat = new FakeChatClient();
+        await using ServiceProvider provider = Services(chat, _directory.File("again.db"));
+        await using var host = await Started(provider);
+        RpmBuildQueue queue = provider.GetRequiredService<RpmBuildQueue>();
+
+        RpmBuildJob first = await queue.WaitAsync((await queue.EnqueueAsync("a", TestPipelines.Rating, TestPipelines.MovieHistory(3))).Id);
+        int paid = chat.CallCount;
+        RpmBuildJob again = await queue.WaitAsync((await queue.EnqueueAsync("a", TestPipelines.Rating, TestPipelines.MovieHistory(3))).Id);
+
+        Assert.NotEqual(first.Id, again.Id);
+        Assert.Equal(RpmBuildJobState.Succeeded, again.State);
+        Assert.Equal(first.ModelVersion, again.ModelVersion);
+        Assert.Equal(paid, chat.CallCount);
+
+        RpmBuildJob other = await queue.WaitAsync((await queue.EnqueueAsync("a", TestPipelines.Rating, TestPipelines.MovieHistory(4))).Id);
+        Assert.Equal(first.ModelVersion + 1, other.ModelVersion);
+        Assert.Equal(paid + (2 * 4) + 1, chat.CallCount);
+    }
+
+    [Fact]
     public async Task A_failed_build_records_the_reason_and_the_worker_goes_on_with_the_next_job()
     {
         var chat = new FakeChatClient { Fail = r => r.Messages.Any(m => m.Text.Contains("bad-user-marker", StringComparison.Ordinal)) ? new HttpRequestException("endpoint refused") : null };
