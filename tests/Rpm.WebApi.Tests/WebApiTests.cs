@@ -252,6 +252,11 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
             Assert.Contains("no message", await empty.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // An item without its answer is named, though the binder rejects it before RPM sees the history.
+        HttpResponseMessage noOutput = await Client.PostAsJsonAsync("/users/bob/history", new object[] { new { id = "m1", input = "Heat (1995)." } });
+        Assert.True(noOutput.StatusCode == HttpStatusCode.BadRequest, await noOutput.Content.ReadAsStringAsync());
+        Assert.Contains("'m1'", await noOutput.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         Assert.Equal(0, Endpoint.Model.CallCount);
     }
 

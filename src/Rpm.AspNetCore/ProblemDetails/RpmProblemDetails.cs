@@ -191,7 +191,8 @@ public static class RpmProblemDetails
             Type? type = frame.GetMethod()?.DeclaringType;
             if (type is null)
             {
-                return false;
+                // A dynamic method (a serializer's emitted constructor call): look further down.
+                continue;
             }
 
             string assembly = type.Assembly.GetName().Name ?? string.Empty;

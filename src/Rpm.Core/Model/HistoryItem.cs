@@ -16,8 +16,18 @@ public sealed class HistoryItem
     public HistoryItem(string id, string input, string output, DateTimeOffset? timestamp = null, IReadOnlyList<string>? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
-        ArgumentException.ThrowIfNullOrWhiteSpace(input);
-        ArgumentException.ThrowIfNullOrWhiteSpace(output);
+
+        // Named by the item, so that an upload of many items says which one is wrong.
+        if (string.IsNullOrWhiteSpace(input))
+        {
+            ThrowMissing(id, input, nameof(input), "input");
+        }
+
+        if (string.IsNullOrWhiteSpace(output))
+        {
+            ThrowMissing(id, output, nameof(output), "output (the user's answer)");
+        }
+
         Id = id;
         Input = input;
         Output = output;
@@ -39,4 +49,12 @@ public sealed class HistoryItem
 
     /// <summary>Gets the options of a multiple-choice question; <see langword="null"/> otherwise.</summary>
     public IReadOnlyList<string>? Options { get; }
+
+    // Not inlined, so the throwing frame is Rpm.Core's even when a serializer's emitted constructor call inlines the
+    // constructor (a web app's error mapping tells RPM's argument errors from the app's by that frame).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ThrowMissing(string id, string? value, string parameter, string what) =>
+        throw (value is null
+            ? new ArgumentNullException(parameter, $"The history item '{id}' has no {what}.")
+            : new ArgumentException($"The history item '{id}' has an empty {what}.", parameter));
 }
