@@ -262,13 +262,13 @@ public sealed class PostgresBuildQueue
         ArgumentNullException.ThrowIfNull(pipeline);
         string server = $"{_database.Host}:{_database.Port}";
 
-        // A session that served (claimed at least once) and then lost the server starts a fresh backoff; one that
+        // A session that served (finished a job or a pass) and then lost the server starts a fresh backoff; one that
         // fails before it serves is retried by the same backoff, so a server that keeps dropping does not spin a worker.
         var session = new WorkerSession();
         ResiliencePipeline reconnect = new ResiliencePipelineBuilder { TimeProvider = Options.TimeProvider }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && !session.Served && PostgresConnectionLoss.Is(e) && !cancellationToken.IsCancellationRequested),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && !session.HasServed && PostgresConnectionLoss.Is(e) && !cancellationToken.IsCancellationRequested),
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -291,7 +291,7 @@ public sealed class PostgresBuildQueue
             {
                 await reconnect.ExecuteAsync(token => new ValueTask(RunSessionAsync(pipeline, session, server, token)), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (session.Served && PostgresConnectionLoss.Is(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (session.HasServed && PostgresConnectionLoss.Is(ex) && !cancellationToken.IsCancellationRequested)
             {
                 QueueLog.ConnectionLost(Logger, Options.WorkerName, server, PostgresConnectionLoss.Reason(ex));
                 _database.DataSource.Clear();
@@ -371,6 +371,7 @@ public sealed class PostgresBuildQueue
     private async Task RunSessionAsync(RpmPipeline pipeline, WorkerSession session, string server, CancellationToken cancellationToken)
     {
         session.Served = false;
+        session.Finished = new StrongBox<int>();
         await EnsureSessionsAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlConnection listener = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (var listen = new NpgsqlCommand($"LISTEN {Channel};", listener))
@@ -384,10 +385,9 @@ public sealed class PostgresBuildQueue
             QueueLog.Reconnected(Logger, Options.WorkerName, server);
         }
 
-        var finished = new StrongBox<int>();
         while (true)
         {
-            await ProcessPendingCoreAsync(pipeline, finished, cancellationToken).ConfigureAwait(false);
+            await ProcessPendingCoreAsync(pipeline, session.Finished, cancellationToken).ConfigureAwait(false);
             session.Served = true;
             await listener.WaitAsync(Options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
@@ -417,6 +417,10 @@ public sealed class PostgresBuildQueue
     {
         public volatile bool Served;
         public volatile bool Retried;
+        public StrongBox<int> Finished = new();
+
+        /// <summary>Gets whether the session did work (finished a job, or a whole pass) before it ended.</summary>
+        public bool HasServed => Served || Volatile.Read(ref Finished.Value) > 0;
     }
 
     private async Task<PostgresBuildClaim?> TryClaimAsync(NpgsqlConnection connection, string userId, CancellationToken cancellationToken)
