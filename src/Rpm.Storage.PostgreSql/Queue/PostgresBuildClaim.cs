@@ -46,6 +46,36 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
     /// <summary>Gets the queue the claim was made on.</summary>
     internal PostgresBuildQueue Queue => _queue;
 
+    /// <summary>Gets why the claim was lost (its connection, and with it the advisory lock, ended), if <see cref="WatchAsync"/> saw it.</summary>
+    internal Exception? LostReason { get; private set; }
+
+    /// <summary>
+    /// Checks every <see cref="PostgresBuildQueueOptions.ClaimCheckInterval"/> that the claim's connection (which holds
+    /// the lock) is alive, until <paramref name="stop"/>; when it is not, records why and cancels <paramref name="onLost"/>,
+    /// so that a build goes no further without its lock. Nothing else may use the connection until this returns.
+    /// </summary>
+    internal async System.Threading.Tasks.Task WatchAsync(CancellationTokenSource onLost, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await System.Threading.Tasks.Task.Delay(_queue.Options.ClaimCheckInterval, _queue.Options.TimeProvider, stop).ConfigureAwait(false);
+                await using var check = new NpgsqlCommand("SELECT 1;", _connection);
+                await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (PostgresConnectionLoss.Is(ex) || ex is InvalidOperationException)
+        {
+            LostReason = ex;
+            QueueLog.ClaimLost(_queue.Logger, _queue.Options.WorkerName, _queue.LogUserId(UserId), Generation, PostgresConnectionLoss.Reason(ex));
+            await onLost.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Marks the job done. When the user was enqueued again meanwhile, the newer job stays pending.</summary>
     /// <param name="modelVersion">The store version of the saved model.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>

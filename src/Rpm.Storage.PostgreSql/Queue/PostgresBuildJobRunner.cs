@@ -26,23 +26,53 @@ internal static class PostgresBuildJobRunner
             return;
         }
 
-        UserModel built;
+        // The build goes on only while the claim's connection (its lock) lives: a claim lost with a restarted server
+        // stops the build, so that the worker that claims the user next does not pay for the same calls.
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopWatching = new CancellationTokenSource();
+        Task watching = claim.WatchAsync(lost, stopWatching.Token);
+        UserModel? built = null;
+        Exception? error = null;
         try
         {
-            built = await pipeline.BuildUserModelAsync(claim.UserId, claim.Task, claim.History, cancellationToken).ConfigureAwait(false);
+            built = await pipeline.BuildUserModelAsync(claim.UserId, claim.Task, claim.History, lost.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-        catch (Exception ex) when (ex is not RpmStoreException)
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            await stopWatching.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+        }
+
+        if (claim.LostReason is not null || PostgresConnectionLoss.Is(error))
+        {
+            // Not the job's fault: no attempt is counted; the job stays pending and resumes from its checkpoints.
+            Exception cause = claim.LostReason ?? error!;
+            throw new RpmStoreException(
+                $"The build of '{claim.UserId}' (generation {claim.Generation}) stopped: the connection to {claim.Queue.Location} was lost ({PostgresConnectionLoss.Reason(cause)}), and with it the claim. The job stays pending and resumes from its checkpoints when a worker claims it again.",
+                cause);
+        }
+
+        if (error is RpmStoreException)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        if (error is not null)
         {
             // An invalid history cannot succeed on a retry; anything else (an outage, a conflict) may.
-            await claim.FailAsync(ex, permanent: ex is ArgumentException, CancellationToken.None).ConfigureAwait(false);
+            await claim.FailAsync(error, permanent: error is ArgumentException, CancellationToken.None).ConfigureAwait(false);
             return;
         }
 
-        await claim.CompleteAsync(built.Version, CancellationToken.None).ConfigureAwait(false);
+        await claim.CompleteAsync(built!.Version, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>

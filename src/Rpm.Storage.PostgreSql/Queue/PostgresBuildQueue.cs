@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace Rpm;
 
@@ -32,6 +35,7 @@ public sealed class PostgresBuildQueue
 
     private const string Channel = "rpm_build_jobs";
     private readonly PostgresDatabase _database;
+    private volatile bool _sessionsChecked;
 
     /// <summary>Initializes a new instance of the <see cref="PostgresBuildQueue"/> class.</summary>
     /// <param name="dataSource">The database; not disposed by the queue.</param>
@@ -52,6 +56,9 @@ public sealed class PostgresBuildQueue
 
     /// <summary>Gets the options.</summary>
     public PostgresBuildQueueOptions Options { get; }
+
+    /// <summary>Gets the database as messages name it.</summary>
+    internal string Location => _database.Location;
 
     /// <summary>Gets the logger of the queue and its claims.</summary>
     internal ILogger Logger { get; }
@@ -147,8 +154,10 @@ public sealed class PostgresBuildQueue
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The claim, or <see langword="null"/> when no job can be claimed now. Dispose it to release the user.</returns>
     /// <exception cref="RpmStoreException">The server cannot be reached.</exception>
+    /// <exception cref="RpmStoreException">The connection string leads to a transaction-mode pooler (PgBouncer), whose connections cannot hold a claim.</exception>
     public async Task<PostgresBuildClaim?> TryClaimNextAsync(CancellationToken cancellationToken = default)
     {
+        await EnsureSessionsAsync(cancellationToken).ConfigureAwait(false);
         NpgsqlConnection connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -208,50 +217,210 @@ public sealed class PostgresBuildQueue
     /// <param name="pipeline">The pipeline that builds; its stores should be the PostgreSQL stores of this database.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests; a cancelled build stays pending and resumes later.</param>
     /// <returns>The number of jobs this call finished (built, already covered, or failed).</returns>
-    /// <exception cref="RpmStoreException">The server cannot be reached.</exception>
+    /// <exception cref="RpmStoreException">
+    /// The server cannot be reached, or was lost during the call (the message says so and how many jobs finished; the
+    /// others stay pending and resume from their checkpoints), or the connection string leads to a transaction-mode pooler.
+    /// </exception>
     public async Task<int> ProcessPendingAsync(RpmPipeline pipeline, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
-        int finished = 0;
-        while (true)
+        var finished = new StrongBox<int>();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            PostgresBuildClaim? claim = await TryClaimNextAsync(cancellationToken).ConfigureAwait(false);
-            if (claim is null)
-            {
-                return finished;
-            }
-
-            await using (claim.ConfigureAwait(false))
-            {
-                await PostgresBuildJobRunner.RunAsync(pipeline, claim, cancellationToken).ConfigureAwait(false);
-                finished++;
-            }
+            await ProcessPendingCoreAsync(pipeline, finished, cancellationToken).ConfigureAwait(false);
+            return finished.Value;
+        }
+        catch (Exception ex) when (PostgresConnectionLoss.Is(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            // A one-shot drain does not wait for the server to come back, but it never ends quietly with jobs pending.
+            string reason = PostgresConnectionLoss.Reason(ex);
+            QueueLog.ConnectionLost(Logger, Options.WorkerName, $"{_database.Host}:{_database.Port}", reason);
+            _database.DataSource.Clear();
+            throw new RpmStoreException(
+                $"The build queue lost {_database.Location} ({reason}) after finishing {finished.Value} job(s) in this call. The jobs not finished stay pending (a claim ends with its connection) and resume from their checkpoints: call {nameof(ProcessPendingAsync)} again once the server is back, or run {nameof(RunWorkerAsync)}, which reconnects by itself.",
+                ex);
         }
     }
 
     /// <summary>
     /// Runs a worker until cancelled: builds every claimable job, then waits for a new job notification (or
-    /// <see cref="PostgresBuildQueueOptions.PollInterval"/>) and looks again.
+    /// <see cref="PostgresBuildQueueOptions.PollInterval"/>) and looks again. A lost server (a restart, a failover,
+    /// a cut network) does not end it: it reconnects with capped exponential backoff and jitter
+    /// (<see cref="PostgresBuildQueueOptions.ReconnectDelay"/>, <see cref="PostgresBuildQueueOptions.MaxReconnectDelay"/>),
+    /// logging each attempt with its reason, and claims again once the server is back; a build whose claim was lost
+    /// stops and resumes from its checkpoints.
     /// </summary>
     /// <param name="pipeline">The pipeline that builds; its stores should be the PostgreSQL stores of this database.</param>
     /// <param name="cancellationToken">Stops the worker; a build in progress stays pending and resumes on the next worker.</param>
     /// <returns>A task that completes (cancelled) when the worker stops.</returns>
-    /// <exception cref="RpmStoreException">The server cannot be reached.</exception>
+    /// <exception cref="RpmStoreException">
+    /// The database cannot be used in a way reconnecting cannot fix: it does not exist, the user is refused, its schema
+    /// is newer than this library, or the connection string leads to a transaction-mode pooler (PgBouncer).
+    /// </exception>
     public async Task RunWorkerAsync(RpmPipeline pipeline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
+        string server = $"{_database.Host}:{_database.Port}";
+
+        // A session that served (finished a job or a pass) and then lost the server starts a fresh backoff; one that
+        // fails before it serves is retried by the same backoff, so a server that keeps dropping does not spin a worker.
+        var session = new WorkerSession();
+        ResiliencePipeline reconnect = new ResiliencePipelineBuilder { TimeProvider = Options.TimeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && !session.HasServed && PostgresConnectionLoss.Is(e) && !cancellationToken.IsCancellationRequested),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = Options.ReconnectDelay,
+                MaxDelay = Options.MaxReconnectDelay,
+                OnRetry = args =>
+                {
+                    session.Retried = true;
+                    _database.DataSource.Clear();
+                    QueueLog.ReconnectScheduled(Logger, Options.WorkerName, server, PostgresConnectionLoss.Reason(args.Outcome.Exception!), args.AttemptNumber + 1, args.RetryDelay);
+                    return default;
+                },
+            })
+            .Build();
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                await reconnect.ExecuteAsync(token => new ValueTask(RunSessionAsync(pipeline, session, server, token)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (session.HasServed && PostgresConnectionLoss.Is(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                QueueLog.ConnectionLost(Logger, Options.WorkerName, server, PostgresConnectionLoss.Reason(ex));
+                _database.DataSource.Clear();
+                session.Retried = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks once per queue that the connections lead each to a server session of its own: a pooler in transaction
+    /// or statement mode (PgBouncer's <c>pool_mode = transaction</c>) hands a connection's statements to whichever
+    /// server session is free, where session advisory locks (the claims) and LISTEN (the wake-ups) do not hold.
+    /// </summary>
+    /// <remarks>
+    /// The check: connection A reads its backend, then connection B, both open, reads its backend inside a
+    /// transaction (pinning that session), then A reads its backend again. Directly to PostgreSQL (or through session
+    /// pooling), A keeps one backend and B has another; through transaction pooling, B is handed the session A just
+    /// released, or A is moved to another one, or the pooler refuses the transaction (statement mode).
+    /// </remarks>
+    internal async Task EnsureSessionsAsync(CancellationToken cancellationToken)
+    {
+        if (_sessionsChecked)
+        {
+            return;
+        }
+
+        await using NpgsqlConnection a = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlConnection b = await _database.OpenRawAsync(cancellationToken).ConfigureAwait(false);
+        int a1 = await BackendAsync(a, null, cancellationToken).ConfigureAwait(false);
+        int b1, a2;
+        try
+        {
+            await using NpgsqlTransaction pinned = await b.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            b1 = await BackendAsync(b, pinned, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                a2 = await BackendAsync(a, null, cancellationToken, timeoutSeconds: 10).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex) when (ex is not PostgresException && ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                // A waited for the one server session that B's transaction holds: a pool of one session, shared.
+                throw Pooler("a statement on one open connection waited for another connection's transaction to end", ex);
+            }
+
+            await pinned.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (!PostgresConnectionLoss.Is(ex) || ex.SqlState == PostgresErrorCodes.ProtocolViolation)
+        {
+            throw Pooler($"the server refused a transaction block ({ex.SqlState}: {ex.MessageText})", ex);
+        }
+
+        if (a1 == b1)
+        {
+            throw Pooler($"two connections open at once ran on one server session (backend {a1})", null);
+        }
+
+        if (a1 != a2)
+        {
+            throw Pooler($"two statements on one open connection ran on different server sessions (backends {a1} and {a2})", null);
+        }
+
+        _sessionsChecked = true;
+    }
+
+    private static async Task<int> BackendAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken, int timeoutSeconds = 30)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_backend_pid();", connection, transaction) { CommandTimeout = timeoutSeconds };
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private PostgresPoolerException Pooler(string evidence, Exception? inner) => new(
+        $"The build queue cannot run through {_database.Location}: the connection string leads to a connection pooler in transaction or statement pooling mode (PgBouncer with pool_mode = transaction, or alike), not to one server session per connection: {evidence}. " +
+        "The queue's claims are session advisory locks and its wake-ups use LISTEN, which hold only on a session of their own; through transaction pooling two workers could build the same user and pay for its calls twice. " +
+        "Connect the queue directly to PostgreSQL, or through a pool in session mode (PgBouncer pool_mode = session): give the PostgresBuildQueue a data source of its own with that connection string. The stores may keep using the transaction pool.",
+        inner);
+
+    private async Task RunSessionAsync(RpmPipeline pipeline, WorkerSession session, string server, CancellationToken cancellationToken)
+    {
+        session.Served = false;
+        session.Finished = new StrongBox<int>();
+        await EnsureSessionsAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlConnection listener = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (var listen = new NpgsqlCommand($"LISTEN {Channel};", listener))
         {
             await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (session.Retried)
+        {
+            session.Retried = false;
+            QueueLog.Reconnected(Logger, Options.WorkerName, server);
+        }
+
         while (true)
         {
-            await ProcessPendingAsync(pipeline, cancellationToken).ConfigureAwait(false);
+            await ProcessPendingCoreAsync(pipeline, session.Finished, cancellationToken).ConfigureAwait(false);
+            session.Served = true;
             await listener.WaitAsync(Options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task ProcessPendingCoreAsync(RpmPipeline pipeline, StrongBox<int> finished, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            PostgresBuildClaim? claim = await TryClaimNextAsync(cancellationToken).ConfigureAwait(false);
+            if (claim is null)
+            {
+                return;
+            }
+
+            await using (claim.ConfigureAwait(false))
+            {
+                await PostgresBuildJobRunner.RunAsync(pipeline, claim, cancellationToken).ConfigureAwait(false);
+                finished.Value++;
+            }
+        }
+    }
+
+    /// <summary>The state of a worker's connection between reconnection attempts.</summary>
+    private sealed class WorkerSession
+    {
+        public volatile bool Served;
+        public volatile bool Retried;
+        public StrongBox<int> Finished = new();
+
+        /// <summary>Gets whether the session did work (finished a job, or a whole pass) before it ended.</summary>
+        public bool HasServed => Served || Volatile.Read(ref Finished.Value) > 0;
     }
 
     private async Task<PostgresBuildClaim?> TryClaimAsync(NpgsqlConnection connection, string userId, CancellationToken cancellationToken)

@@ -25,6 +25,27 @@ public sealed class PostgresBuildQueueOptions
     /// </summary>
     public bool EmitRawUserIds { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long <see cref="PostgresBuildQueue.RunWorkerAsync"/> waits before its first attempt to reconnect
+    /// after losing the server (a restart, a failover, a network cut); each failed attempt doubles the wait, with
+    /// jitter, up to <see cref="MaxReconnectDelay"/>. Default 1 second.
+    /// </summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the longest wait between two reconnection attempts of a worker. Default 30 seconds.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how often a worker checks, while it builds, that the connection holding its claim is still alive. A
+    /// claim lost with its connection (the server restarted) stops the build at once, so that no other worker pays for
+    /// the same calls; the worker claims the user again when the server is back and resumes from the checkpoints.
+    /// Default 1 second.
+    /// </summary>
+    public TimeSpan ClaimCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the clock of the reconnection delays and claim checks. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public void Validate()
@@ -48,6 +69,26 @@ public sealed class PostgresBuildQueueOptions
         if (RetryDelay < TimeSpan.Zero || RetryDelay > TimeSpan.FromDays(1))
         {
             errors.Add($"{nameof(RetryDelay)} must be between 0 and 1 day (was {RetryDelay}).");
+        }
+
+        if (ReconnectDelay <= TimeSpan.Zero || ReconnectDelay > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{nameof(ReconnectDelay)} must be between 0 (excluded) and 1 hour (was {ReconnectDelay}).");
+        }
+
+        if (MaxReconnectDelay < ReconnectDelay || MaxReconnectDelay > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{nameof(MaxReconnectDelay)} must be between {nameof(ReconnectDelay)} and 1 hour (was {MaxReconnectDelay}).");
+        }
+
+        if (ClaimCheckInterval <= TimeSpan.Zero || ClaimCheckInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{nameof(ClaimCheckInterval)} must be between 0 (excluded) and 10 minutes (was {ClaimCheckInterval}).");
+        }
+
+        if (TimeProvider is null)
+        {
+            errors.Add($"{nameof(TimeProvider)} must not be null.");
         }
 
         if (errors.Count > 0)

@@ -35,4 +35,20 @@ internal static partial class QueueLog
     [LoggerMessage(EventId = 4007, EventName = "JobAlreadyCovered", Level = LogLevel.Information,
         Message = "The stored model of user {UserId} (version {ModelVersion}) already covers generation {Generation} of its build job: completed without model calls.")]
     public static partial void JobAlreadyCovered(ILogger logger, string userId, long modelVersion, long generation);
+
+    [LoggerMessage(EventId = 4008, EventName = "ConnectionLost", Level = LogLevel.Warning,
+        Message = "Worker {Worker} lost the PostgreSQL server at {Server}: {Reason}. Its claims ended with their connections; the jobs stay pending and resume from their checkpoints.")]
+    public static partial void ConnectionLost(ILogger logger, string worker, string server, string reason);
+
+    [LoggerMessage(EventId = 4009, EventName = "ReconnectScheduled", Level = LogLevel.Warning,
+        Message = "Worker {Worker} cannot reach the PostgreSQL server at {Server} ({Reason}); reconnection attempt {Attempt} in {Delay}.")]
+    public static partial void ReconnectScheduled(ILogger logger, string worker, string server, string reason, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 4010, EventName = "Reconnected", Level = LogLevel.Information,
+        Message = "Worker {Worker} is connected to the PostgreSQL server at {Server} again and resumes claiming.")]
+    public static partial void Reconnected(ILogger logger, string worker, string server);
+
+    [LoggerMessage(EventId = 4011, EventName = "ClaimLost", Level = LogLevel.Warning,
+        Message = "Worker {Worker} lost its claim on user {UserId} (generation {Generation}) with its connection ({Reason}): the build stopped and resumes from its checkpoints once the user is claimed again.")]
+    public static partial void ClaimLost(ILogger logger, string worker, string userId, long generation, string reason);
 }

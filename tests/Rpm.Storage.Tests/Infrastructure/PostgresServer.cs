@@ -74,7 +74,7 @@ public sealed class PostgresServer
         return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true");
     }
 
-    private static string FindBinaries()
+    internal static string FindBinaries()
     {
         string? bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql")
@@ -88,7 +88,7 @@ public sealed class PostgresServer
             "or install PostgreSQL (apt-get install postgresql) so the tests can start a private one from /usr/lib/postgresql/<version>/bin.");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -149,7 +149,7 @@ public sealed class PostgresServer
         }
     }
 
-    private static void RunPg(string bin, bool root, string tool, string arguments)
+    internal static void RunPg(string bin, bool root, string tool, string arguments)
     {
         string exe = Path.Combine(bin, tool);
         if (root)
