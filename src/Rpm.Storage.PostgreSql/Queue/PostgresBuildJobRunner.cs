@@ -19,7 +19,7 @@ internal static class PostgresBuildJobRunner
             return;
         }
 
-        if (existing is not null && Covers(existing, claim))
+        if (existing is not null && ModelCoverage.Covers(existing, claim.Task, claim.History))
         {
             QueueLog.JobAlreadyCovered(claim.Queue.Logger, claim.Queue.LogUserId(claim.UserId), existing.Version, claim.Generation);
             await claim.CompleteAsync(existing.Version, cancellationToken).ConfigureAwait(false);
@@ -74,32 +74,4 @@ internal static class PostgresBuildJobRunner
 
         await claim.CompleteAsync(built!.Version, CancellationToken.None).ConfigureAwait(false);
     }
-
-    /// <summary>
-    /// Whether a stored model was built for exactly this job's task and history, so that building again would change
-    /// nothing: its paths are the job's items in order, but for the items the model left out (refused or filtered),
-    /// which its diagnostics count.
-    /// </summary>
-    private static bool Covers(UserModel model, PostgresBuildClaim claim)
-    {
-        if (JsonSerializer.Serialize(model.Task, RpmJson.RpmTask) != JsonSerializer.Serialize(claim.Task, RpmJson.RpmTask))
-        {
-            return false;
-        }
-
-        int matched = 0;
-        foreach (HistoryItem wanted in claim.History)
-        {
-            if (matched < model.Paths.Count && Same(model.Paths[matched].Item, wanted))
-            {
-                matched++;
-            }
-        }
-
-        return matched == model.Paths.Count && claim.History.Count - matched == model.Diagnostics.ItemsExcluded;
-    }
-
-    private static bool Same(HistoryItem stored, HistoryItem wanted) =>
-        stored.Id == wanted.Id && stored.Input == wanted.Input && stored.Output == wanted.Output && stored.Timestamp == wanted.Timestamp
-        && (stored.Options ?? []).SequenceEqual(wanted.Options ?? []);
 }
