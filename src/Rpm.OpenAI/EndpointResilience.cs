@@ -22,10 +22,10 @@ public static class EndpointResilience
     private static readonly EndpointRetryProfile[] Profiles = Enum.GetValues<EndpointRetryProfile>();
 
     /// <summary>
-    /// Gets the retry profile of a call made now, from the marks of <see cref="RpmStageCall"/> in the current asynchronous
-    /// flow: <see cref="EndpointRetryProfile.Build"/> inside a build or update (<see cref="RpmStageCall.IsBuild"/>), else
-    /// <see cref="EndpointRetryProfile.Personalization"/> while a live turn is personalized
-    /// (<see cref="RpmStageCall.IsPersonalizing"/>), else <see cref="EndpointRetryProfile.Interactive"/>. The handlers of
+    /// Gets the retry profile of a call made now, from the marks RPM puts on its own calls in the current asynchronous
+    /// flow: <see cref="EndpointRetryProfile.Build"/> inside a build or update, else
+    /// <see cref="EndpointRetryProfile.Personalization"/> while a live turn is personalized, else
+    /// <see cref="EndpointRetryProfile.Interactive"/>. The handlers of
     /// <see cref="CreateHandler"/> and of <c>AddRpmOpenAIChatClient</c> select their pipeline by it for each request.
     /// </summary>
     public static EndpointRetryProfile CurrentProfile =>
@@ -119,7 +119,7 @@ public static class EndpointResilience
     /// <summary>Reads how long a rate-limited response asks the client to wait: <c>retry-after-ms</c>, then <c>Retry-After</c> (seconds or a date).</summary>
     /// <param name="response">The response.</param>
     /// <returns>The wait, or <see langword="null"/> when the response names none.</returns>
-    public static TimeSpan? RetryAfter(HttpResponseMessage response)
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (response.Headers.TryGetValues("retry-after-ms", out IEnumerable<string>? ms)

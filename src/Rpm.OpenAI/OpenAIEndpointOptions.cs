@@ -18,7 +18,7 @@ public sealed class OpenAIEndpointOptions
 
     /// <summary>
     /// Gets or sets the patient retry profile of the calls made inside a build or an update of a user model
-    /// (<see cref="RpmStageCall.IsBuild"/>): background work that should ride out an outage. Default
+    /// (marked by RPM): background work that should ride out an outage. Default
     /// <see cref="EndpointRetryOptions.CreateBuildDefaults"/>: 8 retries, backoff from 2 s doubling to 30 s, a 5-minute
     /// attempt timeout, <c>Retry-After</c> honoured up to 60 s.
     /// </summary>
@@ -28,7 +28,7 @@ public sealed class OpenAIEndpointOptions
     /// Gets or sets the retry profile of every other call (a chat turn, an agent run, <c>RpmPipeline.RespondAsync</c> in
     /// a web request): someone is waiting for the answer, so a down endpoint should fail the call within seconds with its
     /// reason. Its <see cref="EndpointRetryOptions.AttemptTimeout"/> also bounds the single attempt of a call that
-    /// personalizes a live turn (<see cref="RpmStageCall.IsPersonalizing"/>), which is never retried. Default
+    /// personalizes a live turn (marked by RPM), which is never retried. Default
     /// <see cref="EndpointRetryOptions.CreateInteractiveDefaults"/>: 2 retries, backoff from 1 s doubling to at most 4 s, a
     /// 60-second attempt timeout, <c>Retry-After</c> honoured up to 5 s. For batch work outside a build (an evaluation
     /// run), set it to the build's values: <c>o.Interactive = o.Build.Clone()</c>.
