@@ -18,22 +18,11 @@ public static class RpmOpenAI
     /// <param name="httpClient">The HTTP client to send with, already carrying the resilience handler (as the DI registration builds it); <see langword="null"/> to create one.</param>
     /// <param name="loggerFactory">Where the retries of an HTTP client created here are logged; <see langword="null"/> for nowhere.</param>
     /// <returns>The chat client; disposing it disposes an HTTP client it created.</returns>
-    /// <exception cref="ArgumentException">An option is invalid, or the endpoint is OpenAI's own and no API key is set.</exception>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
     public static IChatClient CreateChatClient(OpenAIEndpointOptions options, HttpClient? httpClient = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-
-        // OpenAI's own endpoint (the default) always needs a key: without one, every call would fail with a 401 after
-        // the app had started as if configured. Local servers need none.
-        if (string.IsNullOrWhiteSpace(options.ApiKey) && string.Equals(options.Endpoint.Host, "api.openai.com", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException(
-                $"No API key is set for OpenAI's endpoint ({options.Endpoint}), the default when no endpoint is configured: set {nameof(OpenAIEndpointOptions.ApiKey)} "
-                + "(from user secrets or the environment, never in code), or set Endpoint to your own OpenAI-compatible server, e.g. http://localhost:11434/v1.",
-                nameof(options));
-        }
-
         bool owned = httpClient is null;
         httpClient ??= new HttpClient(EndpointResilience.CreateHandler(options, loggerFactory: loggerFactory)) { Timeout = Timeout.InfiniteTimeSpan };
         var clientOptions = new OpenAIClientOptions
