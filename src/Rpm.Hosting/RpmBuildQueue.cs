@@ -53,15 +53,33 @@ public sealed class RpmBuildQueue
         return WithProgressAsync(_jobs.GetAsync(jobId, cancellationToken));
     }
 
-    /// <summary>Waits until a job has succeeded or failed (in this process's service).</summary>
+    /// <summary>
+    /// Waits until a job has succeeded or failed: in this process's service, or, with a store whose workers are shared
+    /// by several hosts (<see cref="IRpmBuildJobRunner"/>), on whichever host builds it (read again every second).
+    /// </summary>
     /// <param name="jobId">The job id.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The finished job.</returns>
     /// <exception cref="ArgumentException"><paramref name="jobId"/> is blank.</exception>
-    /// <exception cref="InvalidOperationException">There is no job with that id.</exception>
+    /// <exception cref="InvalidOperationException">There is no job with that id (or its user was erased).</exception>
     public async Task<RpmBuildJob> WaitAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        if (_jobs is IRpmBuildJobRunner)
+        {
+            while (true)
+            {
+                RpmBuildJob current = await _jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"There is no build job '{jobId}' (or its user was erased).");
+                if (current.State is RpmBuildJobState.Succeeded or RpmBuildJobState.Failed)
+                {
+                    return current;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         TaskCompletionSource<RpmBuildJob> waiter = _waiters.GetOrAdd(jobId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
         RpmBuildJob job = await _jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"There is no build job '{jobId}'.");

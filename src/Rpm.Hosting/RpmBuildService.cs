@@ -41,6 +41,12 @@ public sealed partial class RpmBuildService : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (_queue.Jobs is IRpmBuildJobRunner runner)
+        {
+            await RunSharedAsync(runner, stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
         // A store that cannot be used at start (a damaged or locked file, a server still starting) must not end the
         // service: an exception out of ExecuteAsync stops the whole host, web requests and health endpoint included.
         TimeSpan wait = TimeSpan.FromSeconds(1);
@@ -113,6 +119,38 @@ public sealed partial class RpmBuildService : BackgroundService
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task RunSharedAsync(IRpmBuildJobRunner runner, CancellationToken stoppingToken)
+    {
+        // The store's own workers (across hosts) claim and build; one that cannot be used (a transaction-mode pooler, a
+        // schema newer than this host) is logged with what to change and tried again, so the web app itself stays up.
+        TimeSpan wait = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await runner.RunAsync(_pipeline, _options.MaxConcurrentBuilds, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogWorkersFailed(_logger, wait, ex);
+                try
+                {
+                    await Task.Delay(wait, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+            }
+        }
     }
 
     private async Task RunAsync(RpmBuildJob job, RpmBuildRequest request, SemaphoreSlim slots, CancellationToken stoppingToken)
@@ -199,6 +237,9 @@ public sealed partial class RpmBuildService : BackgroundService
 
     [LoggerMessage(3, LogLevel.Warning, "Build job {JobId} failed.")]
     private static partial void LogFailed(ILogger logger, string jobId, Exception error);
+
+    [LoggerMessage(7, LogLevel.Error, "The build workers of the job store stopped; starting them again in {Delay}.")]
+    private static partial void LogWorkersFailed(ILogger logger, TimeSpan delay, Exception error);
 
     [LoggerMessage(4, LogLevel.Warning, "The build job store failed; retrying.")]
     private static partial void LogStoreFailed(ILogger logger, Exception error);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Rpm;
@@ -11,7 +12,9 @@ public static class PostgresRpmBuilderExtensions
     /// <summary>
     /// Keeps user models and build checkpoints in a PostgreSQL database shared by every host: registers
     /// <see cref="PostgresUserModelStore"/> as <see cref="IUserModelStore"/>, <see cref="PostgresBuildCheckpointStore"/>
-    /// as <see cref="IBuildCheckpointStore"/>, and <see cref="PostgresBuildQueue"/> for running several workers.
+    /// as <see cref="IBuildCheckpointStore"/>, and <see cref="PostgresBuildQueue"/> for running several workers; with
+    /// <c>AddBackgroundBuilds()</c> (Rpm.Hosting) the queue is also the job store of <see cref="RpmBuildQueue"/> and
+    /// the hosted <see cref="RpmBuildService"/> runs its workers, so every host builds from one queue.
     /// The schema is created or migrated on first use. The container owns (and disposes) the connection pool.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddRpm</c>.</param>
@@ -48,6 +51,11 @@ public static class PostgresRpmBuilderExtensions
             builder.Services.AddSingleton(sp => new PostgresBuildQueue(sp.GetRequiredService<PostgresRpmDataSource>().Database, queueOptions, sp.GetService<ILoggerFactory>()));
             builder.UseUserModelStore(sp => sp.GetRequiredService<PostgresUserModelStore>());
             builder.UseCheckpointStore(sp => sp.GetRequiredService<PostgresBuildCheckpointStore>());
+
+            // Background builds (Rpm.Hosting's AddBackgroundBuilds) queue in this database and run its workers: one
+            // build per user at a time across every host, resumed from the shared checkpoints.
+            builder.Services.RemoveAll<IRpmBuildJobStore>();
+            builder.Services.AddSingleton<IRpmBuildJobStore>(sp => new PostgresBuildJobStore(sp.GetRequiredService<PostgresBuildQueue>()));
             return builder;
         }
 

@@ -49,10 +49,14 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
     /// <summary>Gets why the claim was lost (its connection, and with it the advisory lock, ended), if <see cref="WatchAsync"/> saw it.</summary>
     internal Exception? LostReason { get; private set; }
 
+    /// <summary>Gets whether the user's job was deleted while the claim was held (the user was erased, on any host), if <see cref="WatchAsync"/> saw it.</summary>
+    internal bool Erased { get; private set; }
+
     /// <summary>
     /// Checks every <see cref="PostgresBuildQueueOptions.ClaimCheckInterval"/> that the claim's connection (which holds
-    /// the lock) is alive, until <paramref name="stop"/>; when it is not, records why and cancels <paramref name="onLost"/>,
-    /// so that a build goes no further without its lock. Nothing else may use the connection until this returns.
+    /// the lock) is alive and that the user's job still exists, until <paramref name="stop"/>; when the connection is
+    /// lost, records why, and when the job was deleted (an erasure, on any host), records that; either way cancels
+    /// <paramref name="onLost"/>, so that a build goes no further. Nothing else may use the connection until this returns.
     /// </summary>
     internal async System.Threading.Tasks.Task WatchAsync(CancellationTokenSource onLost, CancellationToken stop)
     {
@@ -61,8 +65,15 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
             while (true)
             {
                 await System.Threading.Tasks.Task.Delay(_queue.Options.ClaimCheckInterval, _queue.Options.TimeProvider, stop).ConfigureAwait(false);
-                await using var check = new NpgsqlCommand("SELECT 1;", _connection);
-                await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+                await using var check = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM rpm_build_jobs WHERE user_id = @user);", _connection);
+                check.Parameters.AddWithValue("user", UserId);
+                if (await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) is false)
+                {
+                    Erased = true;
+                    QueueLog.JobErased(_queue.Logger, _queue.Options.WorkerName, _queue.LogUserId(UserId), Generation);
+                    await onLost.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -115,9 +126,15 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
     /// <param name="permanent">Whether a retry cannot help (e.g. the history is invalid).</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The job's status afterwards.</returns>
-    public async Task<PostgresBuildJobStatus> FailAsync(Exception error, bool permanent = false, CancellationToken cancellationToken = default)
+    public Task<PostgresBuildJobStatus> FailAsync(Exception error, bool permanent = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(error);
+        return FailWithReasonAsync($"{error.GetType().Name}: {error.Message}", error.GetType().FullName ?? error.GetType().Name, error.Message, permanent, cancellationToken);
+    }
+
+    /// <summary>Records a failed build with its reason as text (<paramref name="reason"/> is stored; the type and message are logged).</summary>
+    internal async Task<PostgresBuildJobStatus> FailWithReasonAsync(string reason, string errorType, string errorMessage, bool permanent, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await using var command = new NpgsqlCommand(
             """
@@ -136,7 +153,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
         command.Parameters.AddWithValue("max", _queue.Options.MaxAttempts);
         command.Parameters.AddWithValue("delay", _queue.Options.RetryDelay);
         command.Parameters.AddWithValue("worker", _queue.Options.WorkerName);
-        command.Parameters.AddWithValue("error", $"{error.GetType().Name}: {error.Message}");
+        command.Parameters.AddWithValue("error", reason);
         command.Parameters.AddWithValue("user", UserId);
         command.Parameters.AddWithValue("generation", Generation);
         string? status = null;
@@ -157,8 +174,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
         }
 
         string userId = _queue.LogUserId(UserId);
-        string errorType = error.GetType().FullName ?? error.GetType().Name;
-        string message = _queue.Scrub(error.Message, UserId);
+        string message = _queue.Scrub(errorMessage, UserId);
         if (status == "failed")
         {
             QueueLog.JobFailed(_queue.Logger, userId, Generation, attempts, permanent, errorType, message);

@@ -51,6 +51,13 @@ internal static class PostgresBuildJobRunner
             await watching.ConfigureAwait(false);
         }
 
+        if (claim.Erased)
+        {
+            // The user was erased (on any host) while this build ran: the erasure waits for this claim to end and then
+            // deletes whatever the build saved; there is no job left to record an outcome on.
+            return;
+        }
+
         if (claim.LostReason is not null || PostgresConnectionLoss.Is(error))
         {
             // Not the job's fault: no attempt is counted; the job stays pending and resumes from its checkpoints.

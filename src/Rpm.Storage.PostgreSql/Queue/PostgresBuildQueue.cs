@@ -57,6 +57,9 @@ public sealed class PostgresBuildQueue
     /// <summary>Gets the options.</summary>
     public PostgresBuildQueueOptions Options { get; }
 
+    /// <summary>Gets the queue's database.</summary>
+    internal PostgresDatabase Database => _database;
+
     /// <summary>Gets the database as messages name it.</summary>
     internal string Location => _database.Location;
 
@@ -72,7 +75,8 @@ public sealed class PostgresBuildQueue
 
     /// <summary>
     /// Asks for a user's model to be built from a history. Enqueuing a user again replaces the job (a new generation),
-    /// also while a worker builds the previous one: that build's completion then leaves the new job pending.
+    /// also while a worker builds the previous one: that build's completion then leaves the new job pending. The same
+    /// task and history again while the job is pending or being built joins it (same generation, nothing new to pay).
     /// </summary>
     /// <param name="userId">The user.</param>
     /// <param name="task">The task the history belongs to.</param>
@@ -81,7 +85,11 @@ public sealed class PostgresBuildQueue
     /// <returns>The job's generation.</returns>
     /// <exception cref="ArgumentException">The history is empty, an id repeats, or an output is not valid for the task (the item is named).</exception>
     /// <exception cref="RpmStoreException">The server cannot be reached.</exception>
-    public async Task<long> EnqueueAsync(string userId, RpmTask task, IEnumerable<HistoryItem> history, CancellationToken cancellationToken = default)
+    public async Task<long> EnqueueAsync(string userId, RpmTask task, IEnumerable<HistoryItem> history, CancellationToken cancellationToken = default) =>
+        (await EnqueueCoreAsync(userId, task, history, cancellationToken).ConfigureAwait(false)).Generation;
+
+    /// <summary>Enqueues, or joins the user's pending job when it is for the same task and history; returns the job's generation and when it was enqueued.</summary>
+    internal async Task<(long Generation, DateTimeOffset EnqueuedAt, int HistoryCount)> EnqueueCoreAsync(string userId, RpmTask task, IEnumerable<HistoryItem> history, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentNullException.ThrowIfNull(task);
@@ -95,22 +103,49 @@ public sealed class PostgresBuildQueue
         string taskJson = JsonSerializer.Serialize(task, RpmJson.RpmTask);
         string historyJson = JsonSerializer.Serialize(items, BuildQueueJsonContext.Default.ListHistoryItem);
 
+        // The same task and history again while its job is pending (or being built) joins that job: nothing new to pay.
         await using NpgsqlConnection connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO rpm_build_jobs (user_id, generation, task_json, history_json, status) VALUES (@user, 1, @task, @history, 'pending')
-            ON CONFLICT (user_id) DO UPDATE SET
-                generation = rpm_build_jobs.generation + 1, task_json = excluded.task_json, history_json = excluded.history_json,
-                status = 'pending', attempts = 0, not_before = now(), enqueued_at = now(), finished_at = NULL, last_error = NULL, model_version = NULL
-            RETURNING generation;
-            SELECT pg_notify(@channel, @user);
+            WITH upserted AS (
+                INSERT INTO rpm_build_jobs (user_id, generation, task_json, history_json, status) VALUES (@user, 1, @task, @history, 'pending')
+                ON CONFLICT (user_id) DO UPDATE SET
+                    generation = rpm_build_jobs.generation + 1, task_json = excluded.task_json, history_json = excluded.history_json,
+                    status = 'pending', attempts = 0, not_before = now(), enqueued_at = now(), finished_at = NULL, last_error = NULL, model_version = NULL
+                WHERE NOT (rpm_build_jobs.status = 'pending' AND rpm_build_jobs.task_json = excluded.task_json AND rpm_build_jobs.history_json = excluded.history_json)
+                RETURNING generation, enqueued_at, true AS changed)
+            SELECT generation, enqueued_at, changed FROM upserted
+            UNION ALL
+            SELECT generation, enqueued_at, false FROM rpm_build_jobs WHERE user_id = @user AND NOT EXISTS (SELECT 1 FROM upserted);
             """,
             connection);
         command.Parameters.AddWithValue("user", userId);
         command.Parameters.AddWithValue("task", taskJson);
         command.Parameters.AddWithValue("history", historyJson);
-        command.Parameters.AddWithValue("channel", Channel);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        long generation;
+        DateTimeOffset enqueuedAt;
+        bool changed;
+        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"The build job of '{userId}' was neither written nor found in {_database.Location}.");
+            }
+
+            generation = reader.GetInt64(0);
+            enqueuedAt = reader.GetFieldValue<DateTimeOffset>(1);
+            changed = reader.GetBoolean(2);
+        }
+
+        if (changed)
+        {
+            await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @user);", connection);
+            notify.Parameters.AddWithValue("channel", Channel);
+            notify.Parameters.AddWithValue("user", userId);
+            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return (generation, enqueuedAt, items.Count);
     }
 
     /// <summary>Gets what the queue knows about a user's job.</summary>

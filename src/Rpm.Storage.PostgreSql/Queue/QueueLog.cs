@@ -51,4 +51,8 @@ internal static partial class QueueLog
     [LoggerMessage(EventId = 4011, EventName = "ClaimLost", Level = LogLevel.Warning,
         Message = "Worker {Worker} lost its claim on user {UserId} (generation {Generation}) with its connection ({Reason}): the build stopped and resumes from its checkpoints once the user is claimed again.")]
     public static partial void ClaimLost(ILogger logger, string worker, string userId, long generation, string reason);
+
+    [LoggerMessage(EventId = 4012, EventName = "JobErased", Level = LogLevel.Information,
+        Message = "Worker {Worker} stopped the build of user {UserId} (generation {Generation}): the user was erased meanwhile, so the build saves nothing.")]
+    public static partial void JobErased(ILogger logger, string worker, string userId, long generation);
 }

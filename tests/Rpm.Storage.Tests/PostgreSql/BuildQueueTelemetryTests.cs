@@ -70,12 +70,14 @@ public sealed class BuildQueueTelemetryTests : IAsyncLifetime
         Assert.Equal("1", completed.GetStructuredStateValue("ModelVersion"));
         Assert.Empty(Events(4004));
 
-        // A claim completed after the user was enqueued once more: superseded; then the stored model covers the newer job.
+        // A claim completed after the user was enqueued once more with another history: superseded (the same history
+        // again joins the claimed job instead); then the stored model, once built, covers the same history enqueued again.
         _logs.Clear();
-        await queue.EnqueueAsync(user, TestPipelines.Rating, TestPipelines.MovieHistory(2));
+        Assert.Equal(3, await queue.EnqueueAsync(user, TestPipelines.Rating, TestPipelines.MovieHistory(3)));
         await using (PostgresBuildClaim claim = (await queue.TryClaimNextAsync())!)
         {
-            await queue.EnqueueAsync(user, TestPipelines.Rating, TestPipelines.MovieHistory(2));
+            Assert.Equal(3, await queue.EnqueueAsync(user, TestPipelines.Rating, TestPipelines.MovieHistory(3)));
+            Assert.Equal(4, await queue.EnqueueAsync(user, TestPipelines.Rating, TestPipelines.MovieHistory(2)));
             Assert.False(await claim.CompleteAsync(modelVersion: 1));
         }
 

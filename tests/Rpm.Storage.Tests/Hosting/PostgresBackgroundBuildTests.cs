@@ -1,0 +1,189 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Rpm.Storage.Tests.Infrastructure;
+using Rpm.Tests.Fakes;
+using Rpm.Tests.Pipeline;
+
+namespace Rpm.Storage.Tests.Hosting;
+
+/// <summary>
+/// <c>UsePostgresStore(...).AddBackgroundBuilds()</c> on several hosts over one database: jobs enqueued on any host are
+/// built once by whichever host claims them, readable from every host, and an erasure on one host stops a build on another.
+/// </summary>
+/// <remarks>Each test has a database of its own (xunit makes an instance per test).</remarks>
+public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
+{
+    private const int CallsPerUser = (2 * 3) + 1;
+    private readonly PostgresDatabaseFixture _database = new();
+
+    public Task InitializeAsync() => _database.InitializeAsync();
+
+    public Task DisposeAsync() => _database.DisposeAsync();
+
+    [Fact]
+    public async Task Jobs_enqueued_on_either_host_are_built_once_across_both_and_readable_from_each()
+    {
+        var chatA = new FakeChatClient();
+        var chatB = new FakeChatClient();
+        await using ServiceProvider a = Host(chatA);
+        await using ServiceProvider b = Host(chatB);
+        await using var hostA = await HostedServices.StartAsync(a);
+        await using var hostB = await HostedServices.StartAsync(b);
+        RpmBuildQueue queueA = a.GetRequiredService<RpmBuildQueue>();
+        RpmBuildQueue queueB = b.GetRequiredService<RpmBuildQueue>();
+
+        var jobs = new List<RpmBuildJob>();
+        for (int i = 0; i < 6; i++)
+        {
+            RpmBuildJob job = await queueA.EnqueueAsync($"user-{i}", TestPipelines.Rating, TestPipelines.MovieHistory(3));
+            jobs.Add(job);
+
+            // The same request on the other host joins the job instead of paying for a second build.
+            RpmBuildJob again = await queueB.EnqueueAsync($"user-{i}", TestPipelines.Rating, TestPipelines.MovieHistory(3));
+            Assert.Equal(job.Id, again.Id);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        foreach (RpmBuildJob job in jobs)
+        {
+            RpmBuildJob done = await queueB.WaitAsync(job.Id, timeout.Token);
+            Assert.Equal(RpmBuildJobState.Succeeded, done.State);
+            Assert.Equal(1, done.ModelVersion);
+            Assert.Equal(3, done.HistoryCount);
+            Assert.Equal(done.State, (await queueA.GetJobAsync(job.Id))!.State);
+        }
+
+        Assert.Equal(6 * CallsPerUser, chatA.CallCount + chatB.CallCount);
+        Assert.Equal(6, (await a.GetRequiredService<RpmPipeline>().ListUsersAsync()).Count);
+        Assert.Null(await queueA.GetJobAsync("not-a-job-id"));
+    }
+
+    [Fact]
+    public async Task Erasing_a_user_on_one_host_stops_its_build_on_another_and_nothing_of_it_is_saved_afterwards()
+    {
+        // Host W builds (its hosted service runs); host F is a front end that only enqueues and erases.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var worker = new FakeChatClient
+        {
+            Gate = (r, ct) =>
+            {
+                if (r.Stage != RpmStage.ReasoningPath)
+                {
+                    return Task.CompletedTask;
+                }
+
+                held.TrySetResult();
+                return Task.Delay(Timeout.Infinite, ct);  // a slow model: only cancellation ends the call
+            },
+        };
+        await using ServiceProvider w = Host(worker);
+        await using ServiceProvider f = Host(new FakeChatClient());
+        await using var workerHost = await HostedServices.StartAsync(w);
+        RpmBuildQueue front = f.GetRequiredService<RpmBuildQueue>();
+
+        RpmBuildJob job = await front.EnqueueAsync("gone", TestPipelines.Rating, TestPipelines.MovieHistory(3));
+        await held.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(RpmBuildJobState.Running, (await front.GetJobAsync(job.Id))!.State);
+        Assert.True(await Count("SELECT count(*) FROM rpm_build_checkpoints WHERE user_id = 'gone'") > 0);
+
+        Assert.False(await front.EraseUserAsync(f.GetRequiredService<RpmPipeline>(), "gone"));  // no model was saved yet
+
+        Assert.Null(await front.GetJobAsync(job.Id));
+        Assert.Equal(0, await Count("SELECT count(*) FROM rpm_build_checkpoints WHERE user_id = 'gone'"));
+        Assert.Equal(0, await Count("SELECT count(*) FROM rpm_user_models WHERE user_id = 'gone'"));
+
+        // The worker's build stopped (it was waiting on a call that only cancellation ends) and no host holds the user.
+        Assert.Equal(0, await Count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = x'52504D31'::int::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
+        int calls = worker.CallCount;
+        RpmBuildJob next = await front.EnqueueAsync("kept", TestPipelines.Rating, TestPipelines.MovieHistory(2));
+        Assert.Equal(RpmBuildJobState.Running, await Eventually(front, next.Id, RpmBuildJobState.Running));
+        Assert.Equal(0, await Count("SELECT count(*) FROM rpm_user_models WHERE user_id = 'gone'"));
+        Assert.True(worker.CallCount > calls);
+    }
+
+    [Fact]
+    public async Task A_failing_build_shows_its_reason_while_it_waits_for_a_retry_and_when_it_gives_up()
+    {
+        var chat = new FakeChatClient { Gate = (_, _) => throw new HttpRequestException("connection refused (the model endpoint is down)") };
+        await using ServiceProvider provider = Host(chat, q =>
+        {
+            q.MaxAttempts = 2;
+            q.RetryDelay = TimeSpan.FromMilliseconds(200);
+            q.PollInterval = TimeSpan.FromMilliseconds(200);
+        });
+        await using var host = await HostedServices.StartAsync(provider);
+        RpmBuildQueue queue = provider.GetRequiredService<RpmBuildQueue>();
+
+        RpmBuildJob job = await queue.EnqueueAsync("u", TestPipelines.Rating, TestPipelines.MovieHistory(2));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        RpmBuildJob failed = await queue.WaitAsync(job.Id, timeout.Token);
+
+        Assert.Equal(RpmBuildJobState.Failed, failed.State);
+        Assert.Equal(2, failed.Attempts);
+        Assert.Contains("RpmStageException", failed.Error, StringComparison.Ordinal);
+        Assert.NotNull(failed.FinishedAt);
+    }
+
+    private ServiceProvider Host(FakeChatClient chat, Action<PostgresBuildQueueOptions>? queue = null)
+    {
+        var services = new ServiceCollection();
+        services.AddChatClient(chat);
+        services.AddEmbeddingGenerator<string, Embedding<float>>(new HashingEmbeddingGenerator());
+        services.AddRpm().UsePostgresStore(_database.ConnectionString, configureQueue: o =>
+        {
+            o.ClaimCheckInterval = TimeSpan.FromMilliseconds(200);
+            o.PollInterval = TimeSpan.FromMilliseconds(500);
+            queue?.Invoke(o);
+        }).AddBackgroundBuilds(o => o.MaxConcurrentBuilds = 2);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    private async Task<long> Count(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<RpmBuildJobState> Eventually(RpmBuildQueue queue, string jobId, RpmBuildJobState state)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (true)
+        {
+            RpmBuildJob job = (await queue.GetJobAsync(jobId, timeout.Token))!;
+            if (job.State == state || job.State is RpmBuildJobState.Succeeded or RpmBuildJobState.Failed)
+            {
+                return job.State == RpmBuildJobState.Succeeded ? state : job.State;
+            }
+
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
+    private sealed class HostedServices(IReadOnlyList<IHostedService> services) : IAsyncDisposable
+    {
+        public static async Task<HostedServices> StartAsync(IServiceProvider provider)
+        {
+            var hosted = new HostedServices([.. provider.GetServices<IHostedService>()]);
+            foreach (IHostedService service in hosted._services)
+            {
+                await service.StartAsync(CancellationToken.None);
+            }
+
+            return hosted;
+        }
+
+        private readonly IReadOnlyList<IHostedService> _services = services;
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (IHostedService service in _services)
+            {
+                await service.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+}
