@@ -20,11 +20,7 @@ builder.Services.AddRpm().UseSqliteStore(store).AddBackgroundBuilds();
 builder.Services.AddHealthChecks()
     .AddRpmChatCheck(configure: o => builder.Configuration.GetSection("Rpm:Health:Chat").Bind(o))
     .AddRpmEmbeddingCheck()
-    .AddRpmStoreCheck(configure: o =>
-    {
-        o.SchemaVersion = (_, ct) => SqliteRpmSchema.GetVersionAsync(store, ct);
-        o.ExpectedSchemaVersion = SqliteRpmSchema.CurrentVersion;
-    });
+    .AddRpmStoreCheck();
 
 // RPM's exceptions as RFC 9457 problem details: 400 naming the bad item, 409, 502, 503 with Retry-After.
 builder.Services.AddRpmProblemDetails();

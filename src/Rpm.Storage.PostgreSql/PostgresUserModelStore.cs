@@ -66,6 +66,17 @@ public sealed class PostgresUserModelStore : IUserModelStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Reads the version without migrating (<see cref="PostgresRpmSchema.CurrentVersion"/> is what this library writes).</remarks>
+    public async Task<int?> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using NpgsqlConnection connection = await _database.OpenRawAsync(cancellationToken).ConfigureAwait(false);
+        int version = await PostgresDatabase.ReadVersionAsync(connection, null, cancellationToken).ConfigureAwait(false);
+        return version <= PostgresRpmSchema.CurrentVersion
+            ? version
+            : throw new RpmStoreSchemaException(_database.Location, version, PostgresRpmSchema.CurrentVersion, PostgresRpmSchema.PackageName);
+    }
+
+    /// <inheritdoc />
     /// <exception cref="RpmStoreException">The server cannot be reached.</exception>
     public async Task<UserModel> SaveAsync(UserModel model, long? expectedVersion, CancellationToken cancellationToken = default)
     {

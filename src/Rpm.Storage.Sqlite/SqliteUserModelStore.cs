@@ -76,6 +76,17 @@ public sealed class SqliteUserModelStore : IUserModelStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Reads the version without migrating (<see cref="SqliteRpmSchema.CurrentVersion"/> is what this library writes).</remarks>
+    public async Task<int?> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using SqliteConnection connection = await _database.OpenRawAsync(cancellationToken).ConfigureAwait(false);
+        int version = await _database.GuardAsync(() => SqliteDatabase.ReadVersionAsync(connection, null, cancellationToken)).ConfigureAwait(false);
+        return version <= SqliteRpmSchema.CurrentVersion
+            ? version
+            : throw new RpmStoreSchemaException(_database.Location, version, SqliteRpmSchema.CurrentVersion, SqliteRpmSchema.PackageName);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Reads the row's version and checksum (the SHA-256 of the stored model with its version): under 100 bytes, whatever the size of the model.</remarks>
     /// <exception cref="RpmStoreException">The file cannot be used.</exception>
     public async Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default)

@@ -116,10 +116,11 @@ public static class RpmHealthChecksBuilderExtensions
 
     /// <summary>
     /// Registers a check of the pipeline's user-model store (the <see cref="IUserModelStore"/> registered with it by <c>AddRpm</c>): one entity-tag read
-    /// (under 100 bytes) and, when <see cref="RpmStoreHealthCheckOptions.SchemaVersion"/> is set, the schema version,
-    /// compared with <see cref="RpmStoreHealthCheckOptions.ExpectedSchemaVersion"/>. Healthy when the store answers
-    /// within the timeout (default 5 seconds) at the expected version; <paramref name="failureStatus"/> when it cannot
-    /// be reached, its file cannot be used (<see cref="RpmStoreException"/>), or its schema is another version.
+    /// (under 100 bytes) and the store's schema version (<see cref="IUserModelStore.GetSchemaVersionAsync"/>, reported as
+    /// <c>schemaVersion</c> in the result's data; the SQLite and PostgreSQL stores have one, the in-memory store none).
+    /// Healthy when the store answers within the timeout (default 5 seconds) with a schema this host can use;
+    /// <paramref name="failureStatus"/> when it cannot be reached, its file cannot be used (<see cref="RpmStoreException"/>),
+    /// or its schema is newer than this host (<see cref="RpmStoreSchemaException"/>: a newer host migrated it).
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="name">The check's name.</param>

@@ -24,6 +24,19 @@ public interface IUserModelStore
     /// </remarks>
     Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Gets the schema version of the store's database as it is now, without migrating it: what a health check reports
+    /// beside reachability (Rpm.AspNetCore's <c>AddRpmStoreCheck</c>).
+    /// </summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>
+    /// The version (0 when the database has no RPM schema yet; the first use creates it), or <see langword="null"/>
+    /// for a store without a schema (this default, and <see cref="InMemoryUserModelStore"/>).
+    /// </returns>
+    /// <exception cref="RpmStoreSchemaException">The schema is newer than this library can read (a newer host migrated it): upgrade this host.</exception>
+    /// <exception cref="RpmStoreException">The store cannot be reached.</exception>
+    Task<int?> GetSchemaVersionAsync(CancellationToken cancellationToken = default) => Task.FromResult<int?>(null);
+
     /// <summary>Saves a user model atomically: either the whole new model is stored or the previous one stays intact.</summary>
     /// <param name="model">The model to save.</param>
     /// <param name="expectedVersion">

@@ -25,7 +25,7 @@ public sealed class InMemoryUserModelStore : IUserModelStore
     }
 
     /// <inheritdoc />
-    public Task<string?> GetETagAsync(string userId, CancellationToken cancellationToken = default)
+    Task<string?> IUserModelStore.GetETagAsync(string userId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         cancellationToken.ThrowIfCancellationRequested();

@@ -19,7 +19,7 @@ public sealed class UserModelCacheTests
     /// <summary>Passes every call to an in-memory store (which the cache would otherwise skip) and counts the model reads.</summary>
     private sealed class CountingStore : IUserModelStore
     {
-        private readonly InMemoryUserModelStore _inner = new();
+        private readonly IUserModelStore _inner = new InMemoryUserModelStore();
 
         public int ModelReads { get; private set; }
 

@@ -58,8 +58,11 @@ public sealed class PostgresSchemaTests : IClassFixture<PostgresDatabaseFixture>
         try
         {
             await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+            Assert.Equal(0, await new PostgresUserModelStore(dataSource).GetSchemaVersionAsync());  // read without migrating
             await new PostgresUserModelStore(dataSource).SaveAsync(Models.Simple("u", "r"), 0);
+            Assert.Equal(PostgresRpmSchema.CurrentVersion, await new PostgresUserModelStore(dataSource).GetSchemaVersionAsync());
             await PostgresSql.ExecuteAsync(connectionString, "INSERT INTO rpm_schema_version (version, description) VALUES (9, 'from the future');");
+            Assert.Equal(9, (await Assert.ThrowsAsync<RpmStoreSchemaException>(() => new PostgresUserModelStore(dataSource).GetSchemaVersionAsync())).FoundVersion);
 
             await using NpgsqlDataSource newHost = NpgsqlDataSource.Create(connectionString);
             var ex = await Assert.ThrowsAsync<RpmStoreSchemaException>(() => new PostgresUserModelStore(newHost).GetAsync("u"));

@@ -127,26 +127,51 @@ public sealed class RpmHealthCheckTests
     }
 
     [Fact]
-    public async Task A_store_at_another_schema_version_is_unhealthy_and_options_are_checked_at_registration()
+    public async Task A_store_reports_its_schema_version_and_one_newer_than_this_host_is_unhealthy_and_options_are_checked_at_registration()
+    {
+        using var directory = new TempFolder();
+        string path = Path.Combine(directory.Path, "rpm.db");
+        HealthReportEntry fresh = await StoreCheckAsync(path);
+        Assert.Equal(HealthStatus.Healthy, fresh.Status);
+        Assert.Equal(SqliteRpmSchema.CurrentVersion, fresh.Data["schemaVersion"]);  // the probe's read was the file's first use: it created the schema
+
+        // A newer host migrated the file past this host's version.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            await connection.OpenAsync();
+            await using var bump = connection.CreateCommand();
+            bump.CommandText = $"INSERT INTO rpm_schema_version (version, description, applied_at) VALUES ({SqliteRpmSchema.CurrentVersion + 1}, 'from a newer host', '2027-01-01');";
+            await bump.ExecuteNonQueryAsync();
+        }
+
+        HealthReportEntry newer = await StoreCheckAsync(path);
+        Assert.Equal(HealthStatus.Unhealthy, newer.Status);
+        Assert.Contains($"{SqliteRpmSchema.CurrentVersion + 1}", newer.Description, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddHealthChecks().AddRpmChatCheck(configure: o => o.Timeout = TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddHealthChecks().AddRpmStoreCheck(configure: o => o.Timeout = TimeSpan.Zero));
+    }
+
+    private static async Task<HealthReportEntry> StoreCheckAsync(string path)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<IChatClient>(new FakeChatClient());
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new FixedEmbeddings());
-        services.AddRpm();
-        services.AddHealthChecks().AddRpmStoreCheck(configure: o =>
-        {
-            o.SchemaVersion = (_, _) => Task.FromResult(2);
-            o.ExpectedSchemaVersion = 3;
-        });
+        services.AddRpm().UseSqliteStore(path);
+        services.AddHealthChecks().AddRpmStoreCheck();
         await using ServiceProvider provider = services.BuildServiceProvider();
+        return (await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["rpm-store"];
+    }
 
-        HealthReportEntry store = (await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["rpm-store"];
+    private sealed class TempFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("rpm-health-").FullName;
 
-        Assert.Equal(HealthStatus.Unhealthy, store.Status);
-        Assert.Contains("schema version 2, this host expects 3", store.Description, StringComparison.Ordinal);
-        Assert.Equal(2, store.Data["schemaVersion"]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddHealthChecks().AddRpmChatCheck(configure: o => o.Timeout = TimeSpan.Zero));
+        public void Dispose()
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(Path, recursive: true);
+        }
     }
 
     private ServiceProvider Services(IChatClient chat, Action<RpmChatHealthCheckOptions> configure, HealthStatus? failureStatus = null)
