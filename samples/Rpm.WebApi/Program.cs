@@ -12,9 +12,20 @@ builder.Services.AddRpmOpenAIChatClient(o => builder.Configuration.GetSection("R
     .UseRpmHealthObservation();  // the app's own calls tell the chat health check the endpoint answers, without a probe
 builder.Services.AddMiniLmEmbeddingGenerator();
 
-// User models, build checkpoints and the build queue in one SQLite file; builds run in a hosted BackgroundService.
-string store = builder.Configuration["Rpm:Store"] ?? "data/rpm.db";
-builder.Services.AddRpm().UseSqliteStore(store).AddBackgroundBuilds();
+// User models, build checkpoints and the build queue: in PostgreSQL when ConnectionStrings:rpm is set (every host of
+// the app shares them, and each user is built by one host at a time), else in one SQLite file (one host). Builds run in
+// a hosted BackgroundService either way, paid once per user and history.
+RpmBuilder rpm = builder.Services.AddRpm();
+if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("rpm")))
+{
+    rpm.UsePostgresStore(connectionStringName: "rpm", configureQueue: o => builder.Configuration.GetSection("Rpm:Queue").Bind(o));
+}
+else
+{
+    rpm.UseSqliteStore(builder.Configuration["Rpm:Store"] ?? "data/rpm.db");
+}
+
+rpm.AddBackgroundBuilds();
 
 // Health: the chat endpoint (the app's last call, or one short probe kept for 5 minutes), the embeddings, the store and its schema.
 builder.Services.AddHealthChecks()

@@ -12,7 +12,8 @@ namespace Rpm;
 /// <remarks>
 /// At start it puts jobs a previous process left running back to pending: their finished calls are checkpointed, so
 /// the resumed build pays only for the calls that had not finished. A job that fails records the exception's type
-/// and message; a job interrupted by shutdown stays running until the next start resumes it.
+/// and message, without the endpoint's own text (which can quote a prompt; the log keeps it); a job interrupted by
+/// shutdown stays running until the next start resumes it.
 /// </remarks>
 public sealed partial class RpmBuildService : BackgroundService
 {
@@ -192,7 +193,7 @@ public sealed partial class RpmBuildService : BackgroundService
                 LogFailed(_logger, job.Id, ex);
                 try
                 {
-                    await _queue.Jobs.FailAsync(job.Id, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None).ConfigureAwait(false);
+                    await _queue.Jobs.FailAsync(job.Id, JobError.Describe(ex), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception storeError)
                 {

@@ -11,9 +11,11 @@ public sealed class WebApiFactory : WebApplicationFactory<Program>
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "rpm-webapi-" + Guid.NewGuid().ToString("N"));
 
-    public WebApiFactory(FaultyEndpoint endpoint, string? storePath = null)
+    public WebApiFactory(FaultyEndpoint endpoint, string? storePath = null, string? postgres = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         Endpoint = endpoint;
+        Postgres = postgres;
+        Settings = settings ?? new Dictionary<string, string>();
         Directory.CreateDirectory(_folder);
         StorePath = storePath ?? Path.Combine(_folder, "rpm.db");
     }
@@ -21,6 +23,11 @@ public sealed class WebApiFactory : WebApplicationFactory<Program>
     public FaultyEndpoint Endpoint { get; }
 
     public string StorePath { get; }
+
+    /// <summary>Gets the PostgreSQL connection string the app uses instead of the SQLite file (ConnectionStrings:rpm), if any.</summary>
+    public string? Postgres { get; }
+
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     public string Folder => _folder;
 
@@ -36,6 +43,15 @@ public sealed class WebApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Rpm:Chat:Build:AttemptTimeout", "00:00:02");
         builder.UseSetting("Rpm:Health:Chat:CacheDuration", "00:00:00");
         builder.UseSetting("Rpm:Store", StorePath);
+        if (Postgres is not null)
+        {
+            builder.UseSetting("ConnectionStrings:rpm", Postgres);
+        }
+
+        foreach ((string key, string value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     public override async ValueTask DisposeAsync()

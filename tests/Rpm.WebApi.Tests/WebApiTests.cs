@@ -114,6 +114,7 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
         var (_, failed) = await app.UploadAndWaitAsync("never-built", WebApiFixture.History("n"));
         Assert.Equal("Failed", failed.GetProperty("state").GetString());
         Assert.Contains("503", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET-PROMPT", failed.GetProperty("error").GetString(), StringComparison.Ordinal);   // the endpoint's body quoted the prompt
         Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/users/never-built")).StatusCode);
 
         int before = Endpoint.Bodies.Count(FaultyEndpoint.IsStageCall);

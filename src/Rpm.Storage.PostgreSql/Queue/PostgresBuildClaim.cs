@@ -129,7 +129,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
     public Task<PostgresBuildJobStatus> FailAsync(Exception error, bool permanent = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return FailWithReasonAsync($"{error.GetType().Name}: {error.Message}", error.GetType().FullName ?? error.GetType().Name, error.Message, permanent, cancellationToken);
+        return FailWithReasonAsync(JobError.Describe(error), error.GetType().FullName ?? error.GetType().Name, error.Message, permanent, cancellationToken);
     }
 
     /// <summary>Records a failed build with its reason as text (<paramref name="reason"/> is stored; the type and message are logged).</summary>
