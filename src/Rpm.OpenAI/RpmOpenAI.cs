@@ -34,7 +34,8 @@ public static class RpmOpenAI
             // Per-attempt timeouts live in the resilience pipeline; this one would cut a call that rides out an outage.
             NetworkTimeout = Timeout.InfiniteTimeSpan,
         };
-        IChatClient inner = new OpenAIClient(new ApiKeyCredential(options.ApiKey ?? "unused"), clientOptions).GetChatClient(options.Model).AsIChatClient();
+        // A key set but empty (an environment variable left blank) is no key: a local server needs none.
+        IChatClient inner = new OpenAIClient(new ApiKeyCredential(string.IsNullOrWhiteSpace(options.ApiKey) ? "unused" : options.ApiKey), clientOptions).GetChatClient(options.Model).AsIChatClient();
         return new OwningChatClient(new OpenAIEndpointChatClient(inner, options), owned ? httpClient : null);
     }
 

@@ -24,6 +24,10 @@ public static class RpmOpenAIServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the endpoint, model, key and the two retry profiles.</param>
     /// <returns>The chat-client builder, to add middleware (<c>.UseDistributedCache()</c>, <c>.UseOpenTelemetry()</c>).</returns>
+    /// <remarks>
+    /// Start-up (<c>ValidateOnStart</c>) fails with an <see cref="OptionsValidationException"/> that says what to set when
+    /// an option is invalid or the endpoint is OpenAI's own (the default) and no API key is set.
+    /// </remarks>
     public static ChatClientBuilder AddRpmOpenAIChatClient(this IServiceCollection services, Action<OpenAIEndpointOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -35,6 +39,10 @@ public static class RpmOpenAIServiceCollectionExtensions
                 o.Validate();
                 return true;
             })
+            .Validate(
+                o => !NeedsKey(o),
+                "No API key is set for OpenAI's endpoint (https://api.openai.com/v1, the default when no endpoint is configured), so every call would fail with 401: "
+                + "set ApiKey (e.g. Rpm:Chat:ApiKey from user secrets or the environment, never in code), or set Endpoint to your own OpenAI-compatible server, e.g. http://localhost:11434/v1.")
             .ValidateOnStart();
         // One pipeline per retry profile, chosen for each request by Microsoft.Extensions.Http.Resilience's own selector
         // (the key is the profile's name, in its metrics and logs): RpmStageCall's marks flow into the handler.
@@ -49,6 +57,11 @@ public static class RpmOpenAIServiceCollectionExtensions
             provider.GetRequiredService<IOptions<OpenAIEndpointOptions>>().Value,
             provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName)));
     }
+
+    // OpenAI's own endpoint always needs a key; a local or self-hosted server may need none. Checked at start-up (an app
+    // started without one would look configured and fail every call), not when a client is created by hand.
+    private static bool NeedsKey(OpenAIEndpointOptions options) =>
+        string.IsNullOrWhiteSpace(options.ApiKey) && string.Equals(options.Endpoint?.Host, "api.openai.com", StringComparison.OrdinalIgnoreCase);
 
     private static EndpointRetryProfile ProfileOf(string pipelineKey) =>
         Enum.GetValues<EndpointRetryProfile>().First(p => EndpointResilience.PipelineKey(p) == pipelineKey);
