@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Xunit.Abstractions;
 
 namespace Rpm.OpenAI.Batch.Tests;
 
 /// <summary>Waiting for batches and for OpenAI's limits: bounded, visible, and not counted as failures.</summary>
-public sealed class BatchWaitTests
+public sealed class BatchWaitTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task An_enqueued_token_limit_is_waited_out_with_backoff_and_does_not_use_up_the_submissions()
@@ -22,6 +23,7 @@ public sealed class BatchWaitTests
         List<TimeSpan> gaps = [.. created.Zip(created.Skip(1), (a, b) => b - a)];
         int polls = harness.Server.Log.Count(l => l.StartsWith("GET /v1/batches/", StringComparison.Ordinal));
         string counts = $"submissions {created.Count}, polls {polls}, gaps {string.Join(", ", gaps)}";
+        output.WriteLine(counts + (result.Succeeded ? ", built" : ", failed")); // benchmarks/README.md quotes this line
 
         Assert.True(result.Succeeded, counts + "; " + string.Join("; ", result.Failures.Select(f => f.Value.Message)));
 
