@@ -108,7 +108,7 @@ public sealed partial class OpenAIBatchBuilder
 
             await _state.SaveResultsAsync(
                 batchId, new Dictionary<string, string>(), missing.Where(k => !errors.ContainsKey(k)).ToDictionary(k => k, _ => why, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
-            await _state.FinishBatchAsync(open.InputFileId, info.Status, CancellationToken.None, refund: limited && refundLimited).ConfigureAwait(false);
+            await _state.FinishBatchAsync(open.InputFileId, info.Status, refund: limited && refundLimited, CancellationToken.None).ConfigureAwait(false);
             answered += open.RequestCount - missing.Count;
             unanswered += missing.Count;
             if (limited)

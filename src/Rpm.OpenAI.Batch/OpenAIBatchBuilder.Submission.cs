@@ -38,7 +38,7 @@ public sealed partial class OpenAIBatchBuilder
                 // Still rate-limited after the Retry-After waits: a 429 created nothing, and asks for patience, not a
                 // new try; the requests go again after the backoff without counting this submission.
                 await _state.SaveResultsAsync(null, new Dictionary<string, string>(), keys.ToDictionary(k => k, _ => ex.Message, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
-                await _state.FinishBatchAsync(fileId, "rate_limited", CancellationToken.None, refund: refundLimited).ConfigureAwait(false);
+                await _state.FinishBatchAsync(fileId, "rate_limited", refundLimited, CancellationToken.None).ConfigureAwait(false);
                 rateLimited += keys.Count;
                 continue;
             }
@@ -47,7 +47,7 @@ public sealed partial class OpenAIBatchBuilder
                 // Refused outright: no batch exists. Its requests count this submission and go again in the next wave, so
                 // a refusal that persists ends, after MaxSubmissions, in per-user errors that carry the server's words.
                 await _state.SaveResultsAsync(null, new Dictionary<string, string>(), keys.ToDictionary(k => k, _ => ex.Message, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
-                await _state.FinishBatchAsync(fileId, "rejected", CancellationToken.None).ConfigureAwait(false);
+                await _state.FinishBatchAsync(fileId, "rejected", refund: false, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 

@@ -150,7 +150,7 @@ internal sealed class BatchStateStore
     /// Marks a batch read back; with <paramref name="refund"/>, takes back the submission its requests counted (a batch a
     /// limit refused asked for patience, not a new try), in the same transaction so a restart cannot refund twice.
     /// </summary>
-    public async Task FinishBatchAsync(string inputFileId, string status, CancellationToken cancellationToken, bool refund = false)
+    public async Task FinishBatchAsync(string inputFileId, string status, bool refund, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
