@@ -142,6 +142,37 @@ public sealed class BatchWaitTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_batch_s_age_counts_from_its_creation_so_a_restarted_process_does_not_wait_for_it_afresh()
+    {
+        await using var harness = new BatchHarness();
+        harness.Server.Duration = n => n == 1 ? TimeSpan.FromDays(365) : null;
+        List<BatchUser> users = BatchHarness.Users(1);
+        using var cts = new CancellationTokenSource();
+        using (OpenAIBatchBuilder first = harness.Builder())
+        {
+            Task<BatchBuildResult> run = first.BuildAsync(harness.Pipeline(first), users, cancellationToken: cts.Token);
+            await harness.Time.WaitForTimerAsync();
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        }
+
+        // Three hours later a new process, allowed two hours per batch, cancels batch 1 at its first poll.
+        harness.Time.Advance(TimeSpan.FromHours(3));
+        using OpenAIBatchBuilder second = harness.Builder(o => o.MaxBatchWait = TimeSpan.FromHours(2));
+        var reports = new List<BatchWaveProgress>();
+        var (result, _) = await harness.AdvanceUntilDoneAsync(second.BuildAsync(harness.Pipeline(second), users, new SynchronousProgress<BatchWaveProgress>(reports.Add)));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Failures.Select(f => f.Value.Message)));
+        Assert.Equal(["batch_1"], result.TimedOutBatchIds);
+
+        // One poll by the first process; then one that finds it too old (cancelled at once) and one while it cancels.
+        Assert.Equal(3, harness.Server.Log.Count(l => l == "GET /v1/batches/batch_1"));
+        BatchPollStatus cancelling = Assert.Single(reports, r => r.Polled is not null).Polled!;
+        Assert.Equal("cancelling", cancelling.Status);
+        Assert.Equal(TimeSpan.FromHours(3), cancelling.Age);
+    }
+
+    [Fact]
     public async Task A_request_left_unanswered_by_a_timed_out_batch_fails_its_user_naming_the_batch_and_the_wait()
     {
         await using var harness = new BatchHarness();
