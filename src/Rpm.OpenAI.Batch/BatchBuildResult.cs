@@ -22,6 +22,12 @@ public sealed class BatchBuildResult
     /// <summary>Gets the batches this run submitted or finished polling.</summary>
     public required IReadOnlyList<string> BatchIds { get; init; }
 
+    /// <summary>
+    /// Gets the batches this run cancelled because they had not ended within <see cref="OpenAIBatchOptions.MaxBatchWait"/>;
+    /// the answers they returned were kept, their other requests went again.
+    /// </summary>
+    public IReadOnlyList<string> TimedOutBatchIds { get; init; } = [];
+
     /// <summary>Gets how many requests this run submitted (each a line of a batch input file).</summary>
     public required int RequestsSubmitted { get; init; }
 

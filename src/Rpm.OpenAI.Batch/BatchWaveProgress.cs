@@ -1,6 +1,9 @@
 namespace Rpm;
 
-/// <summary>Where a batch build stands after a wave: what its batches answered and what the next wave sends.</summary>
+/// <summary>
+/// Where a batch build stands after a wave: what its batches answered and what the next wave sends; or, when
+/// <see cref="Polled"/> is set, a batch still running at a poll (at most once per <see cref="OpenAIBatchOptions.PollInterval"/> per batch).
+/// </summary>
 public sealed class BatchWaveProgress
 {
     /// <summary>Gets the wave just submitted (waves are numbered across restarts), or the last one when <see cref="RequestsSubmitted"/> is 0.</summary>
@@ -24,6 +27,12 @@ public sealed class BatchWaveProgress
     /// <summary>Gets how many requests the wave just submitted holds (0 when the build is done).</summary>
     public required int RequestsSubmitted { get; init; }
 
-    /// <summary>Gets the ids of the batches the wave just submitted.</summary>
+    /// <summary>Gets the ids of the batches the wave just submitted (on a poll's report, the batch polled).</summary>
     public required IReadOnlyList<string> BatchIds { get; init; }
+
+    /// <summary>
+    /// Gets the batch a poll found still running, with its status, request counts and age; <see langword="null"/> on the
+    /// report after a wave. On a poll's report the user counts are those of the last wave and the request counts are 0.
+    /// </summary>
+    public BatchPollStatus? Polled { get; init; }
 }

@@ -6,10 +6,14 @@ namespace Rpm;
 /// <summary>Submission: a wave split into batch input files within OpenAI's limits, uploaded, and its batches created.</summary>
 public sealed partial class OpenAIBatchBuilder
 {
-    /// <summary>Splits a wave into batches within OpenAI's limits, uploads each input file, notes it, then creates its batch and notes the id.</summary>
-    private async Task<List<string>> SubmitAsync(int wave, List<PendingRequests.PendingRequest> requests, CancellationToken cancellationToken)
+    /// <summary>
+    /// Splits a wave into batches within OpenAI's limits, uploads each input file, notes it, then creates its batch and
+    /// notes the id; returns the ids, and the requests whose creation was still rate-limited after its waits.
+    /// </summary>
+    private async Task<(List<string> Ids, int RateLimited)> SubmitAsync(int wave, List<PendingRequests.PendingRequest> requests, bool refundLimited, CancellationToken cancellationToken)
     {
         var ids = new List<string>();
+        int rateLimited = 0;
         int part = 0;
         foreach (var (lines, keys) in Split(requests))
         {
@@ -29,12 +33,21 @@ public sealed partial class OpenAIBatchBuilder
             {
                 continue;
             }
+            catch (OpenAIBatchException ex) when (ex.StatusCode is 429 && !ex.Message.Contains("insufficient_quota", StringComparison.OrdinalIgnoreCase))
+            {
+                // Still rate-limited after the Retry-After waits: a 429 created nothing, and asks for patience, not a
+                // new try; the requests go again after the backoff without counting this submission.
+                await _state.SaveResultsAsync(null, new Dictionary<string, string>(), keys.ToDictionary(k => k, _ => ex.Message, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
+                await _state.FinishBatchAsync(fileId, "rate_limited", refundLimited, CancellationToken.None).ConfigureAwait(false);
+                rateLimited += keys.Count;
+                continue;
+            }
             catch (OpenAIBatchException ex) when (ex.StatusCode is >= 400 and < 500)
             {
                 // Refused outright: no batch exists. Its requests count this submission and go again in the next wave, so
                 // a refusal that persists ends, after MaxSubmissions, in per-user errors that carry the server's words.
                 await _state.SaveResultsAsync(null, new Dictionary<string, string>(), keys.ToDictionary(k => k, _ => ex.Message, StringComparer.Ordinal), CancellationToken.None).ConfigureAwait(false);
-                await _state.FinishBatchAsync(fileId, "rejected", CancellationToken.None).ConfigureAwait(false);
+                await _state.FinishBatchAsync(fileId, "rejected", refund: false, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 
@@ -42,7 +55,7 @@ public sealed partial class OpenAIBatchBuilder
             ids.Add(batch.Id);
         }
 
-        return ids;
+        return (ids, rateLimited);
     }
 
     private IEnumerable<(byte[] Lines, List<string> Keys)> Split(List<PendingRequests.PendingRequest> requests)

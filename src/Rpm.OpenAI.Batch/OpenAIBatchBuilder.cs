@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Rpm;
 
@@ -31,6 +33,7 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
     private readonly bool _ownsApiHttp;
     private readonly OpenAIBatchApi _api;
     private readonly IChatClient _chatClient;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _running = new(1, 1);
 
     /// <summary>Initializes a new instance of the <see cref="OpenAIBatchBuilder"/> class.</summary>
@@ -40,22 +43,30 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
     /// <see cref="EndpointResilience"/>'s build profile from <see cref="OpenAIBatchOptions.Endpoint"/> (and one without retries for batch
     /// creations). Not disposed here when given. A given client should not retry POSTs blindly: a batch creation whose
     /// answer is lost is looked up by its input file before it is created again, but a transport retry would not be.
+    /// Its 429s are waited out by the builder (<c>Retry-After</c>, within the build profile's limits).
+    /// </param>
+    /// <param name="loggerFactory">
+    /// Where the build logs (category <c>Rpm.OpenAIBatchBuilder</c>): each poll of a batch still running (event 7001), a
+    /// batch cancelled for its age (7002, 7003), requests waiting out an enqueued-token limit (7004), a 429 waited out
+    /// (7005), and the Files and Batches calls' retries (5001); <see langword="null"/> for nowhere.
     /// </param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public OpenAIBatchBuilder(OpenAIBatchOptions options, HttpClient? httpClient = null)
+    public OpenAIBatchBuilder(OpenAIBatchOptions options, HttpClient? httpClient = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OpenAIBatchBuilder>();
         _state = new BatchStateStore(options.StatePath);
         _replay = new BatchReplayHandler(_state);
         _replayHttp = new HttpClient(_replay) { Timeout = Timeout.InfiniteTimeSpan };
         _chatClient = RpmOpenAI.CreateChatClient(options.Endpoint, _replayHttp);
         _ownsApiHttp = httpClient is null;
         // Files and Batches calls are background work wherever they are made: always the patient build profile.
-        _apiHttp = httpClient ?? new HttpClient(EndpointResilience.CreateHandler(options.Endpoint, profile: EndpointRetryProfile.Build)) { Timeout = Timeout.InfiniteTimeSpan };
+        _apiHttp = httpClient ?? new HttpClient(EndpointResilience.CreateHandler(options.Endpoint, loggerFactory: loggerFactory, profile: EndpointRetryProfile.Build)) { Timeout = Timeout.InfiniteTimeSpan };
         _createHttp = httpClient ?? new HttpClient { Timeout = options.Endpoint.Build.AttemptTimeout };
-        _api = new OpenAIBatchApi(_apiHttp, _createHttp, options.Endpoint.Endpoint, options.Endpoint.ApiKey);
+        _api = new OpenAIBatchApi(
+            _apiHttp, _createHttp, httpRetriesRateLimits: _ownsApiHttp, options.Endpoint.Endpoint, options.Endpoint.ApiKey, options.Endpoint.Build, options.TimeProvider, _logger);
     }
 
     /// <summary>
@@ -74,9 +85,12 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
     /// </summary>
     /// <param name="pipeline">A pipeline over <see cref="ChatClient"/>, with the stores that keep the users' models and build checkpoints (keep both across runs).</param>
     /// <param name="users">The users; ids unique. Users already built by an earlier run with this state file are skipped.</param>
-    /// <param name="progress">Told after each wave what its batches answered and what the next wave sends.</param>
+    /// <param name="progress">
+    /// Told after each wave what its batches answered and what the next wave sends; and, at each poll that finds a batch
+    /// still running, its status, request counts and age (<see cref="BatchWaveProgress.Polled"/>).
+    /// </param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests. Submitted batches keep running; answers already read back are kept.</param>
-    /// <returns>The users built and failed, and the waves and batches this run took.</returns>
+    /// <returns>The users built and failed, the waves and batches this run took, and the batches it cancelled for their age.</returns>
     /// <exception cref="ArgumentException">A user is null or listed twice.</exception>
     /// <exception cref="OpenAIBatchException">The Files or Batches API refused a call (the message names the batch or file and the server's words).</exception>
     /// <exception cref="InvalidOperationException">The state file cannot be used, or <see cref="BuildAsync"/> is already running on this instance.</exception>
@@ -147,10 +161,59 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
         int wave = await _state.GetWaveAsync(cancellationToken).ConfigureAwait(false);
         int waves = 0;
         int submitted = 0;
+        var timedOut = new List<string>();
+        BatchWaveProgress? last = null;
+        TimeProvider time = _options.TimeProvider;
+
+        // Rounds in a row refused by a limit that asks for patience, with no batch ending to free the queue, and since when.
+        int limitedRounds = 0;
+        DateTimeOffset? limitedSince = null;
+        int creationLimited = 0;
         while (true)
         {
+            // A refusal for a full queue gives its submission back only for MaxBatchWait in a row: a batch larger than the
+            // organization's whole queue would otherwise be refused, and waited for, without end.
+            bool refundLimited = limitedSince is not { } since || time.GetUtcNow() - since < _options.MaxBatchWait;
+
             // Batches in flight first: those of the last wave, or those a stopped process left (polled, never sent again).
-            var (answered, unanswered) = await FinishOpenBatchesAsync(batchIds, cancellationToken).ConfigureAwait(false);
+            IntakeRound round = await FinishOpenBatchesAsync(
+                batchIds,
+                timedOut,
+                refundLimited,
+                (info, age) => progress?.Report(new BatchWaveProgress
+                {
+                    Wave = wave,
+                    UsersBuilt = last?.UsersBuilt ?? users.Count(u => built.Contains(u.UserId)),
+                    UsersWaiting = last?.UsersWaiting ?? 0,
+                    UsersFailed = last?.UsersFailed ?? failures.Count,
+                    RequestsAnswered = 0,
+                    RequestsUnanswered = 0,
+                    RequestsSubmitted = 0,
+                    BatchIds = [info.Id],
+                    Polled = new BatchPollStatus
+                    {
+                        BatchId = info.Id,
+                        Status = info.Status,
+                        RequestsCompleted = info.RequestsCompleted,
+                        RequestsFailed = info.RequestsFailed,
+                        RequestsTotal = info.RequestsTotal,
+                        Age = age,
+                    },
+                }),
+                cancellationToken).ConfigureAwait(false);
+            var (answered, unanswered) = (round.Answered, round.Unanswered);
+            int limitedRequests = round.LimitedRequests + creationLimited;
+            if (limitedRequests == 0 || round.Freed)
+            {
+                // Nothing refused, or a batch ended and its tokens left the queue: what was refused may go at once.
+                limitedRounds = 0;
+                limitedSince = limitedRequests == 0 ? null : time.GetUtcNow();
+            }
+            else
+            {
+                limitedRounds++;
+                limitedSince ??= time.GetUtcNow();
+            }
 
             List<BatchUser> remaining = [.. users.Where(u => !built.Contains(u.UserId) && !failures.ContainsKey(u.UserId))];
             var waiting = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
@@ -190,16 +253,24 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
             }
 
             var waveBatches = new List<string>();
+            creationLimited = 0;
             if (toSend.Count > 0)
             {
+                if (limitedRounds > 0)
+                {
+                    TimeSpan delay = OpenAIBatchApi.Backoff(limitedRounds, _options.TokenLimitRetryDelay, _options.TokenLimitMaxRetryDelay);
+                    OpenAIBatchLog.QueueFull(_logger, limitedRequests, round.LimitReason ?? "batch creation answered 429", delay, limitedRounds);
+                    await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                }
+
                 wave++;
                 waves++;
                 submitted += toSend.Count;
-                waveBatches = await SubmitAsync(wave, toSend, cancellationToken).ConfigureAwait(false);
+                (waveBatches, creationLimited) = await SubmitAsync(wave, toSend, refundLimited, cancellationToken).ConfigureAwait(false);
                 batchIds.AddRange(waveBatches);
             }
 
-            progress?.Report(new BatchWaveProgress
+            last = new BatchWaveProgress
             {
                 Wave = wave,
                 UsersBuilt = users.Count(u => built.Contains(u.UserId)),
@@ -209,7 +280,8 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
                 RequestsUnanswered = unanswered,
                 RequestsSubmitted = toSend.Count,
                 BatchIds = waveBatches,
-            });
+            };
+            progress?.Report(last);
 
             if (toSend.Count == 0)
             {
@@ -223,6 +295,7 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
             Failures = new Dictionary<string, Exception>(failures, StringComparer.Ordinal),
             Waves = waves,
             BatchIds = batchIds,
+            TimedOutBatchIds = timedOut,
             RequestsSubmitted = submitted,
         };
     }

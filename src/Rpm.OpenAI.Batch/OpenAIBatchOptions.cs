@@ -22,8 +22,40 @@ public sealed class OpenAIBatchOptions
     /// </summary>
     public string StatePath { get; set; } = "rpm-batch.db";
 
-    /// <summary>Gets or sets how long to wait between two polls of a batch in progress; default 1 minute.</summary>
+    /// <summary>
+    /// Gets or sets how long to wait between two polls of a batch in progress; default 1 minute. Each poll of a batch that
+    /// has not ended is logged (event 7001) and reported to <see cref="OpenAIBatchBuilder.BuildAsync"/>'s progress
+    /// (<see cref="BatchWaveProgress.Polled"/>), so at most once per interval per batch.
+    /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Gets or sets the longest a batch is waited for, counted from its creation (the batch's <c>created_at</c>; for a
+    /// server that gives none, from the first poll of this process); default 25 hours: OpenAI's completion window of 24
+    /// hours (<c>completion_window</c>, the only value the Batch API accepts, https://platform.openai.com/docs/guides/batch)
+    /// plus an hour for a batch to move to <c>expired</c> and write its output. A batch still not ended then is cancelled
+    /// (<c>POST /v1/batches/{id}/cancel</c>); the answers it has are kept exactly as an expired batch's, its other requests go
+    /// again in the next wave (counted against <see cref="MaxSubmissions"/>), and the build names it in
+    /// <see cref="BatchBuildResult.TimedOutBatchIds"/>. It also bounds how long an enqueued-token limit is waited out
+    /// (<see cref="TokenLimitRetryDelay"/>). Positive.
+    /// </summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromHours(25);
+
+    /// <summary>
+    /// Gets or sets the first wait before requests refused by a limit that asks for patience go again: a batch OpenAI failed
+    /// with <c>token_limit_exceeded</c> ("Enqueued token limit reached ... Please try again once some in_progress batches
+    /// have been completed", openai/openai-python#2084), or a batch creation still answered 429 after its
+    /// <c>Retry-After</c> waits. Such a refusal does not count against <see cref="MaxSubmissions"/>. When a batch of the
+    /// same round ended (freeing the queue) the requests go again at once; otherwise each refused round in a row doubles
+    /// the wait, with jitter over its upper half (as OpenAI's rate-limit guide advises), up to
+    /// <see cref="TokenLimitMaxRetryDelay"/>. After <see cref="MaxBatchWait"/> of refusals in a row without any batch
+    /// ending, they count again, so a batch larger than the organization's whole queue fails its users with the
+    /// server's words. Default 1 minute; positive.
+    /// </summary>
+    public TimeSpan TokenLimitRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets the longest single wait of <see cref="TokenLimitRetryDelay"/>'s backoff; default 30 minutes; at least <see cref="TokenLimitRetryDelay"/>.</summary>
+    public TimeSpan TokenLimitMaxRetryDelay { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>
     /// Gets or sets how many batches a request may be sent in before the users who need it are reported failed; default 3.
@@ -43,7 +75,7 @@ public sealed class OpenAIBatchOptions
     /// <summary>Gets or sets how many users' builds run at once while a wave collects requests (they only read local answers); default 4.</summary>
     public int MaxConcurrentBuilds { get; set; } = 4;
 
-    /// <summary>Gets or sets the clock the polling waits on (a fake one in tests).</summary>
+    /// <summary>Gets or sets the clock the polling, the backoffs and the batches' ages run on (a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Checks every option and throws one exception that names each invalid one.</summary>
@@ -75,6 +107,20 @@ public sealed class OpenAIBatchOptions
         if (PollInterval <= TimeSpan.Zero)
         {
             errors.Add($"{nameof(PollInterval)} must be positive (was {PollInterval}).");
+        }
+
+        if (MaxBatchWait <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(MaxBatchWait)} must be positive (was {MaxBatchWait}; default 25 hours, OpenAI's 24-hour completion window plus a margin).");
+        }
+
+        if (TokenLimitRetryDelay <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(TokenLimitRetryDelay)} must be positive (was {TokenLimitRetryDelay}).");
+        }
+        else if (TokenLimitMaxRetryDelay < TokenLimitRetryDelay)
+        {
+            errors.Add($"{nameof(TokenLimitMaxRetryDelay)} must be at least {nameof(TokenLimitRetryDelay)} ({TokenLimitRetryDelay}; was {TokenLimitMaxRetryDelay}).");
         }
 
         if (MaxSubmissions is < 1 or > 100)

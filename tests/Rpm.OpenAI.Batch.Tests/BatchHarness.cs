@@ -17,6 +17,7 @@ public sealed class BatchHarness : IAsyncDisposable
         Store = new SqliteUserModelStore(Path.Combine(_directory, "models.db"));
         Checkpoints = new SqliteBuildCheckpointStore(Path.Combine(_directory, "checkpoints.db"));
         Http = new HttpClient();
+        Server.Clock = Time;
     }
 
     public FakeChatClient Model { get; }
@@ -47,6 +48,29 @@ public sealed class BatchHarness : IAsyncDisposable
     }
 
     public OpenAIBatchBuilder Builder(Action<OpenAIBatchOptions>? configure = null) => new(Options(configure), Http);
+
+    /// <summary>
+    /// Awaits a build, advancing the fake clock by each wait the builder starts (its waits are one at a time), so hours of
+    /// polling and backoff take no real time; returns the result and every wait the builder asked for, in order.
+    /// </summary>
+    public async Task<(T Result, List<TimeSpan> Waits)> AdvanceUntilDoneAsync<T>(Task<T> run)
+    {
+        var waits = new List<TimeSpan>();
+        using var done = new CancellationTokenSource();
+        while (true)
+        {
+            Task<TimeSpan> timer = Time.WaitForTimerAsync(done.Token);
+            if (await Task.WhenAny(run, timer) == run)
+            {
+                done.Cancel();
+                return (await run, waits);
+            }
+
+            TimeSpan due = await timer;
+            waits.Add(due);
+            Time.Advance(due);
+        }
+    }
 
     public RpmPipeline Pipeline(OpenAIBatchBuilder builder, Action<RpmOptions>? configure = null)
     {
@@ -110,19 +134,23 @@ public sealed class BatchHarness : IAsyncDisposable
 public sealed class TimerSignalingTimeProvider : FakeTimeProvider
 {
     private readonly SemaphoreSlim _created = new(0);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TimeSpan> _due = new();
 
-    /// <summary>Waits until a timer is created (bounded only so that a broken build fails instead of hanging the run).</summary>
-    public async Task WaitForTimerAsync()
+    /// <summary>Waits until a timer is created (bounded only so that a broken build fails instead of hanging the run); returns its due time.</summary>
+    public async Task<TimeSpan> WaitForTimerAsync(CancellationToken cancellationToken = default)
     {
-        if (!await _created.WaitAsync(TimeSpan.FromMinutes(2)))
+        if (!await _created.WaitAsync(TimeSpan.FromMinutes(2), cancellationToken))
         {
             throw new TimeoutException("The batch builder never waited to poll again.");
         }
+
+        return _due.TryDequeue(out TimeSpan due) ? due : TimeSpan.Zero;
     }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         ITimer timer = base.CreateTimer(callback, state, dueTime, period);
+        _due.Enqueue(dueTime);
         _created.Release();
         return timer;
     }

@@ -20,11 +20,17 @@ public enum BatchOutcome
 
     /// <summary>Failed validation: no output at all.</summary>
     Failed,
+
+    /// <summary>
+    /// Failed at once because the organization's enqueued-token limit was reached, as OpenAI reports it
+    /// (openai/openai-python#2084): status <c>failed</c>, error <c>token_limit_exceeded</c>, no output.
+    /// </summary>
+    TokenLimited,
 }
 
 /// <summary>
 /// OpenAI's Files and Batches APIs on loopback (<c>POST /v1/files</c>, <c>GET /v1/files/{id}/content</c>,
-/// <c>POST /v1/batches</c>, <c>GET /v1/batches</c>, <c>GET /v1/batches/{id}</c>) as documented; each line of a batch is
+/// <c>POST /v1/batches</c>, <c>GET /v1/batches</c>, <c>GET /v1/batches/{id}</c>, <c>POST /v1/batches/{id}/cancel</c>) as documented; each line of a batch is
 /// answered by the <see cref="FakeChatClient"/> as the chat-completions endpoint would answer it.
 /// </summary>
 public sealed class FakeBatchServer : IAsyncDisposable
@@ -36,6 +42,7 @@ public sealed class FakeBatchServer : IAsyncDisposable
     private readonly ConcurrentQueue<(string BatchId, List<JsonObject> Lines)> _submitted = new();
     private readonly ConcurrentQueue<string> _answered = new();
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly ConcurrentQueue<DateTimeOffset> _createdAt = new();
     private readonly object _gate = new();
     private int _fileCount;
     private int _batchCount;
@@ -54,8 +61,20 @@ public sealed class FakeBatchServer : IAsyncDisposable
 
     public Uri Endpoint { get; }
 
-    /// <summary>While set, batches stay <c>in_progress</c>.</summary>
+    /// <summary>While set, batches stay <c>in_progress</c> (a cancelled one still ends).</summary>
     public volatile bool Hold;
+
+    /// <summary>The clock that stamps a batch's <c>created_at</c> and each creation in <see cref="CreatedAt"/> (the tests' fake clock).</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>Given "METHOD path", whether to answer that call 429 with <c>Retry-After: RetryAfterSeconds</c> instead.</summary>
+    public Func<string, bool>? RateLimited { get; set; }
+
+    /// <summary>How long batch N stays <c>in_progress</c> on <see cref="Clock"/> after its creation (null: it ends at its first poll).</summary>
+    public Func<int, TimeSpan?>? Duration { get; set; }
+
+    /// <summary>The <c>Retry-After</c> seconds of a 429.</summary>
+    public int RetryAfterSeconds { get; set; } = 20;
 
     /// <summary>The outcome of the n-th batch created (1-based); completed when null.</summary>
     public Func<int, BatchOutcome>? Outcome { get; set; }
@@ -77,6 +96,9 @@ public sealed class FakeBatchServer : IAsyncDisposable
 
     /// <summary>The custom ids answered with status 200 (a paid answer each).</summary>
     public IReadOnlyList<string> Answered => [.. _answered];
+
+    /// <summary>The clock's time of each batch creation, in creation order.</summary>
+    public IReadOnlyList<DateTimeOffset> CreatedAt => [.. _createdAt];
 
     /// <summary>Every request the server received ("METHOD path").</summary>
     public IReadOnlyList<string> Log => [.. _log];
@@ -133,6 +155,11 @@ public sealed class FakeBatchServer : IAsyncDisposable
             {
                 await WriteAsync(context, Error("missing or wrong API key"), 401);
             }
+            else if (RateLimited?.Invoke($"{method} {path}") == true)
+            {
+                context.Response.Headers["Retry-After"] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await WriteAsync(context, Error("Rate limit reached for requests."), 429);
+            }
             else if (method == "POST" && path == "/v1/files")
             {
                 await UploadAsync(context);
@@ -157,6 +184,28 @@ public sealed class FakeBatchServer : IAsyncDisposable
             {
                 await WriteAsync(context, new JsonObject { ["object"] = "list", ["data"] = new JsonArray([.. _batches.Values.Select(b => (JsonNode)b.DeepClone())]), ["has_more"] = false });
             }
+            else if (method == "POST" && path.StartsWith("/v1/batches/", StringComparison.Ordinal) && path.EndsWith("/cancel", StringComparison.Ordinal))
+            {
+                string id = path["/v1/batches/".Length..^"/cancel".Length];
+                if (!_batches.TryGetValue(id, out JsonObject? batch))
+                {
+                    await WriteAsync(context, Error($"No batch found with id '{id}'."), 404);
+                    return;
+                }
+
+                JsonObject copy;
+                lock (_gate)
+                {
+                    if (batch["status"]!.GetValue<string>() == "in_progress")
+                    {
+                        batch["status"] = "cancelling";
+                    }
+
+                    copy = (JsonObject)batch.DeepClone();
+                }
+
+                await WriteAsync(context, copy);
+            }
             else if (method == "GET" && path.StartsWith("/v1/batches/", StringComparison.Ordinal))
             {
                 string id = path["/v1/batches/".Length..];
@@ -166,7 +215,7 @@ public sealed class FakeBatchServer : IAsyncDisposable
                     return;
                 }
 
-                if (!Hold)
+                if (batch["status"]!.GetValue<string>() == "cancelling" || (!Hold && !Running(batch)))
                 {
                     await ProcessAsync(batch);
                 }
@@ -265,11 +314,13 @@ public sealed class FakeBatchServer : IAsyncDisposable
             ["input_file_id"] = fileId,
             ["completion_window"] = "24h",
             ["status"] = "in_progress",
+            ["created_at"] = Clock.GetUtcNow().ToUnixTimeSeconds(),
             ["number"] = number,
             ["request_counts"] = new JsonObject { ["total"] = lines.Count, ["completed"] = 0, ["failed"] = 0 },
         };
         _batches[id] = batch;
         _submitted.Enqueue((id, lines));
+        _createdAt.Enqueue(Clock.GetUtcNow());
         if (LoseNextCreateAnswer)
         {
             LoseNextCreateAnswer = false;
@@ -280,27 +331,36 @@ public sealed class FakeBatchServer : IAsyncDisposable
         await WriteAsync(context, (JsonObject)batch.DeepClone());
     }
 
+    private bool Running(JsonObject batch) =>
+        Duration?.Invoke(batch["number"]!.GetValue<int>()) is TimeSpan duration
+        && Clock.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(batch["created_at"]!.GetValue<long>()) + duration;
+
     private async Task ProcessAsync(JsonObject batch)
     {
+        bool cancelled;
         lock (_gate)
         {
-            if (batch["status"]!.GetValue<string>() != "in_progress")
+            string status = batch["status"]!.GetValue<string>();
+            if (status is not ("in_progress" or "cancelling"))
             {
                 return;
             }
 
-            batch["status"] = "finalizing";
+            cancelled = status == "cancelling";
+            batch["status"] = cancelled ? "cancelling-now" : "finalizing";
         }
 
         int number = batch["number"]!.GetValue<int>();
         string id = batch["id"]!.GetValue<string>();
         List<JsonObject> lines = _submitted.First(s => s.BatchId == id).Lines;
-        BatchOutcome outcome = Outcome?.Invoke(number) ?? BatchOutcome.Completed;
+
+        // A cancelled batch ends like an expired one: the lines answered before the cancellation are in its output.
+        BatchOutcome outcome = cancelled ? BatchOutcome.Expired : Outcome?.Invoke(number) ?? BatchOutcome.Completed;
         var output = new StringBuilder();
         var errors = new StringBuilder();
         int completed = 0;
         int failed = 0;
-        if (outcome != BatchOutcome.Failed)
+        if (outcome is not (BatchOutcome.Failed or BatchOutcome.TokenLimited))
         {
             int answerable = outcome == BatchOutcome.Expired ? lines.Count / 2 : lines.Count;
             for (int i = 0; i < answerable; i++)
@@ -378,8 +438,21 @@ public sealed class FakeBatchServer : IAsyncDisposable
                 };
             }
 
+            if (outcome == BatchOutcome.TokenLimited)
+            {
+                batch["errors"] = new JsonObject
+                {
+                    ["object"] = "list",
+                    ["data"] = new JsonArray(new JsonObject
+                    {
+                        ["code"] = "token_limit_exceeded",
+                        ["message"] = "Enqueued token limit reached for gpt-4o-mini in organization org-test. Limit: 2,000,000 enqueued tokens. Please try again once some in_progress batches have been completed.",
+                    }),
+                };
+            }
+
             batch["request_counts"] = new JsonObject { ["total"] = lines.Count, ["completed"] = completed, ["failed"] = failed };
-            batch["status"] = outcome switch { BatchOutcome.Expired => "expired", BatchOutcome.Failed => "failed", _ => "completed" };
+            batch["status"] = cancelled ? "cancelled" : outcome switch { BatchOutcome.Expired => "expired", BatchOutcome.Failed or BatchOutcome.TokenLimited => "failed", _ => "completed" };
         }
     }
 

@@ -146,12 +146,31 @@ internal sealed class BatchStateStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task FinishBatchAsync(string inputFileId, string status, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks a batch read back; with <paramref name="refund"/>, takes back the submission its requests counted (a batch a
+    /// limit refused asked for patience, not a new try), in the same transaction so a restart cannot refund twice.
+    /// </summary>
+    public async Task FinishBatchAsync(string inputFileId, string status, bool refund, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = Command(
-            connection, "UPDATE batches SET state = 'done', status = $status WHERE input_file_id = $file", ("$file", inputFileId), ("$status", status));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (SqliteCommand command = Command(
+            connection, "UPDATE batches SET state = 'done', status = $status WHERE input_file_id = $file AND state <> 'done'", ("$file", inputFileId), ("$status", status)))
+        {
+            command.Transaction = transaction;
+            int changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (refund && changed > 0)
+            {
+                await using SqliteCommand back = Command(
+                    connection,
+                    "UPDATE requests SET submissions = submissions - 1 WHERE submissions > 0 AND key IN (SELECT key FROM batch_requests WHERE input_file_id = $file)",
+                    ("$file", inputFileId));
+                back.Transaction = transaction;
+                await back.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gets the batches not yet finished here: uploaded (maybe created), or submitted and not yet read back.</summary>
