@@ -163,15 +163,19 @@ public sealed partial class RpmBuildService : BackgroundService
         try
         {
             // The same history posted again after its build finished: the saved model already is that build.
-            if (await _pipeline.GetUserModelAsync(request.UserId, stoppingToken).ConfigureAwait(false) is { } saved
-                && ModelCoverage.Covers(saved, request.Task, request.History))
+            UserModel? saved = await _pipeline.GetUserModelAsync(request.UserId, stoppingToken).ConfigureAwait(false);
+            if (saved is not null && ModelCoverage.Covers(saved, request.Task, request.History))
             {
                 await _queue.Jobs.CompleteAsync(job.Id, saved.Version, CancellationToken.None).ConfigureAwait(false);
                 LogAlreadyBuilt(_logger, job.Id, saved.Version);
             }
             else
             {
-                UserModel model = await _pipeline.BuildUserModelAsync(request.UserId, request.Task, request.History, stoppingToken).ConfigureAwait(false);
+                // A history that only adds items to the saved model's is an update: two calls per new item, not 2N + 1.
+                IReadOnlyList<HistoryItem>? added = saved is null ? null : ModelCoverage.Additions(saved, request.Task, request.History);
+                UserModel model = added is not null
+                    ? await _pipeline.AddHistoryAsync(request.UserId, added, stoppingToken).ConfigureAwait(false)
+                    : await _pipeline.BuildUserModelAsync(request.UserId, request.Task, request.History, stoppingToken).ConfigureAwait(false);
                 await _queue.Jobs.CompleteAsync(job.Id, model.Version, CancellationToken.None).ConfigureAwait(false);
                 LogSucceeded(_logger, job.Id, model.Version);
             }

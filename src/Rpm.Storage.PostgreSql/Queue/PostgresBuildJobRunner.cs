@@ -35,7 +35,11 @@ internal static class PostgresBuildJobRunner
         Exception? error = null;
         try
         {
-            built = await pipeline.BuildUserModelAsync(claim.UserId, claim.Task, claim.History, lost.Token).ConfigureAwait(false);
+            // A history that only adds items to the saved model's is an update: two calls per new item, not 2N + 1.
+            IReadOnlyList<HistoryItem>? added = existing is null ? null : ModelCoverage.Additions(existing, claim.Task, claim.History);
+            built = added is not null
+                ? await pipeline.AddHistoryAsync(claim.UserId, added, lost.Token).ConfigureAwait(false)
+                : await pipeline.BuildUserModelAsync(claim.UserId, claim.Task, claim.History, lost.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

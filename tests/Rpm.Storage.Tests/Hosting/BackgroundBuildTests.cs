@@ -81,7 +81,7 @@ public sealed class BackgroundBuildTests : IDisposable
     }
 
     [Fact]
-    public async Task The_same_history_posted_again_after_its_build_finished_pays_nothing_and_another_history_rebuilds()
+    public async Task The_same_history_posted_again_after_its_build_finished_pays_nothing_a_longer_one_pays_its_new_items_and_a_changed_one_rebuilds()
     {
         var chat = new FakeChatClient();
         await using ServiceProvider provider = Services(chat, _directory.File("again.db"));
@@ -97,9 +97,19 @@ public sealed class BackgroundBuildTests : IDisposable
         Assert.Equal(first.ModelVersion, again.ModelVersion);
         Assert.Equal(paid, chat.CallCount);
 
-        RpmBuildJob other = await queue.WaitAsync((await queue.EnqueueAsync("a", TestPipelines.Rating, TestPipelines.MovieHistory(4))).Id);
-        Assert.Equal(first.ModelVersion + 1, other.ModelVersion);
-        Assert.Equal(paid + (2 * 4) + 1, chat.CallCount);
+        // The saved three items and one more: an update (a feature call and a reasoning call for the new item), not 2N + 1.
+        RpmBuildJob longer = await queue.WaitAsync((await queue.EnqueueAsync("a", TestPipelines.Rating, TestPipelines.MovieHistory(4))).Id);
+        Assert.Equal(RpmBuildJobState.Succeeded, longer.State);
+        Assert.Equal(first.ModelVersion + 1, longer.ModelVersion);
+        Assert.Equal(paid + 2, chat.CallCount);
+        Assert.Equal(4, (await provider.GetRequiredService<RpmPipeline>().GetUserModelAsync("a"))!.Paths.Count);
+
+        // A saved item's rating changed: every path may reason toward a retracted answer, so the model is built again.
+        List<HistoryItem> changed = TestPipelines.MovieHistory(4);
+        changed[0] = new HistoryItem(changed[0].Id, changed[0].Input, changed[0].Output == "1" ? "2" : "1");
+        RpmBuildJob rebuilt = await queue.WaitAsync((await queue.EnqueueAsync("a", TestPipelines.Rating, changed)).Id);
+        Assert.Equal(longer.ModelVersion + 1, rebuilt.ModelVersion);
+        Assert.Equal(paid + 2 + (2 * 4) + 1, chat.CallCount);
     }
 
     [Fact]

@@ -104,6 +104,25 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_history_that_adds_items_to_the_saved_models_is_an_update_that_pays_for_the_new_items_only()
+    {
+        var chat = new FakeChatClient();
+        await using ServiceProvider provider = Host(chat);
+        await using var host = await HostedServices.StartAsync(provider);
+        RpmBuildQueue queue = provider.GetRequiredService<RpmBuildQueue>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+
+        RpmBuildJob first = await queue.WaitAsync((await queue.EnqueueAsync("u", TestPipelines.Rating, TestPipelines.MovieHistory(3))).Id, timeout.Token);
+        Assert.Equal(CallsPerUser, chat.CallCount);
+        RpmBuildJob longer = await queue.WaitAsync((await queue.EnqueueAsync("u", TestPipelines.Rating, TestPipelines.MovieHistory(5))).Id, timeout.Token);
+
+        Assert.Equal(RpmBuildJobState.Succeeded, longer.State);
+        Assert.Equal(first.ModelVersion + 1, longer.ModelVersion);
+        Assert.Equal(CallsPerUser + (2 * 2), chat.CallCount);
+        Assert.Equal(5, (await provider.GetRequiredService<RpmPipeline>().GetUserModelAsync("u"))!.Paths.Count);
+    }
+
+    [Fact]
     public async Task A_failing_build_shows_its_reason_while_it_waits_for_a_retry_and_when_it_gives_up()
     {
         var chat = new FakeChatClient { Gate = (_, _) => throw new HttpRequestException("connection refused (the model endpoint is down)") };
