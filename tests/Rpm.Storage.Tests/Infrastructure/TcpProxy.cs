@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Rpm.Storage.Tests.Infrastructure;
+
+/// <summary>
+/// A loopback TCP proxy in front of the PostgreSQL server for one simulated host: <see cref="Cut"/> drops every
+/// connection through it (the server sees them close, the host sees its sockets fail) and refuses new ones until
+/// <see cref="Restore"/>, as when a host vanishes from the network.
+/// </summary>
+public sealed class TcpProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly string _host;
+    private readonly int _port;
+    private readonly List<TcpClient> _live = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+    private volatile bool _cut;
+
+    public TcpProxy(string host, int port)
+    {
+        _host = host;
+        _port = port;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Gets <paramref name="connectionString"/> pointed at this proxy.</summary>
+    public static string Through(TcpProxy proxy, string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3 }.ConnectionString;
+
+    public void Cut()
+    {
+        _cut = true;
+        lock (_live)
+        {
+            _live.ForEach(c => c.Dispose());
+            _live.Clear();
+        }
+    }
+
+    public void Restore() => _cut = false;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Cut();
+        try
+        {
+            await _accepting;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            if (_cut)
+            {
+                client.Dispose();
+                continue;
+            }
+
+            _ = Task.Run(() => PipeAsync(client));
+        }
+    }
+
+    private async Task PipeAsync(TcpClient client)
+    {
+        var upstream = new TcpClient();
+        try
+        {
+            await upstream.ConnectAsync(_host, _port);
+            lock (_live)
+            {
+                _live.Add(client);
+                _live.Add(upstream);
+            }
+
+            NetworkStream a = client.GetStream(), b = upstream.GetStream();
+            await Task.WhenAny(a.CopyToAsync(b), b.CopyToAsync(a));
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            client.Dispose();
+            upstream.Dispose();
+        }
+    }
+}
