@@ -54,6 +54,9 @@ public sealed class QuartzBuildQueue : IAsyncDisposable
                 o.IdleWaitTime = TimeSpan.FromSeconds(1);
             });
             q.UseDefaultThreadPool(1);
+
+            // The store names the job's class with its assembly; the worker processes compile this file into theirs.
+            q.UseTypeLoader(o => o.Map("Rpm.Storage.Tests.PostgreSql.Quartz.QuartzBuildQueue+BuildJob, Rpm.Storage.Tests", typeof(BuildJob)));
             q.UsePersistentStore(store =>
             {
                 store.UseDataSource(instanceId);
