@@ -6,7 +6,8 @@ namespace Rpm.Storage.Tests.Infrastructure;
 /// <summary>
 /// A loopback TCP proxy in front of the PostgreSQL server for one simulated host: <see cref="Cut"/> drops every
 /// connection through it (the server sees them close, the host sees its sockets fail) and refuses new ones until
-/// <see cref="Restore"/>, as when a host vanishes from the network.
+/// <see cref="Restore"/>, as when a host vanishes from the network; <see cref="Freeze"/> holds every byte in both
+/// directions until <see cref="Thaw"/>, closing nothing, as a partition that TCP outlives (nobody sees a close).
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
@@ -17,6 +18,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private volatile bool _cut;
+    private volatile TaskCompletionSource _thawed = Thawed();
 
     public TcpProxy(string host, int port)
     {
@@ -43,6 +45,10 @@ public sealed class TcpProxy : IAsyncDisposable
     }
 
     public void Restore() => _cut = false;
+
+    public void Freeze() => _thawed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Thaw() => _thawed.TrySetResult();
 
     public async ValueTask DisposeAsync()
     {
@@ -75,6 +81,24 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
+    private static TaskCompletionSource Thawed()
+    {
+        var thawed = new TaskCompletionSource();
+        thawed.SetResult();
+        return thawed;
+    }
+
+    private async Task PumpAsync(NetworkStream from, NetworkStream to)
+    {
+        byte[] buffer = new byte[16384];
+        int read;
+        while ((read = await from.ReadAsync(buffer)) > 0)
+        {
+            await _thawed.Task;
+            await to.WriteAsync(buffer.AsMemory(0, read));
+        }
+    }
+
     private async Task PipeAsync(TcpClient client)
     {
         var upstream = new TcpClient();
@@ -88,7 +112,7 @@ public sealed class TcpProxy : IAsyncDisposable
             }
 
             NetworkStream a = client.GetStream(), b = upstream.GetStream();
-            await Task.WhenAny(a.CopyToAsync(b), b.CopyToAsync(a));
+            await Task.WhenAny(PumpAsync(a, b), PumpAsync(b, a));
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
