@@ -1,6 +1,7 @@
 using Npgsql;
 using Rpm;
 using Rpm.Storage.TestWorker;
+using Rpm.Storage.Tests.PostgreSql.Quartz;
 using Rpm.Tests.Fakes;
 using Rpm.Tests.Pipeline;
 
@@ -11,6 +12,10 @@ using Rpm.Tests.Pipeline;
 //   pg-worker <connection-string> <worker-name> <block-after-calls>
 //       prints "READY", waits for a line on standard input, then serves the build queue until nothing is claimable
 //       and prints "DONE <calls> <jobs>"; with <block-after-calls> >= 0 it blocks like sqlite-build ("BLOCKED <n> <user>").
+//   quartz-worker <connection-string> <instance-id> <block-after-calls>
+//       the same host on Quartz.NET (QuartzBuildQueue, the comparison in QUARTZ-COMPARISON.md): prints "READY", waits
+//       for a line, starts its clustered scheduler and prints "STARTED", then on the next line shuts down (waiting for
+//       its running build) and prints "DONE <calls>"; it blocks like pg-worker.
 Console.Out.Flush();
 string mode = args.Length > 0 ? args[0] : string.Empty;
 int blockAfter = int.Parse(args[^1], System.Globalization.CultureInfo.InvariantCulture);
@@ -55,6 +60,23 @@ switch (mode)
         _ = Console.ReadLine();
         int jobs = await queue.ProcessPendingAsync(pipeline);
         Console.WriteLine($"DONE {Volatile.Read(ref calls)} {jobs}");
+        return 0;
+    }
+
+    case "quartz-worker":
+    {
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(args[1]);
+        RpmPipeline pipeline = Create(new PostgresUserModelStore(dataSource), new PostgresBuildCheckpointStore(dataSource));
+        Console.WriteLine("READY");
+        _ = Console.ReadLine();
+        await using (QuartzBuildQueue host = await QuartzBuildQueue.StartAsync(args[1], args[2], pipeline))
+        {
+            Console.WriteLine("STARTED");
+            _ = Console.ReadLine();
+            await host.Scheduler.Shutdown(waitForJobsToComplete: true);
+        }
+
+        Console.WriteLine($"DONE {Volatile.Read(ref calls)}");
         return 0;
     }
 
