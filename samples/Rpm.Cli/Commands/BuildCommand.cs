@@ -70,6 +70,7 @@ internal static class BuildCommand
             await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
             PrintModel(output, model);
             output.WriteLine($"Build diagnostics: {model.Diagnostics}.");
+            output.WriteLine($"Grounding: {ReportFormat.Grounding(model)}.");
             UsageTotals usage = meter.Snapshot();
             UsageTotals paid = sent.Snapshot();
             var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));

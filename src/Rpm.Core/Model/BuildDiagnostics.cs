@@ -75,6 +75,15 @@ public sealed record BuildDiagnostics
     [JsonInclude]
     public int ItemsExcluded { get; internal init; }
 
+    /// <summary>
+    /// Gets how many reasoning paths (stage 4) stayed ungrounded after the repair turn: a citation or a number in the text
+    /// matched no statistic shown to the model, or the text called something a factor that is not one of the user's.
+    /// Such a path is kept (its item is still answered from it) and counted here, never silently accepted; the share of
+    /// paths without one is the model's grounding share (README, "Grounded reasoning paths").
+    /// </summary>
+    [JsonInclude]
+    public int UngroundedPaths { get; internal init; }
+
     /// <summary>Gets the first exclusion, as <c>item 'id' at stage: reason</c>, when <see cref="ItemsExcluded"/> is not 0.</summary>
     [JsonInclude]
     public string? ExclusionReason { get; internal init; }
@@ -104,6 +113,7 @@ public sealed record BuildDiagnostics
             FactorsFromSuggestedCategories = left.FactorsFromSuggestedCategories || right.FactorsFromSuggestedCategories,
             FactorFallbackReason = right.FactorFallbackReason ?? left.FactorFallbackReason,
             ItemsExcluded = left.ItemsExcluded + right.ItemsExcluded,
+            UngroundedPaths = left.UngroundedPaths + right.UngroundedPaths,
             ExclusionReason = left.ExclusionReason ?? right.ExclusionReason,
         };
     }
@@ -122,6 +132,7 @@ public sealed record BuildDiagnostics
         Add(FeaturesAssignedByRule, "feature(s) assigned by rule");
         Add(FeaturesLeftUnassigned, "feature(s) left unassigned");
         Add(FactorsMergedOrDropped, "factor(s) merged or dropped");
+        Add(UngroundedPaths, "reasoning path(s) ungrounded after the repair");
         if (ItemsExcluded > 0)
         {
             parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ItemsExcluded} item(s) left out (e.g. {ExclusionReason})"));

@@ -14,11 +14,13 @@ internal sealed class ReasoningPathContract : StageContract<ReasoningOutput, str
 {
     private readonly ReasoningPathRequest _request;
     private readonly TextBudget _budget;
+    private readonly ReasoningGrounding _grounding;
 
     public ReasoningPathContract(ReasoningPathRequest request, TextBudget budget)
     {
         _request = request;
         _budget = budget;
+        _grounding = Grounding(request);
     }
 
     public override RpmStage Stage => RpmStage.ReasoningPath;
@@ -27,15 +29,23 @@ internal sealed class ReasoningPathContract : StageContract<ReasoningOutput, str
 
     public override JsonTypeInfo<ReasoningOutput> ReplyType => RpmJsonContext.Default.ReasoningOutput;
 
-    // The answer space of a one-item call is free text: the base schema as generated.
-    public override bool EditsSchema => false;
+    // The reasoning is free text; its citations name the user's factors, the statistics shown and (labelled tasks) the answers.
+    public override IReadOnlyDictionary<string, IReadOnlyList<string?>>? Enums => _grounding.Enums("citations[]");
 
     public override IReadOnlyList<ChatMessage> WritePrompt() => Prompt([_request], _budget);
 
+    public override void EditSchema(JsonObject schema) => _grounding.EditCitationSchema(schema);
+
+    // Grounding (our addition to the paper): an ungrounded path gets the repair turn with what was wrong; on the last
+    // attempt it is kept and counted (BuildDiagnostics.UngroundedPaths), never silently accepted.
     public override OutputValidation<string> Validate(ReasoningOutput reply, OutputValidationContext context) =>
         string.IsNullOrWhiteSpace(reply.Reasoning)
             ? OutputValidation<string>.Invalid("\"reasoning\" must not be empty.")
-            : OutputValidation<string>.Valid(reply.Reasoning.Trim());
+            : _grounding.Judge(reply.Reasoning.Trim(), reply.Citations, context);
+
+    /// <summary>The grounding check of a call: the statistics exactly as its prompt shows them.</summary>
+    internal static ReasoningGrounding Grounding(ReasoningPathRequest request) =>
+        ReasoningGrounding.Of(RpmPrompts.StatisticsNode(request.Task, request.Statistics));
 
     /// <summary>The prompt, for one request or a batch of requests sharing a task and statistics.</summary>
     internal static IReadOnlyList<ChatMessage> Prompt(IReadOnlyList<ReasoningPathRequest> requests, TextBudget budget)
@@ -54,12 +64,13 @@ internal sealed class ReasoningPathContract : StageContract<ReasoningOutput, str
                   "and the answer the user actually gave (\"userAnswer\").",
             $"Write{(batch ? ", for each item on its own," : string.Empty)} the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
             "Cite the relevant statistics by number. Use only the features and statistics given: do not invent facts about the input.",
+            CitationRule(task),
         };
         system.AddRange(PromptRules.StatisticsRules(task));
         system.Add(PromptRules.DataRule);
         system.Add(batch
-            ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"reasoning\": \"...\"}]}."
-            : "Reply with one JSON object: {\"reasoning\": \"...\"}.");
+            ? "Reply with one JSON object with one entry per item, in the order given: {\"items\": [{\"itemId\": ..., \"reasoning\": \"...\", \"citations\": [...]}]}."
+            : "Reply with one JSON object: {\"reasoning\": \"...\", \"citations\": [...]}.");
 
         // The user's statistics (the same in every reasoning call of the build) before the items.
         var data = new JsonObject { ["factors"] = RpmPrompts.StatisticsNode(task, first.Statistics) };
@@ -73,6 +84,14 @@ internal sealed class ReasoningPathContract : StageContract<ReasoningOutput, str
         });
         return PromptRules.Messages(system, data);
     }
+
+    // Every number the reasoning cites is checked against the statistics shown (ReasoningGrounding), so the reply lists them.
+    private static string CitationRule(RpmTask task) =>
+        "List every statistic the reasoning cites in \"citations\": the \"factor\", the \"statistic\" (" +
+        (task.Kind == RpmTaskKind.Generation
+            ? "\"coverage\", \"influence\", or \"polarity.positive\", \"polarity.neutral\", \"polarity.negative\" for the polarity shares), and its \"value\" as shown."
+            : "\"coverage\", \"propensity\"" + (task.Kind == RpmTaskKind.Rating ? " or \"meanAnswer\"" : string.Empty) +
+              "), the \"answer\" a propensity is about (null for the others), and its \"value\" as shown.");
 }
 
 /// <summary>Several items' reasoning in one call: <c>{"items": [{"itemId": ..., "reasoning": "..."}]}</c>.</summary>
@@ -80,10 +99,15 @@ internal sealed class ReasoningBatchContract : ItemBatchContract<ReasoningPathRe
 {
     private readonly TextBudget _budget;
 
+    private readonly ReasoningGrounding _grounding;
+
     public ReasoningBatchContract(IReadOnlyList<ReasoningPathRequest> requests, TextBudget budget)
         : base(requests)
     {
         _budget = budget;
+
+        // The items of a batch share one copy of the statistics (ReasoningPathBuilder.BuildBatchAsync checks it).
+        _grounding = ReasoningPathContract.Grounding(requests[0]);
     }
 
     public override RpmStage Stage => RpmStage.ReasoningPath;
@@ -92,7 +116,32 @@ internal sealed class ReasoningBatchContract : ItemBatchContract<ReasoningPathRe
 
     protected override string MissingItemsRule => "\"items\" must have a non-empty reasoning for every item";
 
+    public override IReadOnlyDictionary<string, IReadOnlyList<string?>>? Enums => _grounding.Enums("items[].citations[]");
+
     public override IReadOnlyList<ChatMessage> WritePrompt() => ReasoningPathContract.Prompt(Requests, _budget);
+
+    // Every item's grounding problems in one repair turn (the base stops at the first invalid item); on the last
+    // attempt the ungrounded items are kept and counted.
+    public override OutputValidation<IReadOnlyList<string>> Validate(ReasoningBatchOutput reply, OutputValidationContext context)
+    {
+        OutputValidation<IReadOnlyList<string>> result = base.Validate(reply, context);
+        if (!result.IsValid || context.IsLastAttempt || result.Diagnostics.UngroundedPaths == 0)
+        {
+            return result;
+        }
+
+        var problems = new List<string>();
+        foreach (ReasoningPathRequest request in Requests)
+        {
+            ReasoningBatchItemOutput item = reply.Items.First(i => i is not null && i.ItemId?.Trim() == request.Item.Id && IsAnswered(i));
+            problems.AddRange(_grounding.Check(item.Reasoning.Trim(), item.Citations).Select(p => $"item '{request.Item.Id}': {p}"));
+        }
+
+        return OutputValidation<IReadOnlyList<string>>.Invalid(_grounding.Hint(problems));
+    }
+
+    protected override void EditItemSchema(JsonObject schema, params string[] itemPath) =>
+        _grounding.EditCitationSchema(schema, itemPath);
 
     protected override string IdOf(ReasoningPathRequest request) => request.Item.Id;
 
@@ -102,8 +151,9 @@ internal sealed class ReasoningBatchContract : ItemBatchContract<ReasoningPathRe
 
     protected override bool IsAnswered(ReasoningBatchItemOutput item) => !string.IsNullOrWhiteSpace(item.Reasoning);
 
+    // Counted here as if on the last attempt; Validate turns the count into a repair turn when one follows.
     protected override OutputValidation<string> ValidateItem(ReasoningBatchItemOutput item, ReasoningPathRequest request, OutputValidationContext context) =>
-        OutputValidation<string>.Valid(item.Reasoning.Trim());
+        _grounding.Judge(item.Reasoning.Trim(), item.Citations, context with { Attempt = context.MaxAttempts });
 }
 
 // The replies; their type names are the schemas' names (rpm_reasoning, rpm_reasoningbatch).
@@ -112,6 +162,26 @@ internal sealed class ReasoningOutput
 {
     [JsonPropertyName("reasoning")]
     public required string Reasoning { get; set; }
+
+    // Required by the schema (the engine asks again when it is missing), optional here so that a reply without it still reads.
+    [JsonPropertyName("citations")]
+    public List<ReasoningCitation>? Citations { get; set; }
+}
+
+/// <summary>One statistic a reasoning path cites; its factor, statistic and answer are enums of the call's schema.</summary>
+internal sealed class ReasoningCitation
+{
+    [JsonPropertyName("factor")]
+    public required string Factor { get; set; }
+
+    [JsonPropertyName("statistic")]
+    public required string Statistic { get; set; }
+
+    [JsonPropertyName("answer")]
+    public string? Answer { get; set; }
+
+    [JsonPropertyName("value")]
+    public required double Value { get; set; }
 }
 
 internal sealed class ReasoningBatchOutput
@@ -127,4 +197,7 @@ internal sealed class ReasoningBatchItemOutput
 
     [JsonPropertyName("reasoning")]
     public required string Reasoning { get; set; }
+
+    [JsonPropertyName("citations")]
+    public List<ReasoningCitation>? Citations { get; set; }
 }

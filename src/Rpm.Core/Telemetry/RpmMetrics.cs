@@ -86,6 +86,7 @@ internal sealed class RpmMetrics
         Add("factor_merged_or_dropped", diagnostics.FactorsMergedOrDropped);
         Add("factors_from_suggested_categories", diagnostics.FactorsFromSuggestedCategories ? 1 : 0);
         Add("item_excluded", diagnostics.ItemsExcluded);
+        Add("ungrounded_path", diagnostics.UngroundedPaths);
 
         void Add(string kind, int count)
         {

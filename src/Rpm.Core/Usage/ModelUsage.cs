@@ -28,7 +28,8 @@ public sealed record ModelUsage
     public long OutputTokens { get; init; }
 
     /// <summary>Gets the number of calls for which the endpoint reported no token usage.</summary>
-    public int UnreportedCalls { get; init; }
+    /// <remarks>Counted by Rpm from the responses, so only its constructor sets it from outside.</remarks>
+    public int UnreportedCalls { get; internal init; }
 
     /// <summary>Gets usage of nothing.</summary>
     public static ModelUsage None { get; } = new(0, 0, 0);

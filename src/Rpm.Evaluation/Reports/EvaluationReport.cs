@@ -161,6 +161,18 @@ internal sealed class NonPaperPathsReport
     /// <summary>Gets the answers read from the response's reasoning field.</summary>
     public required int AnswersReadFromReasoning { get; init; }
 
+    /// <summary>Gets the reasoning paths of the built models.</summary>
+    public required int ReasoningPaths { get; init; }
+
+    /// <summary>Gets the reasoning paths kept ungrounded after the repair turn (our addition to the paper: it checks every path).</summary>
+    public required int UngroundedPaths { get; init; }
+
+    /// <summary>Gets <see cref="UngroundedPaths"/> over <see cref="ReasoningPaths"/>.</summary>
+    public required double UngroundedPathsShare { get; init; }
+
+    /// <summary>Gets the grounding share: the paths with no unsupported citation, number or factor name (1 minus <see cref="UngroundedPathsShare"/>).</summary>
+    public required double GroundingShare { get; init; }
+
     public static NonPaperPathsReport From(BuildTotals totals) => new()
     {
         Users = totals.Users,
@@ -175,6 +187,10 @@ internal sealed class NonPaperPathsReport
         JudgmentsLeftUnknown = totals.JudgmentsLeftUnknown,
         AnswersRepaired = totals.AnswersRepaired,
         AnswersReadFromReasoning = totals.AnswersReadFromReasoning,
+        ReasoningPaths = totals.ReasoningPaths,
+        UngroundedPaths = totals.UngroundedPaths,
+        UngroundedPathsShare = Math.Round(totals.UngroundedPathsShare, 6),
+        GroundingShare = Math.Round(totals.GroundingShare, 6),
     };
 }
 

@@ -192,7 +192,7 @@ public static class EvaluationReportWriter
             foreach (UserModel model in built.UserModels)
             {
                 md.AppendLine();
-                md.AppendLine(CultureInfo.InvariantCulture, $"**user {model.UserId}**: {ReportFormat.Noun(model.Paths.Count, "reasoning path", "reasoning paths")}, {ReportFormat.Noun(model.Statistics.Count, "factor", "factors")}, {ReportFormat.Noun(model.UnassignedFeatureCount, "unassigned feature", "unassigned features")}.");
+                md.AppendLine(CultureInfo.InvariantCulture, $"**user {model.UserId}**: {ReportFormat.Noun(model.Paths.Count, "reasoning path", "reasoning paths")}, {ReportFormat.Noun(model.Statistics.Count, "factor", "factors")}, {ReportFormat.Noun(model.UnassignedFeatureCount, "unassigned feature", "unassigned features")}; {ReportFormat.Grounding(model)}.");
                 md.AppendLine();
                 foreach (FactorStatistics f in model.Statistics.OrderByDescending(f => f.Coverage).ThenBy(f => f.Factor.Name, StringComparer.Ordinal))
                 {

@@ -26,6 +26,7 @@ internal static class NonPaperPathsSection
         ("judgments left unknown", t => Count(t.JudgmentsLeftUnknown), "influence judgments (generation tasks) the model left out even after the repair turn; they stay unknown and count in no statistic."),
         ("answers repaired", t => Count(t.AnswersRepaired), "build answers that were invalid at first and fixed by the one repair turn."),
         ("answers read from reasoning", t => Count(t.AnswersReadFromReasoning), "build answers whose text was empty and that were read from the response's reasoning field instead."),
+        ("reasoning paths ungrounded", t => Share(t.UngroundedPaths, t.ReasoningPaths, t.UngroundedPathsShare), "our addition to the paper (README, \"Grounded reasoning paths\"): share of the reasoning paths whose citations, numbers or factor names still did not match the statistics shown after the one repair turn; they are kept. The grounding share is 100% minus this."),
     ];
 
     public static void Markdown(StringBuilder md, EvaluationResult result)

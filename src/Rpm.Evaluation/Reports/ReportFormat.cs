@@ -107,6 +107,18 @@ internal static class ReportFormat
         return statistics.MeanRating is double mean ? string.Create(CultureInfo.InvariantCulture, $"{text}; mean answer {mean:0.00}") : text;
     }
 
+    /// <summary>A user model's grounding share, e.g. <c>7 of 8 reasoning paths grounded (87.5%)</c>, and how many were kept ungrounded.</summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The text.</returns>
+    public static string Grounding(UserModel model)
+    {
+        int paths = model.Paths.Count;
+        int ungrounded = Math.Min(model.Diagnostics.UngroundedPaths, paths);
+        string share = paths == 0 ? "100" : (100.0 * (paths - ungrounded) / paths).ToString("0.#", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $"{paths - ungrounded} of {Noun(paths, "reasoning path", "reasoning paths")} grounded ({share}%)")
+            + (ungrounded == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", {ungrounded} kept ungrounded after the repair"));
+    }
+
     /// <summary>Writes a count with its noun, singular for one: <c>1 query</c>, <c>2 queries</c>.</summary>
     /// <param name="count">The count.</param>
     /// <param name="singular">The noun for one.</param>

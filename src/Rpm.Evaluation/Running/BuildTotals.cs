@@ -15,6 +15,11 @@ namespace Rpm.Evaluation;
 /// <param name="JudgmentsLeftUnknown">The influence judgments (generation tasks) the model left out even after the repair turn, kept unknown (<see cref="BuildDiagnostics.MissingJudgments"/>).</param>
 /// <param name="AnswersRepaired">The answers that were invalid at first and fixed by the repair turn (<see cref="BuildDiagnostics.OutputRepairs"/>).</param>
 /// <param name="AnswersReadFromReasoning">The answers whose text was empty and that were read from the response's reasoning field (<see cref="BuildDiagnostics.AnswersReadFromReasoning"/>).</param>
+/// <param name="ReasoningPaths">The reasoning paths of the built models.</param>
+/// <param name="UngroundedPaths">
+/// The reasoning paths kept ungrounded after the repair turn (<see cref="BuildDiagnostics.UngroundedPaths"/>): the grounding
+/// check is our addition to the paper, so this is not a departure from its path but what the paper would have accepted unchecked.
+/// </param>
 internal sealed record BuildTotals(
     int Users,
     int UsersWithFactorsFromRules,
@@ -24,7 +29,9 @@ internal sealed record BuildTotals(
     int ItemsExcluded,
     int JudgmentsLeftUnknown,
     int AnswersRepaired,
-    int AnswersReadFromReasoning)
+    int AnswersReadFromReasoning,
+    int ReasoningPaths,
+    int UngroundedPaths)
 {
     /// <summary>Gets the share of users whose factors were formed by rule (0 when no user was built).</summary>
     public double UsersWithFactorsFromRulesShare => Share(UsersWithFactorsFromRules, Users);
@@ -35,7 +42,13 @@ internal sealed record BuildTotals(
     /// <summary>Gets the share of the history items that were left out (0 when there were none).</summary>
     public double ItemsExcludedShare => Share(ItemsExcluded, HistoryItems);
 
-    /// <summary>Gets a value indicating whether every build followed the paper's path.</summary>
+    /// <summary>Gets the share of the reasoning paths kept ungrounded (0 when there were none).</summary>
+    public double UngroundedPathsShare => Share(UngroundedPaths, ReasoningPaths);
+
+    /// <summary>Gets the grounding share: the reasoning paths with no unsupported citation, number or factor name (1 when there were none).</summary>
+    public double GroundingShare => 1 - UngroundedPathsShare;
+
+    /// <summary>Gets a value indicating whether every build followed the paper's path (ungrounded paths are not a departure: the paper does not check).</summary>
     public bool IsPaperPath => UsersWithFactorsFromRules == 0 && FeaturesAssignedByRule == 0 && ItemsExcluded == 0
         && JudgmentsLeftUnknown == 0 && AnswersRepaired == 0 && AnswersReadFromReasoning == 0;
 
@@ -45,7 +58,7 @@ internal sealed record BuildTotals(
     public static BuildTotals Of(IEnumerable<(UserModel Model, int HistoryItems)> builds)
     {
         ArgumentNullException.ThrowIfNull(builds);
-        int users = 0, fromRules = 0, features = 0, byRule = 0, items = 0, excluded = 0, unknown = 0, repaired = 0, fromReasoning = 0;
+        int users = 0, fromRules = 0, features = 0, byRule = 0, items = 0, excluded = 0, unknown = 0, repaired = 0, fromReasoning = 0, paths = 0, ungrounded = 0;
         foreach ((UserModel model, int historyItems) in builds)
         {
             BuildDiagnostics d = model.Diagnostics;
@@ -58,9 +71,13 @@ internal sealed record BuildTotals(
             unknown += d.MissingJudgments;
             repaired += d.OutputRepairs;
             fromReasoning += d.AnswersReadFromReasoning;
+            paths += model.Paths.Count;
+
+            // Counted per path written; a model whose paths were written again (an update with new factors) is capped at its paths.
+            ungrounded += Math.Min(d.UngroundedPaths, model.Paths.Count);
         }
 
-        return new BuildTotals(users, fromRules, features, byRule, items, excluded, unknown, repaired, fromReasoning);
+        return new BuildTotals(users, fromRules, features, byRule, items, excluded, unknown, repaired, fromReasoning, paths, ungrounded);
     }
 
     private static double Share(int part, int whole) => whole == 0 ? 0 : (double)part / whole;

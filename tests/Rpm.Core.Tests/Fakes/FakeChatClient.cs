@@ -34,6 +34,15 @@ public sealed partial class FakeChatClient : IChatClient
     /// <summary>Optional gate awaited before answering (to hold calls in flight).</summary>
     public Func<FakeRequest, CancellationToken, Task>? Gate { get; set; }
 
+    /// <summary>
+    /// A reasoning path that is not grounded (a wrong value, a factor the user does not have), on the first attempt or on
+    /// every attempt (<see cref="MistakeAfterRepair"/>); <see cref="ReasoningMistake.None"/> answers as a careful model.
+    /// </summary>
+    public ReasoningMistake Mistake { get; set; }
+
+    /// <summary>Whether the repair turn repeats <see cref="Mistake"/> (so that the path stays ungrounded).</summary>
+    public bool MistakeAfterRepair { get; set; }
+
     /// <summary>Token usage reported per call; null reports none.</summary>
     public UsageDetails? Usage { get; set; } = new() { InputTokenCount = 100, OutputTokenCount = 20 };
 
@@ -76,7 +85,10 @@ public sealed partial class FakeChatClient : IChatClient
                 throw failure;
             }
 
-            string text = Respond?.Invoke(request) ?? Answer(request);
+            string text = Respond?.Invoke(request)
+                ?? (Mistake != ReasoningMistake.None && request.Stage == RpmStage.ReasoningPath && (request.Attempt == 1 || MistakeAfterRepair)
+                    ? Answer(request, Mistake)
+                    : Answer(request));
             return new ChatResponse(new ChatMessage(ChatRole.Assistant, text)) { ModelId = ModelId, Usage = Usage };
         }
         finally
@@ -98,11 +110,14 @@ public sealed partial class FakeChatClient : IChatClient
     }
 
     /// <summary>The answer a reasonable model would give for the request.</summary>
-    public static string Answer(FakeRequest request) => request.IsBatch ? BatchAnswer(request) : request.Stage switch
+    public static string Answer(FakeRequest request) => Answer(request, ReasoningMistake.None);
+
+    /// <summary>The answer for the request, with a reasoning path that makes <paramref name="mistake"/>.</summary>
+    public static string Answer(FakeRequest request, ReasoningMistake mistake) => request.IsBatch ? BatchAnswer(request, mistake) : request.Stage switch
     {
         RpmStage.FeatureExtraction or RpmStage.QueryFeatureExtraction => Features(request),
         RpmStage.FactorConstruction => Factors(request),
-        RpmStage.ReasoningPath => Reasoning(request),
+        RpmStage.ReasoningPath => Reasoning(request.Data, mistake),
         RpmStage.InfluenceJudgment => Judgments(request),
         _ => Generation(request),
     };
@@ -153,7 +168,7 @@ public sealed partial class FakeChatClient : IChatClient
     }
 
     // A batched request is answered item by item, as the single-item prompt would be.
-    private static string BatchAnswer(FakeRequest request)
+    private static string BatchAnswer(FakeRequest request, ReasoningMistake mistake)
     {
         var items = new JsonArray();
         foreach (JsonNode? item in request.Data["items"]!.AsArray())
@@ -164,7 +179,7 @@ public sealed partial class FakeChatClient : IChatClient
                 one["factors"] = factors.DeepClone();
             }
 
-            JsonObject answer = JsonNode.Parse(request.Stage == RpmStage.ReasoningPath ? Reasoning(one) : Features(one))!.AsObject();
+            JsonObject answer = JsonNode.Parse(request.Stage == RpmStage.ReasoningPath ? Reasoning(one, mistake) : Features(one))!.AsObject();
             answer["itemId"] = one["itemId"]!.GetValue<string>();
             items.Add(answer);
         }
@@ -245,19 +260,35 @@ public sealed partial class FakeChatClient : IChatClient
         return new JsonObject { ["factors"] = factors }.ToJsonString();
     }
 
-    private static string Reasoning(FakeRequest request) => Reasoning(request.Data);
-
-    private static string Reasoning(JsonObject data)
+    // Cites the coverage of the first feature's factor, in the text and in "citations", as a grounded model would.
+    private static string Reasoning(JsonObject data, ReasoningMistake mistake)
     {
         string answer = data["userAnswer"]!.GetValue<string>();
         JsonObject? firstFeature = data["features"]!.AsArray().FirstOrDefault()?.AsObject();
         string factor = firstFeature?["factor"]?.GetValue<string>() ?? "unassigned";
         JsonObject? statistics = data["factors"]!.AsArray().Select(f => f!.AsObject()).FirstOrDefault(f => f["factor"]!.GetValue<string>() == factor);
-        string evidence = statistics is null ? "no statistics" : $"coverage {statistics["coverage"]}";
-        return JsonSerializer.Serialize(new Dictionary<string, string>
+        var citations = new JsonArray();
+        string evidence = "no statistics";
+        if (statistics is not null)
         {
-            ["reasoning"] = $"The input touches the user's factor {factor} ({evidence}); weighing it the way this user does leads to the answer {answer}.",
-        });
+            int coverage = statistics["coverage"]!.GetValue<int>() + (mistake == ReasoningMistake.WrongValue ? 7 : 0);
+            evidence = $"coverage {coverage}";
+            var citation = new JsonObject { ["factor"] = factor, ["statistic"] = "coverage", ["value"] = coverage };
+            if (statistics.ContainsKey("propensity"))
+            {
+                citation["answer"] = null;
+            }
+
+            citations.Add(citation);
+        }
+
+        string reasoning = $"The input touches the user's factor {factor} ({evidence}); weighing it the way this user does leads to the answer {answer}.";
+        if (mistake == ReasoningMistake.UnknownFactor)
+        {
+            reasoning += " The Nostalgia factor weighs in too.";
+        }
+
+        return new JsonObject { ["reasoning"] = reasoning, ["citations"] = citations }.ToJsonString();
     }
 
     private static string Generation(FakeRequest request)
@@ -305,4 +336,17 @@ public sealed partial class FakeChatClient : IChatClient
 
     [GeneratedRegex(@"a number from ([0-9.]+)")]
     private static partial Regex FromRegex();
+}
+
+/// <summary>What an ungrounded reasoning path of <see cref="FakeChatClient"/> gets wrong.</summary>
+public enum ReasoningMistake
+{
+    /// <summary>Nothing: every cited value is one shown.</summary>
+    None,
+
+    /// <summary>The coverage it cites (in the text and in "citations") is 7 more than the one shown.</summary>
+    WrongValue,
+
+    /// <summary>The text calls "Nostalgia" a factor, which the user does not have.</summary>
+    UnknownFactor,
 }

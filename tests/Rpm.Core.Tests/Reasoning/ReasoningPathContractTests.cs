@@ -28,9 +28,9 @@ public sealed class ReasoningPathContractTests
     }
 
     [Fact]
-    public void The_one_item_call_keeps_the_schema_as_generated_and_the_batch_names_its_item_ids()
+    public void The_one_item_call_names_the_users_factors_in_its_citations_and_the_batch_names_its_item_ids()
     {
-        Assert.False(new ReasoningPathContract(Request("a"), Budget).EditsSchema);
+        Assert.Equal("Pacing", Contracts.Enum(Contracts.Schema(new ReasoningPathContract(Request("a"), Budget)), "citations", "[]", "factor"));
         Assert.Equal("a,b", Contracts.Enum(Contracts.Schema(new ReasoningBatchContract([Request("a"), Request("b")], Budget)), "items", "[]", "itemId"));
     }
 

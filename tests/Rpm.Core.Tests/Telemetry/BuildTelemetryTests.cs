@@ -269,6 +269,21 @@ public sealed class BuildTelemetryTests(MiniLmFixture miniLm)
     }
 
     [Fact]
+    public async Task A_reasoning_path_kept_ungrounded_after_the_repair_is_counted_as_a_degradation_of_its_stage()
+    {
+        using var telemetry = new TelemetryCapture();
+        var degradations = telemetry.Collect<long>(RpmTelemetry.DegradationsMetric);
+        var chat = new FakeChatClient { Mistake = ReasoningMistake.WrongValue, MistakeAfterRepair = true };
+
+        UserModel model = await telemetry.Pipeline(chat, miniLm.Generator).BuildUserModelAsync(UserId, TestPipelines.Rating, TestPipelines.MovieHistory(2));
+
+        Assert.Equal(2, model.Diagnostics.UngroundedPaths);
+        var counted = degradations.GetMeasurementSnapshot().Where(m => Equals(m.Tags["rpm.degradation"], "ungrounded_path")).ToList();
+        Assert.Equal(2, counted.Sum(m => m.Value));
+        Assert.All(counted, m => Assert.Equal("reasoning_path", m.Tags[RpmTelemetry.StageAttribute]));
+    }
+
+    [Fact]
     public async Task Adding_history_that_rebuilds_the_factors_is_logged_and_traced_under_rpm_add_history()
     {
         using var telemetry = new TelemetryCapture();

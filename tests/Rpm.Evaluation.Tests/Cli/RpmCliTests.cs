@@ -148,6 +148,7 @@ public sealed class RpmCliTests
         Assert.Equal(0, buildCode);
         Assert.Contains("Factors of 1", buildOutput, StringComparison.Ordinal);
         Assert.Contains("201 calls", buildOutput, StringComparison.Ordinal);
+        Assert.Contains("Grounding: 100 of 100 reasoning paths grounded (100%).", buildOutput, StringComparison.Ordinal);
         Assert.True(File.Exists(modelFile));
         Assert.Equal(0, askCode);
         Assert.Contains("Rationale: The most similar past items", askOutput, StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using Rpm.Evaluation.Tests.Fakes;
+using Rpm.Tests.Fakes;
 
 namespace Rpm.Evaluation.Tests.Reports;
 
@@ -9,7 +10,7 @@ namespace Rpm.Evaluation.Tests.Reports;
 public sealed class NonPaperPathsTests
 {
     [Fact]
-    public async Task Rule_assigned_features_rule_formed_factors_an_excluded_item_and_a_repair_are_totalled_per_method_in_metrics_and_reports()
+    public async Task Rule_assigned_features_rule_formed_factors_an_excluded_item_a_repair_and_an_ungrounded_path_are_totalled_per_method_in_metrics_and_reports()
     {
         EvaluationDataset data = SmallData.Tags();
         EvaluationResult result = await new EvaluationRunner(new EvaluationRunnerOptions { ModelId = "fake-model" })
@@ -17,13 +18,16 @@ public sealed class NonPaperPathsTests
         string folder = TestFiles.NewFolder();
         ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, folder);
 
-        // Per user, as Rpm.Core counts it: u1's factor answer left out its 3 release features (assigned by rule) and its
-        // first reasoning answer was repaired; u2's factor answer stayed unusable (factors from rules) and its item k2
+        // Per user, as Rpm.Core counts it: u1's factor answer left out its 3 release features (assigned by rule), its
+        // first reasoning answer was repaired and its Heat path stayed ungrounded after the repair; u2's factor answer stayed unusable (factors from rules) and its item k2
         // was stopped by the content filter.
         MethodResult rpm = result.Methods.Single(m => m.Name == "rpm");
         UserModel u1 = rpm.UserModels.Single(u => u.UserId == "u1"), u2 = rpm.UserModels.Single(u => u.UserId == "u2");
         Assert.Equal(3, u1.Diagnostics.FeaturesAssignedByRule);
-        Assert.Equal(1, u1.Diagnostics.OutputRepairs);
+        Assert.Equal(2, u1.Diagnostics.OutputRepairs);
+        Assert.Equal(1, u1.Diagnostics.UngroundedPaths);
+        Assert.Contains("The Nostalgia factor", u1.Paths.Single(p => p.Item.Id == "h5").Reasoning, StringComparison.Ordinal);
+        Assert.Equal(0, u2.Diagnostics.UngroundedPaths);
         Assert.False(u1.Diagnostics.FactorsFromSuggestedCategories);
         Assert.True(u2.Diagnostics.FactorsFromSuggestedCategories);
         Assert.Equal(1, u2.Diagnostics.ItemsExcluded);
@@ -31,7 +35,7 @@ public sealed class NonPaperPathsTests
         int byRule = u1.Diagnostics.FeaturesAssignedByRule + u2.Diagnostics.FeaturesAssignedByRule;
         int repaired = u1.Diagnostics.OutputRepairs + u2.Diagnostics.OutputRepairs;
         Assert.Equal(3, byRule); // u2's rule-formed factors are counted as such, not as features assigned by rule
-        Assert.Equal(1, repaired); // u2's factor answer was not repaired: it stayed unusable
+        Assert.Equal(2, repaired); // u2's factor answer was not repaired: it stayed unusable
 
         // The public sum.
         Assert.NotNull(rpm.BuildDiagnostics);
@@ -58,6 +62,10 @@ public sealed class NonPaperPathsTests
             Assert.Equal(0, paths.GetProperty("judgmentsLeftUnknown").GetInt32());
             Assert.Equal(repaired, paths.GetProperty("answersRepaired").GetInt32());
             Assert.Equal(0, paths.GetProperty("answersReadFromReasoning").GetInt32());
+            Assert.Equal(8, paths.GetProperty("reasoningPaths").GetInt32());
+            Assert.Equal(1, paths.GetProperty("ungroundedPaths").GetInt32());
+            Assert.Equal(0.125, paths.GetProperty("ungroundedPathsShare").GetDouble());
+            Assert.Equal(0.875, paths.GetProperty("groundingShare").GetDouble());
         }
 
         Assert.False(Method("history-vote").TryGetProperty("nonPaperPaths", out _));
@@ -72,6 +80,9 @@ public sealed class NonPaperPathsTests
         Assert.Contains($"| features assigned by rule | {byRuleCell} |", markdown, StringComparison.Ordinal);
         Assert.Contains("| items excluded | 11.1% (1 of 9) |", markdown, StringComparison.Ordinal);
         Assert.Contains($"| answers repaired | {repaired} |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| reasoning paths ungrounded | 12.5% (1 of 8) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("**user u1**: 5 reasoning paths", markdown, StringComparison.Ordinal);
+        Assert.Contains("; 4 of 5 reasoning paths grounded (80%), 1 kept ungrounded after the repair.", markdown, StringComparison.Ordinal);
         Assert.Contains("A share or count of 0 is the paper's path.", markdown, StringComparison.Ordinal);
         Assert.Contains("- items excluded: share of the history items left out", markdown, StringComparison.Ordinal);
         string section = markdown[markdown.IndexOf("## Where the build", StringComparison.Ordinal)..];
@@ -83,6 +94,7 @@ public sealed class NonPaperPathsTests
         Assert.Contains("<td>50% (1 of 2)</td>", html, StringComparison.Ordinal);
         Assert.Contains($"<td>{byRuleCell}</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td>11.1% (1 of 9)</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>12.5% (1 of 8)</td>", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -94,6 +106,8 @@ public sealed class NonPaperPathsTests
         Assert.True(totals.IsPaperPath);
         Assert.Equal(2, totals.Users);
         Assert.Equal(9, totals.HistoryItems);
+        Assert.Equal(0, totals.UngroundedPaths);
+        Assert.Equal(1, totals.GroundingShare);
         Assert.Contains("| factors from rules | 0% (0 of 2) |", EvaluationReportWriter.RenderMarkdown(clean), StringComparison.Ordinal);
 
         EvaluationResult none = await new EvaluationRunner()
@@ -120,6 +134,10 @@ public sealed class NonPaperPathsTests
                 "rpm_factorlist" => WithoutReleases(EvalChatClient.Answer(request)),
                 "rpm_reasoning" when user.Contains("Notting Hill", StringComparison.Ordinal) => null,
                 "rpm_reasoning" when firstAttempt && user.Contains("Alien (1979)", StringComparison.Ordinal) => """{"reasoning": ""}""",
+
+                // u1's Heat: a factor the user does not have, before and after the repair.
+                "rpm_reasoning" when user.Contains("Heat (1995)", StringComparison.Ordinal) =>
+                    FakeChatClient.Answer(new FakeRequest([.. request.Messages], options, firstAttempt ? 1 : 2), ReasoningMistake.UnknownFactor),
                 _ => EvalChatClient.Answer(request),
             };
             var response = text is null
