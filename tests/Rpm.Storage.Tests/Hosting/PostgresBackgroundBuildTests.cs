@@ -1,6 +1,8 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Npgsql;
 using Rpm.Storage.Tests.Infrastructure;
 using Rpm.Tests.Fakes;
@@ -145,12 +147,39 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
         Assert.NotNull(failed.FinishedAt);
     }
 
-    private ServiceProvider Host(FakeChatClient chat, Action<PostgresBuildQueueOptions>? queue = null)
+    [Fact]
+    public async Task Through_a_transaction_mode_pgbouncer_the_app_stays_up_enqueues_and_its_workers_refuse_naming_the_pooler()
+    {
+        var logs = new FakeLogCollector();
+        var chat = new FakeChatClient();
+        string pooled = await PgBouncer.ConnectionStringAsync("transaction", _database.ConnectionString);
+        await using ServiceProvider provider = Host(chat, connectionString: pooled, logging: b => b.AddProvider(new FakeLoggerProvider(logs)));
+        await using var host = await HostedServices.StartAsync(provider);
+        RpmBuildQueue queue = provider.GetRequiredService<RpmBuildQueue>();
+
+        RpmBuildJob job = await queue.EnqueueAsync("pooled", TestPipelines.Rating, TestPipelines.MovieHistory(2));   // the stores work through it
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        FakeLogRecord refused;
+        while ((refused = logs.GetSnapshot().FirstOrDefault(r => r.Id.Id == 7 && r.Category == typeof(RpmBuildService).FullName)!) is null)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        Assert.Equal(LogLevel.Error, refused.Level);
+        Assert.IsType<PostgresPoolerException>(refused.Exception);
+        Assert.Contains("PgBouncer", refused.Exception!.Message, StringComparison.Ordinal);
+        Assert.Equal(0, chat.CallCount);
+        Assert.Equal(RpmBuildJobState.Pending, (await queue.GetJobAsync(job.Id))!.State);
+    }
+
+    private ServiceProvider Host(FakeChatClient chat, Action<PostgresBuildQueueOptions>? queue = null, string? connectionString = null, Action<ILoggingBuilder>? logging = null)
     {
         var services = new ServiceCollection();
+        services.AddLogging(b => logging?.Invoke(b));
         services.AddChatClient(chat);
         services.AddEmbeddingGenerator<string, Embedding<float>>(new HashingEmbeddingGenerator());
-        services.AddRpm().UsePostgresStore(_database.ConnectionString, configureQueue: o =>
+        services.AddRpm().UsePostgresStore(connectionString ?? _database.ConnectionString, configureQueue: o =>
         {
             o.ClaimCheckInterval = TimeSpan.FromMilliseconds(200);
             o.PollInterval = TimeSpan.FromMilliseconds(500);
