@@ -259,6 +259,67 @@ public sealed class RpmCliTests
     }
 
     [Fact]
+    public async Task A_first_eval_into_an_empty_folder_claims_nothing_from_an_earlier_runs_cache()
+    {
+        // rpm-fallback's build is rpm's, read back from the cache rpm has just filled: reuse within this run, not a saving
+        // from an earlier one.
+        var chat = new EvalChatClient();
+
+        var (code, output, _) = await Run(WithFake(chat), "eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,rpm-fallback,history-vote", "--out", TestFiles.NewFolder(), "--model", "fake-model");
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("from the cache", output, StringComparison.Ordinal);
+        Assert.Matches(@"reused [\d,]+ answers this run had already received", output);
+    }
+
+    [Fact]
+    public async Task Ask_with_nothing_cached_does_not_say_the_rest_came_from_the_cache()
+    {
+        var chat = new EvalChatClient();
+        string cache = Path.Combine(TestFiles.NewFolder(), "answers.sqlite");
+
+        var (code, output, _) = await Run(WithFake(chat), "ask", "--data", TestFiles.MovieLensRatings, "--user", "1", "--cache", cache);
+        var (again, output2, _) = await Run(WithFake(chat), "ask", "--data", TestFiles.MovieLensRatings, "--user", "1", "--cache", cache);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("from the cache", output, StringComparison.Ordinal);
+        Assert.Contains($"Cost of this run: {chat.CallCount - 2} calls sent", output, StringComparison.Ordinal); // all but the two test requests
+        Assert.Equal(0, again);
+        Assert.Contains("Cost of this run: 0 calls sent", output2, StringComparison.Ordinal);
+        Assert.Contains($"{chat.CallCount - 2} answered from the cache of an earlier run", output2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_local_endpoint_is_priced_as_unknown_unless_prices_are_given()
+    {
+        string[] local = ["--endpoint", "http://localhost:11434/v1", "--model", "llama3.1"];
+
+        var (code, output, _) = await Run(WithFake(new EvalChatClient()), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "zero-shot", "--out", TestFiles.NewFolder(), .. local]);
+        var (freeCode, free, _) = await Run(WithFake(new EvalChatClient()), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "zero-shot", "--out", TestFiles.NewFolder(), "--price-in", "0", "--price-out", "0", .. local]);
+        var (buildCode, build, _) = await Run(WithFake(new EvalChatClient()), ["build", "--data", TestFiles.MovieLensRatings, "--user", "1", "--out", Path.Combine(TestFiles.NewFolder(), "u.json"), "--cache", Path.Combine(TestFiles.NewFolder(), "a.sqlite"), .. local]);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("$", output, StringComparison.Ordinal);
+        Assert.Contains("cost: unknown (no prices for model llama3.1 at endpoint http://localhost:11434/v1; pass --price-in and --price-out", output, StringComparison.Ordinal);
+        Assert.Equal(0, freeCode);
+        Assert.Contains("$0", free, StringComparison.Ordinal);
+        Assert.DoesNotContain("cost: unknown", free, StringComparison.Ordinal);
+        Assert.Equal(0, buildCode);
+        Assert.DoesNotContain("$", build, StringComparison.Ordinal);
+        Assert.Contains("cost: unknown (no prices for model llama3.1 at endpoint http://localhost:11434/v1", build, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenAIs_endpoint_prices_a_model_of_the_price_table_and_says_where_the_prices_come_from()
+    {
+        var (code, output, _) = await Run(WithFake(new EvalChatClient()), "eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "zero-shot", "--out", TestFiles.NewFolder(), "--endpoint", "https://api.openai.com/v1", "--model", "gpt-4o-mini");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Prices: $0.15 / $0.60 per million input / output tokens", output, StringComparison.Ordinal);
+        Assert.Contains("OpenAI's list price for gpt-4o-mini", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ctrl_C_without_a_model_says_nothing_was_paid_for_instead_of_claiming_a_cache()
     {
         using var cancelled = new CancellationTokenSource();
