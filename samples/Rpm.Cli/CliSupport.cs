@@ -127,6 +127,24 @@ internal static class CliSupport
         }
     }
 
+    // What of a command's calls came from a cache, said truthfully: an earlier run's answers, and answers this run had
+    // already received (a repeated prompt, or a build two methods share); nothing when neither.
+    internal static string CacheNote(UsageTotals usage, string cache)
+    {
+        List<string> parts = [];
+        if (usage.EarlierRunCalls > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{usage.EarlierRunCalls:N0} answered from the cache of an earlier run, {cache}"));
+        }
+
+        if (usage.ReusedCalls > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{usage.ReusedCalls:N0} reused answers this run had already received"));
+        }
+
+        return parts.Count == 0 ? string.Empty : " (" + string.Join("; ", parts) + ")";
+    }
+
     internal static async Task<EvaluationDataset> LoadDataAsync(ParseResult parse, CancellationToken ct)
     {
         LampTaskSpec? spec = await ResolveSpecAsync(parse, ct).ConfigureAwait(false);
@@ -198,6 +216,9 @@ internal static class CliSupport
             parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment)
             with { RetryAfterCap = TimeSpan.FromSeconds(cap), Strict = !parse.GetValue(NoStrictOption) };
     }
+
+    internal static RunPrices PricesFor(ParseResult parse, EndpointSettings settings) =>
+        PriceTable.Resolve(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption), settings.Endpoint, settings.Model);
 
     internal static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()
     {

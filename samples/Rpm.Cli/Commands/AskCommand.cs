@@ -85,8 +85,10 @@ internal static class AskCommand
             {
                 string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
                 await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+                var all = new UsageMeter();
                 var sent = new UsageMeter();
                 using IChatClient chat = endpointClient.AsBuilder()
+                    .UseUsageMetering(null, all)
                     .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
                     .UseUsageMetering(Evaluation.EvaluationTokenizer.O200kBase, sent)
                     .Build();
@@ -109,7 +111,7 @@ internal static class AskCommand
                 }
 
                 UsageTotals paid = sent.Snapshot();
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent, {paid.InputTokens:N0} + {paid.OutputTokens:N0} tokens (the answer needed {response.Usage.Calls} calls; the rest came from the cache {cache})."));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent{CacheNote(all.Snapshot(), cache)}, {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens; the answer needed {response.Usage.Calls} calls."));
             }
 
             if (fromData is not null && parse.GetValue(QuestionOption) is null)

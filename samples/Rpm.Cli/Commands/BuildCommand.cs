@@ -30,6 +30,7 @@ internal static class BuildCommand
             EndpointSettings settings = ResolveEndpoint(parse, services);
             string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
             string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
+            RunPrices prices = PricesFor(parse, settings);
             CheckWritableFile(outPath, "--out");
             CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
             await CheckCacheFreeAsync(cache, ct).ConfigureAwait(false);
@@ -68,12 +69,12 @@ internal static class BuildCommand
             UserModel model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+
             PrintModel(output, model);
             output.WriteLine($"Build diagnostics: {model.Diagnostics}.");
             UsageTotals usage = meter.Snapshot();
             UsageTotals paid = sent.Snapshot();
-            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent ({usage.CachedCalls} more answered from the cache), {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens = {Money(paid.Cost(prices))}. The model's build: {model.BuildUsage.Calls} calls in all."));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent{CacheNote(usage, cache)}, {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens, {(prices.Prices is null ? prices.Line : Money(paid.Cost(prices.Prices)))}. The model's build: {model.BuildUsage.Calls} calls in all."));
             output.WriteLine($"User model: {Path.GetFullPath(outPath)}");
             return 0;
         }));

@@ -15,6 +15,10 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
 
     private readonly FileStream _lock;
 
+    // Marks the answers this store wrote, so that a read can tell an earlier run's answer from one this run already
+    // received (rpm-fallback reading rpm's build, a repeated prompt): only the first is a saving from the cache.
+    private readonly string _runId = Guid.NewGuid().ToString("N");
+
     private SqliteResponseStore(SqliteConnection connection, string path, FileStream lockFile)
     {
         _connection = connection;
@@ -24,6 +28,7 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the database file.</summary>
     public string Path { get; }
+
 
     /// <summary>Opens (creating when missing) the cache file.</summary>
     /// <param name="path">The file; its folder is created when missing.</param>
@@ -65,6 +70,16 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
                 );
                 """;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            // Caches written before run_id existed gain the column; their answers all count as an earlier run's.
+            await using SqliteCommand columns = connection.CreateCommand();
+            columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('responses') WHERE name = 'run_id'";
+            if ((long)(await columns.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L) == 0)
+            {
+                await using SqliteCommand alter = connection.CreateCommand();
+                alter.CommandText = "ALTER TABLE responses ADD COLUMN run_id TEXT";
+                await alter.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (SqliteException ex)
         {
@@ -80,7 +95,14 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The stored JSON, or <see langword="null"/>.</returns>
-    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken = default)
+    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(key, cancellationToken).ConfigureAwait(false))?.Response;
+
+    /// <summary>Reads a stored answer and whether this store wrote it (this run received it) rather than an earlier run.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The stored JSON and its origin, or <see langword="null"/>.</returns>
+    public async Task<(string Response, bool WrittenThisRun)?> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -88,9 +110,15 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             await using SqliteCommand command = _connection.CreateCommand();
-            command.CommandText = "SELECT response FROM responses WHERE key = $key";
+            command.CommandText = "SELECT response, run_id FROM responses WHERE key = $key";
             command.Parameters.AddWithValue("$key", key);
-            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+            await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            return (reader.GetString(0), !reader.IsDBNull(1) && reader.GetString(1) == _runId);
         }
         finally
         {
@@ -114,7 +142,8 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             await using SqliteCommand command = _connection.CreateCommand();
-            command.CommandText = "INSERT OR REPLACE INTO responses (key, scope, model, response, created_at) VALUES ($key, $scope, $model, $response, $created)";
+            command.CommandText = "INSERT OR REPLACE INTO responses (key, scope, model, response, created_at, run_id) VALUES ($key, $scope, $model, $response, $created, $run)";
+            command.Parameters.AddWithValue("$run", _runId);
             command.Parameters.AddWithValue("$key", key);
             command.Parameters.AddWithValue("$scope", scope ?? string.Empty);
             command.Parameters.AddWithValue("$model", model ?? string.Empty);
