@@ -99,6 +99,7 @@ internal static class EvalCommand
                 BatchSize = parse.GetValue(BatchSizeOption),
                 ModelId = settings.Model,
                 CachePath = cache,
+                OpenAnswerCache = services.OpenAnswerCache,
                 Prices = prices.Prices,
                 ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
                 UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),

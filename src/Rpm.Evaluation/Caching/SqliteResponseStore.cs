@@ -29,6 +29,20 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
     /// <summary>Gets the database file.</summary>
     public string Path { get; }
 
+    /// <summary>Limits the file to its present size plus <paramref name="extraPages"/> pages: SQLite then fails a write with SQLITE_FULL, as on a full disk. For tests.</summary>
+    /// <param name="extraPages">The pages the file may still grow by.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>A task that completes when the limit is set.</returns>
+    internal async Task LimitSizeAsync(int extraPages, CancellationToken cancellationToken = default)
+    {
+        await using SqliteCommand count = _connection.CreateCommand();
+        count.CommandText = "PRAGMA page_count";
+        long pages = (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
+        await using SqliteCommand limit = _connection.CreateCommand();
+        limit.CommandText = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PRAGMA max_page_count = {pages + extraPages}");
+        await limit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
 
     /// <summary>Opens (creating when missing) the cache file.</summary>
     /// <param name="path">The file; its folder is created when missing.</param>

@@ -77,7 +77,7 @@ public sealed class EvaluationRunner
         var endpointMeter = new UsageMeter();
         await using SqliteResponseStore? store = _options.CachePath is null || chatClient is null
             ? null
-            : await SqliteResponseStore.OpenAsync(_options.CachePath, cancellationToken).ConfigureAwait(false);
+            : await _options.OpenAnswerCache(_options.CachePath, cancellationToken).ConfigureAwait(false);
         IChatClient? endpoint = chatClient?.AsBuilder().UseUsageMetering(_options.Tokenizer, endpointMeter).Build();
         var scoped = new ConcurrentDictionary<string, IChatClient>(StringComparer.Ordinal);
         IChatClient? ScopeClient(string scope) => endpoint is null ? null

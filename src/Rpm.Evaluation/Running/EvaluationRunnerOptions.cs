@@ -39,6 +39,9 @@ public sealed class EvaluationRunnerOptions
     /// <summary>Gets or sets the answer cache file; <see langword="null"/> for no cache (every run pays again).</summary>
     public string? CachePath { get; set; }
 
+    /// <summary>Gets or sets how the answer cache at <see cref="CachePath"/> is opened (tests open one that fills up, as a full disk does).</summary>
+    internal Func<string, CancellationToken, Task<SqliteResponseStore>> OpenAnswerCache { get; set; } = (path, ct) => SqliteResponseStore.OpenAsync(path, ct);
+
     /// <summary>
     /// Gets or sets the prices used for costs, or <see langword="null"/> when they are not known (a local model, an
     /// endpoint whose prices were not given): the reports then count calls and tokens and say the cost is unknown rather

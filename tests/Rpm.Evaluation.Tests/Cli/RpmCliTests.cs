@@ -319,6 +319,61 @@ public sealed class RpmCliTests
         Assert.Contains("OpenAI's list price for gpt-4o-mini", output, StringComparison.Ordinal);
     }
 
+    // A cache that may grow by only a few pages: SQLite then fails a write with SQLITE_FULL, "database or disk is full",
+    // the same error a full disk gives, without root or a size-limited mount.
+    private static CliServices WithFullDisk(EvalChatClient chat, int pages)
+    {
+        CliServices fake = WithFake(chat);
+        return new CliServices
+        {
+            Environment = fake.Environment,
+            Probe = fake.Probe,
+            CreateChatClient = fake.CreateChatClient,
+            CreateEmbeddingGenerator = fake.CreateEmbeddingGenerator,
+            OpenAnswerCache = async (path, ct) =>
+            {
+                SqliteResponseStore store = await SqliteResponseStore.OpenAsync(path, ct);
+                await store.LimitSizeAsync(pages, ct);
+                return store;
+            },
+        };
+    }
+
+    [Fact]
+    public async Task A_full_disk_under_eval_is_a_storage_error_that_claims_only_saved_answers_and_a_rerun_pays_for_none_of_them()
+    {
+        string outFolder = TestFiles.NewFolder();
+        string cache = Path.Combine(outFolder, "answers.sqlite");
+        string[] args = ["eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,history-vote", "--out", outFolder, "--model", "fake-model"];
+        var full = new EvalChatClient();
+
+        var (code, _, error) = await Run(WithFullDisk(full, pages: 2), args);
+        long saved;
+        await using (SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache))
+        {
+            saved = await store.CountAsync();
+        }
+
+        var freed = new EvalChatClient();
+        var (again, _, _) = await Run(WithFake(freed), args);
+        var clean = new EvalChatClient();
+        Assert.Equal(0, (await Run(WithFake(clean), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,history-vote", "--out", TestFiles.NewFolder(), "--model", "fake-model"])).Code);
+
+        Assert.Equal(6, code); // the storage exit code this test asks for
+        Assert.DoesNotContain("Model error", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("is kept", error, StringComparison.Ordinal);
+        Assert.Contains("Storage error", error, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFullPath(cache), error, StringComparison.Ordinal);
+        Assert.Contains("Free space", error, StringComparison.Ordinal);
+        Assert.True(saved > 0);
+        long lost = full.CallCount - 1 - saved; // every answer that arrived (but the test request) is saved or lost
+        Assert.Contains($"{saved} answers this run received are saved", error, StringComparison.Ordinal);
+        Assert.Contains($"{lost} that arrived after the failure could not be saved", error, StringComparison.Ordinal);
+        Assert.True(full.CallCount < clean.CallCount, "the run stops at the first failed write instead of paying for answers it cannot keep");
+        Assert.Equal(0, again);
+        Assert.Equal(clean.CallCount - saved, freed.CallCount); // nothing saved is paid for again
+    }
+
     [Fact]
     public async Task Ctrl_C_without_a_model_says_nothing_was_paid_for_instead_of_claiming_a_cache()
     {
