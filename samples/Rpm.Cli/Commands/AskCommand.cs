@@ -84,7 +84,7 @@ internal static class AskCommand
             else
             {
                 string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
-                await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+                await using SqliteResponseStore store = await services.OpenAnswerCache(cache, ct).ConfigureAwait(false);
                 var all = new UsageMeter();
                 var sent = new UsageMeter();
                 using IChatClient chat = endpointClient.AsBuilder()
@@ -93,13 +93,23 @@ internal static class AskCommand
                     .UseUsageMetering(Evaluation.EvaluationTokenizer.O200kBase, sent)
                     .Build();
                 var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
-                if (model is null)
+                RpmResponse response;
+                try
                 {
-                    output.WriteLine($"Building the model of user {user!.Id} first ({2 * user.History.Count + 1} calls, cached in {cache})...");
-                    model = await pipeline.BuildUserModelAsync(user.Id, task, user.History, ct).ConfigureAwait(false);
+                    if (model is null)
+                    {
+                        output.WriteLine($"Building the model of user {user!.Id} first ({2 * user.History.Count + 1} calls, cached in {cache})...");
+                        model = await pipeline.BuildUserModelAsync(user.Id, task, user.History, ct).ConfigureAwait(false);
+                    }
+
+                    response = await pipeline.RespondAsync(model, query, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (StorageWriteException.Find(ex) is StorageWriteException failure)
+                {
+                    // Counted once the calls have stopped: those in flight when the disk filled may have lost their answers too.
+                    throw failure.WithCounts(store.SavedThisRun, store.FailedWrites);
                 }
 
-                RpmResponse response = await pipeline.RespondAsync(model, query, ct).ConfigureAwait(false);
                 output.WriteLine($"Answer: {response.Answer}");
                 output.WriteLine($"Rationale: {response.Rationale}");
                 output.WriteLine("Query features: " + string.Join("; ", response.QueryFeatures.Select(f => f.ToString())));

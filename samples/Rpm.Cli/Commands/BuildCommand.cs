@@ -55,7 +55,7 @@ internal static class BuildCommand
 
             var meter = new UsageMeter();
             var sent = new UsageMeter();
-            await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+            await using SqliteResponseStore store = await services.OpenAnswerCache(cache, ct).ConfigureAwait(false);
             using IChatClient chat = endpointClient.AsBuilder()
                 .UseUsageMetering(null, meter)
                 .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
@@ -66,9 +66,26 @@ internal static class BuildCommand
             int batch = parse.GetValue(BatchSizeOption);
             int calls = (2 * ((user.History.Count + batch - 1) / batch)) + 1;
             output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({calls} calls{(batch > 1 ? $", {batch} items a call" : string.Empty)}, cached in {cache})...");
-            UserModel model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+            UserModel model;
+            try
+            {
+                model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (StorageWriteException.Find(ex) is StorageWriteException failure)
+            {
+                // Counted once the build has stopped: calls in flight when the disk filled may have lost their answers too.
+                throw failure.WithCounts(store.SavedThisRun, store.FailedWrites);
+            }
+
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+                await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return ReportResultWriteFailure(error, ex, $"the user model '{Path.GetFullPath(outPath)}'", Path.GetDirectoryName(Path.GetFullPath(outPath))!, cache);
+            }
 
             PrintModel(output, model);
             output.WriteLine($"Build diagnostics: {model.Diagnostics}.");

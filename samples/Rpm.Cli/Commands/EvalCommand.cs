@@ -125,8 +125,17 @@ internal static class EvalCommand
                 chat?.Dispose();
             }
 
-            ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, outFolder, ct).ConfigureAwait(false);
-            await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
+            ReportFiles files;
+            try
+            {
+                files = await EvaluationReportWriter.WriteFilesAsync(result, outFolder, ct).ConfigureAwait(false);
+                await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return ReportResultWriteFailure(error, ex, $"the report in '{Path.GetFullPath(outFolder)}'", outFolder, cache);
+            }
+
             output.WriteLine();
             output.Write(EvaluationReportWriter.RenderMarkdown(result));
             output.WriteLine();

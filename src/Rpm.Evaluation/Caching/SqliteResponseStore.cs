@@ -18,6 +18,8 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
     // Marks the answers this store wrote, so that a read can tell an earlier run's answer from one this run already
     // received (rpm-fallback reading rpm's build, a repeated prompt): only the first is a saving from the cache.
     private readonly string _runId = Guid.NewGuid().ToString("N");
+    private long _saved;
+    private long _failedWrites;
 
     private SqliteResponseStore(SqliteConnection connection, string path, FileStream lockFile)
     {
@@ -28,6 +30,12 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the database file.</summary>
     public string Path { get; }
+
+    /// <summary>Gets how many answers this store has committed since it was opened.</summary>
+    public long SavedThisRun => Interlocked.Read(ref _saved);
+
+    /// <summary>Gets how many answers this store failed to write since it was opened (each will be asked, and paid for, again).</summary>
+    public long FailedWrites => Interlocked.Read(ref _failedWrites);
 
     /// <summary>Limits the file to its present size plus <paramref name="extraPages"/> pages: SQLite then fails a write with SQLITE_FULL, as on a full disk. For tests.</summary>
     /// <param name="extraPages">The pages the file may still grow by.</param>
@@ -42,7 +50,6 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
         limit.CommandText = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PRAGMA max_page_count = {pages + extraPages}");
         await limit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
-
 
     /// <summary>Opens (creating when missing) the cache file.</summary>
     /// <param name="path">The file; its folder is created when missing.</param>
@@ -94,6 +101,12 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
                 alter.CommandText = "ALTER TABLE responses ADD COLUMN run_id TEXT";
                 await alter.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (SqliteException ex) when (StorageWriteException.IsStorageFailure(ex))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            await lockFile.DisposeAsync().ConfigureAwait(false);
+            throw new StorageWriteException(full, $"The answer cache '{full}' cannot be written: {ex.Message.TrimEnd('.')}.", saved: 0, lost: 0, ex);
         }
         catch (SqliteException ex)
         {
@@ -147,6 +160,7 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
     /// <param name="response">The answer as JSON.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>A task that completes when the answer is committed.</returns>
+    /// <exception cref="StorageWriteException">The file cannot be written (a full disk, a read-only or failing one).</exception>
     public async Task SetAsync(string key, string scope, string model, string response, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -163,7 +177,16 @@ internal sealed class SqliteResponseStore : IAsyncDisposable, IDisposable
             command.Parameters.AddWithValue("$model", model ?? string.Empty);
             command.Parameters.AddWithValue("$response", response);
             command.Parameters.AddWithValue("$created", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _saved);
+            }
+            catch (Exception ex) when (ex is SqliteException s && StorageWriteException.IsStorageFailure(s) || ex is IOException or UnauthorizedAccessException)
+            {
+                long lost = Interlocked.Increment(ref _failedWrites);
+                throw new StorageWriteException(Path, $"The answer cache '{Path}' cannot be written: {ex.Message.TrimEnd('.')}.", SavedThisRun, lost, ex);
+            }
         }
         finally
         {

@@ -359,7 +359,7 @@ public sealed class RpmCliTests
         var clean = new EvalChatClient();
         Assert.Equal(0, (await Run(WithFake(clean), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,history-vote", "--out", TestFiles.NewFolder(), "--model", "fake-model"])).Code);
 
-        Assert.Equal(6, code); // the storage exit code this test asks for
+        Assert.Equal(RpmCli.StorageFailure, code);
         Assert.DoesNotContain("Model error", error, StringComparison.Ordinal);
         Assert.DoesNotContain("is kept", error, StringComparison.Ordinal);
         Assert.Contains("Storage error", error, StringComparison.Ordinal);
@@ -372,6 +372,65 @@ public sealed class RpmCliTests
         Assert.True(full.CallCount < clean.CallCount, "the run stops at the first failed write instead of paying for answers it cannot keep");
         Assert.Equal(0, again);
         Assert.Equal(clean.CallCount - saved, freed.CallCount); // nothing saved is paid for again
+    }
+
+    [Fact]
+    public async Task A_full_disk_under_build_is_a_storage_error_too()
+    {
+        string folder = TestFiles.NewFolder();
+        var chat = new EvalChatClient();
+
+        var (code, _, error) = await Run(WithFullDisk(chat, pages: 1), "build", "--data", TestFiles.MovieLensRatings, "--user", "1", "--out", Path.Combine(folder, "u.json"), "--cache", Path.Combine(folder, "a.sqlite"));
+        long saved;
+        await using (SqliteResponseStore store = await SqliteResponseStore.OpenAsync(Path.Combine(folder, "a.sqlite")))
+        {
+            saved = await store.CountAsync();
+        }
+
+        Assert.Equal(RpmCli.StorageFailure, code);
+        Assert.Contains($"{saved} answers this run received are saved in it and will not be paid for again; {chat.CallCount - 1 - saved} that arrived", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "u.json")));
+        Assert.Contains("Storage error", error, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(folder, "a.sqlite"), error, StringComparison.Ordinal);
+        Assert.DoesNotContain("is kept", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_report_that_hits_a_full_disk_is_a_storage_error_and_a_rerun_pays_for_nothing()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return; // Linux only: every write to /dev/full fails with ENOSPC, a real full disk without root
+        }
+
+        string outFolder = TestFiles.NewFolder();
+        Directory.CreateDirectory(outFolder);
+        File.CreateSymbolicLink(Path.Combine(outFolder, "report.md"), "/dev/full");
+        var chat = new EvalChatClient();
+        string[] args = ["eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "rpm,history-vote", "--out", outFolder, "--model", "fake-model"];
+
+        var (code, _, error) = await Run(WithFake(chat), args);
+        int first = chat.CallCount;
+        File.Delete(Path.Combine(outFolder, "report.md"));
+        var (again, _, _) = await Run(WithFake(chat), args);
+
+        Assert.Equal(RpmCli.StorageFailure, code);
+        Assert.Contains($"Storage error: the report in '{Path.GetFullPath(outFolder)}' cannot be written", error, StringComparison.Ordinal);
+        Assert.Contains("Free space on the disk that holds", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Data error", error, StringComparison.Ordinal);
+        Assert.Equal(0, again);
+        Assert.Equal(first + 1, chat.CallCount); // the second run's test request, nothing else
+    }
+
+    [Theory]
+    [InlineData(28, true)]            // ENOSPC on Linux and macOS: .NET's IOException carries the errno as its HResult
+    [InlineData(122, true)]           // EDQUOT on Linux
+    [InlineData(unchecked((int)0x80070070), true)] // ERROR_DISK_FULL on Windows
+    [InlineData(unchecked((int)0x80070027), true)] // ERROR_HANDLE_DISK_FULL on Windows
+    [InlineData(2, false)]            // ENOENT
+    public void A_disk_full_IOException_is_recognised_on_every_platform(int hresult, bool full)
+    {
+        Assert.Equal(full, StorageWriteException.IsDiskFullError(new IOException("x", hresult)));
     }
 
     [Fact]
