@@ -141,7 +141,7 @@ internal static class CliSupport
         string folder = Path.GetDirectoryName(path) ?? path;
         error.WriteLine($"Storage error: {failure.Message}");
         error.WriteLine("The run stopped at the first failed write, so as not to pay for answers it cannot keep.");
-        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{failure.SavedAnswers} answers this run received are saved in it and will not be paid for again; {failure.LostAnswers} that arrived after the failure could not be saved and will be asked for (and paid) again."));
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{failure.SavedAnswers} answers this run received are saved in it and will not be paid for again; {failure.LostAnswers} that arrived could not be saved (the disk had failed) and will be asked for, and paid, again."));
         error.WriteLine(failure.IsDiskFull
             ? $"Free space on the disk that holds {folder} (the cache is {Size(path)} now; `df -h {folder}` shows what is free), or give --cache a path on another disk; then run the same command again."
             : $"Make {folder} writable (check the disk, its permissions and that it is not mounted read-only), or give --cache a path on another disk; then run the same command again.");
