@@ -52,8 +52,9 @@ internal static class CliOptions
     };
 
     internal static readonly Option<int> KOption = new("--k") { Description = "K, examples retrieved per query.", DefaultValueFactory = _ => 3, CustomParser = r => WholeNumber(r, "--k", minimum: 1, maximum: 100) ?? 3 };
-    internal static readonly Option<decimal> PriceInOption = new("--price-in") { Description = "Price per million input tokens (default GPT-4o-mini's $0.15).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.InputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-in", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.InputPerMillion };
-    internal static readonly Option<decimal> PriceOutOption = new("--price-out") { Description = "Price per million output tokens (default GPT-4o-mini's $0.60).", DefaultValueFactory = _ => TokenPrices.Gpt4oMini.OutputPerMillion, CustomParser = r => (decimal?)Number(r, "--price-out", 0, 1_000_000) ?? TokenPrices.Gpt4oMini.OutputPerMillion };
+    // No default price: a model is priced only from these two, or from PriceTable (OpenAI's endpoint, listed models).
+    internal static readonly Option<decimal?> PriceInOption = new("--price-in") { Description = "Price per million input tokens, with --price-out (0 0 for a model you run yourself). Default: OpenAI's list price for the few OpenAI models rpm knows, at OpenAI's endpoint; otherwise the cost is unknown.", CustomParser = r => (decimal?)Number(r, "--price-in", 0, 1_000_000) };
+    internal static readonly Option<decimal?> PriceOutOption = new("--price-out") { Description = "Price per million output tokens, with --price-in.", CustomParser = r => (decimal?)Number(r, "--price-out", 0, 1_000_000) };
 
     // Fermi's knobs (rpm eval and rpm estimate; the defaults are FermiOptions').
     internal static readonly Option<int> FermiIterationsOption = new("--fermi-iterations") { Description = "Fermi: optimization iterations per user (T).", DefaultValueFactory = _ => new FermiOptions().Iterations, CustomParser = r => WholeNumber(r, "--fermi-iterations", minimum: 1, maximum: 100) ?? new FermiOptions().Iterations };

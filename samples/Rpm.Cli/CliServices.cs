@@ -2,6 +2,7 @@ using System.ClientModel;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using Rpm.Embeddings.MiniLM;
+using Rpm.Evaluation;
 
 
 namespace Rpm.Cli;
@@ -35,6 +36,9 @@ public sealed class CliServices
             Interactive = Patient(settings),
             OnRetry = onRetry,
         });
+
+    /// <summary>Gets how the answer cache is opened (tests open one that fills up, as a full disk does).</summary>
+    internal Func<string, CancellationToken, Task<SqliteResponseStore>> OpenAnswerCache { get; init; } = (path, ct) => SqliteResponseStore.OpenAsync(path, ct);
 
     /// <summary>Gets the embedding generator factory (MiniLM locally unless an embedding endpoint is set).</summary>
     public Func<EndpointSettings, IEmbeddingGenerator<string, Embedding<float>>> CreateEmbeddingGenerator { get; init; } = settings =>

@@ -73,6 +73,13 @@ internal static class CliSupport
         {
             return await body().ConfigureAwait(false);
         }
+        catch (Exception ex) when (StorageWriteException.Find(ex) is StorageWriteException storage)
+        {
+            // Before the model errors: a stage that failed because its answer could not be written is not the model's fault,
+            // and "every answer that arrived is kept" would not be true.
+            ReportStorageFailure(error, storage);
+            return StorageFailure;
+        }
         catch (EvaluationDataException ex)
         {
             error.WriteLine($"Data error: {ex.Message}");
@@ -125,6 +132,55 @@ internal static class CliSupport
             error.WriteLine(System.Environment.GetEnvironmentVariable("RPM_DEBUG") is { Length: > 0 } ? ex.ToString() : "This is a bug in rpm; set RPM_DEBUG=1 to print the stack trace and report it.");
             return InternalError;
         }
+    }
+
+    // Says which file, what was saved and lost, and what to do; an answer counts as kept only once its write succeeded.
+    internal static void ReportStorageFailure(TextWriter error, StorageWriteException failure)
+    {
+        string path = failure.Path ?? "(unknown)";
+        string folder = Path.GetDirectoryName(path) ?? path;
+        error.WriteLine($"Storage error: {failure.Message}");
+        error.WriteLine("The run stopped at the first failed write, so as not to pay for answers it cannot keep.");
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{failure.SavedAnswers} answers this run received are saved in it and will not be paid for again; {failure.LostAnswers} that arrived could not be saved (the disk had failed) and will be asked for, and paid, again."));
+        error.WriteLine(failure.IsDiskFull
+            ? $"Free space on the disk that holds {folder} (the cache is {Size(path)} now; `df -h {folder}` shows what is free), or give --cache a path on another disk; then run the same command again."
+            : $"Make {folder} writable (check the disk, its permissions and that it is not mounted read-only), or give --cache a path on another disk; then run the same command again.");
+    }
+
+    // A result file (report, user model) that could not be written after the run: the answers are all in the cache.
+    internal static int ReportResultWriteFailure(TextWriter error, Exception failure, string what, string folder, string cache)
+    {
+        folder = Path.GetFullPath(folder);
+        error.WriteLine($"Storage error: {what} cannot be written: {failure.Message.TrimEnd('.')}.");
+        error.WriteLine($"Every answer of the run is saved in {cache}: running the same command again pays for none of them.");
+        error.WriteLine(StorageWriteException.IsDiskFullError(failure)
+            ? $"Free space on the disk that holds {folder} (`df -h {folder}` shows what is free), or give --out a path on another disk; then run the same command again."
+            : $"Make {folder} writable, or give --out a path on another disk; then run the same command again.");
+        return StorageFailure;
+    }
+
+    private static string Size(string path)
+    {
+        long bytes = new[] { path, path + "-wal" }.Where(File.Exists).Sum(p => new FileInfo(p).Length);
+        return bytes >= 1 << 20 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1 << 20):0.0} MB") : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KB");
+    }
+
+    // What of a command's calls came from a cache, said truthfully: an earlier run's answers, and answers this run had
+    // already received (a repeated prompt, or a build two methods share); nothing when neither.
+    internal static string CacheNote(UsageTotals usage, string cache)
+    {
+        List<string> parts = [];
+        if (usage.EarlierRunCalls > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{usage.EarlierRunCalls:N0} answered from the cache of an earlier run, {cache}"));
+        }
+
+        if (usage.ReusedCalls > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{usage.ReusedCalls:N0} reused answers this run had already received"));
+        }
+
+        return parts.Count == 0 ? string.Empty : " (" + string.Join("; ", parts) + ")";
     }
 
     internal static async Task<EvaluationDataset> LoadDataAsync(ParseResult parse, CancellationToken ct)
@@ -198,6 +254,9 @@ internal static class CliSupport
             parse.GetValue(EndpointOption), parse.GetValue(ModelOption), parse.GetValue(ApiKeyOption), parse.GetValue(EmbeddingEndpointOption), parse.GetValue(EmbeddingModelOption), services.Environment)
             with { RetryAfterCap = TimeSpan.FromSeconds(cap), Strict = !parse.GetValue(NoStrictOption) };
     }
+
+    internal static RunPrices PricesFor(ParseResult parse, EndpointSettings settings) =>
+        PriceTable.Resolve(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption), settings.Endpoint, settings.Model);
 
     internal static RpmOptions RpmOptionsFor(ParseResult parse, EndpointSettings settings) => new()
     {

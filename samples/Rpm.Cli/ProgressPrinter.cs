@@ -84,7 +84,7 @@ internal sealed class ProgressPrinter : IProgress<EvaluationProgress>
 
     public static string Format(EvaluationProgress p) => string.Create(
         CultureInfo.InvariantCulture,
-        $"users {p.UsersDone}/{p.UsersTotal} · steps {p.StepsDone:N0}/{p.StepsTotal:N0} · calls {p.Usage.Calls:N0} ({p.EndpointCalls:N0} sent, {p.Usage.CachedCalls:N0} cached) · tokens {p.Usage.InputTokens:N0} in / {p.Usage.OutputTokens:N0} out · elapsed {Clock(p.Elapsed)} · ETA {(p.Remaining is TimeSpan r ? Clock(r) : "--:--")}");
+        $"users {p.UsersDone}/{p.UsersTotal} · steps {p.StepsDone:N0}/{p.StepsTotal:N0} · calls {p.Usage.Calls:N0} ({p.EndpointCalls:N0} sent, {p.Usage.EarlierRunCalls:N0} from earlier runs, {p.Usage.ReusedCalls:N0} reused) · tokens {p.Usage.InputTokens:N0} in / {p.Usage.OutputTokens:N0} out · elapsed {Clock(p.Elapsed)} · ETA {(p.Remaining is TimeSpan r ? Clock(r) : "--:--")}");
 
     private static string Clock(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"mm\:ss", CultureInfo.InvariantCulture);
 }

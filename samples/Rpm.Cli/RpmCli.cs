@@ -25,6 +25,9 @@ public static class RpmCli
     /// <summary>Exit code: another rpm process holds the answer cache of this output folder.</summary>
     public const int Busy = 5;
 
+    /// <summary>Exit code: a file could not be written (a full disk or quota, a read-only or failing disk); the message names the path, what to free, and which answers were saved.</summary>
+    public const int StorageFailure = 6;
+
     /// <summary>Exit code: interrupted (Ctrl+C).</summary>
     public const int Interrupted = 130;
 
@@ -40,7 +43,7 @@ public static class RpmCli
     /// <returns>
     /// The exit code: 0 success, 1 usage error, 2 data error, 3 no model for a command that needs one, 4 model failure
     /// (the endpoint given failed, a build failed or queries failed), 5 the output folder's cache is in use by another run,
-    /// 70 internal error, 130 interrupted.
+    /// 6 storage failure (a full or failing disk: the path, what to free, the answers saved), 70 internal error, 130 interrupted.
     /// </returns>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CliServices? services = null, CancellationToken cancellationToken = default)
     {
@@ -50,7 +53,7 @@ public static class RpmCli
         services ??= new CliServices();
         var root = new RootCommand(
             "rpm: reasoning-level personalization (RPM) against the paper's baselines, on your model and data.\n" +
-            "Exit codes: 0 success, 1 usage error, 2 data error, 3 no chat model configured, 4 model failure (re-run to retry the failed calls), 5 output folder in use by another run, 70 internal error, 130 interrupted.");
+            "Exit codes: 0 success, 1 usage error, 2 data error, 3 no chat model configured, 4 model failure (re-run to retry the failed calls), 5 output folder in use by another run, 6 storage failure (a full or failing disk; re-run after freeing space: saved answers are not paid again), 70 internal error, 130 interrupted.");
         root.Subcommands.Add(EvalCommand.Create(output, error, services));
         root.Subcommands.Add(ScoreCommand.Create(output, error));
         root.Subcommands.Add(EstimateCommand.Create(output, error));

@@ -84,20 +84,32 @@ internal static class AskCommand
             else
             {
                 string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
-                await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+                await using SqliteResponseStore store = await services.OpenAnswerCache(cache, ct).ConfigureAwait(false);
+                var all = new UsageMeter();
                 var sent = new UsageMeter();
                 using IChatClient chat = endpointClient.AsBuilder()
+                    .UseUsageMetering(null, all)
                     .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
                     .UseUsageMetering(Evaluation.EvaluationTokenizer.O200kBase, sent)
                     .Build();
                 var pipeline = new RpmPipeline(chat, embeddings, RpmOptionsFor(parse, settings));
-                if (model is null)
+                RpmResponse response;
+                try
                 {
-                    output.WriteLine($"Building the model of user {user!.Id} first ({2 * user.History.Count + 1} calls, cached in {cache})...");
-                    model = await pipeline.BuildUserModelAsync(user.Id, task, user.History, ct).ConfigureAwait(false);
+                    if (model is null)
+                    {
+                        output.WriteLine($"Building the model of user {user!.Id} first ({2 * user.History.Count + 1} calls, cached in {cache})...");
+                        model = await pipeline.BuildUserModelAsync(user.Id, task, user.History, ct).ConfigureAwait(false);
+                    }
+
+                    response = await pipeline.RespondAsync(model, query, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (StorageWriteException.Find(ex) is StorageWriteException failure)
+                {
+                    // Counted once the calls have stopped: those in flight when the disk filled may have lost their answers too.
+                    throw failure.WithCounts(store.SavedThisRun, store.FailedWrites);
                 }
 
-                RpmResponse response = await pipeline.RespondAsync(model, query, ct).ConfigureAwait(false);
                 output.WriteLine($"Answer: {response.Answer}");
                 output.WriteLine($"Rationale: {response.Rationale}");
                 output.WriteLine("Query features: " + string.Join("; ", response.QueryFeatures.Select(f => f.ToString())));
@@ -109,7 +121,7 @@ internal static class AskCommand
                 }
 
                 UsageTotals paid = sent.Snapshot();
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent, {paid.InputTokens:N0} + {paid.OutputTokens:N0} tokens (the answer needed {response.Usage.Calls} calls; the rest came from the cache {cache})."));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent{CacheNote(all.Snapshot(), cache)}, {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens; the answer needed {response.Usage.Calls} calls."));
             }
 
             if (fromData is not null && parse.GetValue(QuestionOption) is null)

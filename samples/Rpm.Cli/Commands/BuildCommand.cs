@@ -30,6 +30,7 @@ internal static class BuildCommand
             EndpointSettings settings = ResolveEndpoint(parse, services);
             string outPath = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", "users", Slug(user.Id) + ".json");
             string cache = parse.GetValue(CacheOption) ?? Path.Combine("rpm-output", "answers.sqlite");
+            RunPrices prices = PricesFor(parse, settings);
             CheckWritableFile(outPath, "--out");
             CheckWritableFolder(Path.GetDirectoryName(Path.GetFullPath(cache))!, "--cache");
             await CheckCacheFreeAsync(cache, ct).ConfigureAwait(false);
@@ -54,7 +55,7 @@ internal static class BuildCommand
 
             var meter = new UsageMeter();
             var sent = new UsageMeter();
-            await using SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache, ct).ConfigureAwait(false);
+            await using SqliteResponseStore store = await services.OpenAnswerCache(cache, ct).ConfigureAwait(false);
             using IChatClient chat = endpointClient.AsBuilder()
                 .UseUsageMetering(null, meter)
                 .UseAnswerCache(store, RpmMethod.Scope, settings.Model)
@@ -65,16 +66,33 @@ internal static class BuildCommand
             int batch = parse.GetValue(BatchSizeOption);
             int calls = (2 * ((user.History.Count + batch - 1) / batch)) + 1;
             output.WriteLine($"Building the model of user {user.Id} from {user.History.Count} history items ({calls} calls{(batch > 1 ? $", {batch} items a call" : string.Empty)}, cached in {cache})...");
-            UserModel model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+            UserModel model;
+            try
+            {
+                model = await pipeline.BuildUserModelAsync(user.Id, dataset.Task, user.History, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (StorageWriteException.Find(ex) is StorageWriteException failure)
+            {
+                // Counted once the build has stopped: calls in flight when the disk filled may have lost their answers too.
+                throw failure.WithCounts(store.SavedThisRun, store.FailedWrites);
+            }
+
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+                await File.WriteAllBytesAsync(outPath, RpmJson.SerializeUserModel(model), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return ReportResultWriteFailure(error, ex, $"the user model '{Path.GetFullPath(outPath)}'", Path.GetDirectoryName(Path.GetFullPath(outPath))!, cache);
+            }
+
             PrintModel(output, model);
             output.WriteLine($"Build diagnostics: {model.Diagnostics}.");
             output.WriteLine($"Grounding: {ReportFormat.Grounding(model)}.");
             UsageTotals usage = meter.Snapshot();
             UsageTotals paid = sent.Snapshot();
-            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent ({usage.CachedCalls} more answered from the cache), {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens = {Money(paid.Cost(prices))}. The model's build: {model.BuildUsage.Calls} calls in all."));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Cost of this run: {paid.Calls} calls sent{CacheNote(usage, cache)}, {paid.InputTokens:N0} input + {paid.OutputTokens:N0} output tokens, {(prices.Prices is null ? prices.Line : Money(paid.Cost(prices.Prices)))}. The model's build: {model.BuildUsage.Calls} calls in all."));
             output.WriteLine($"User model: {Path.GetFullPath(outPath)}");
             return 0;
         }));

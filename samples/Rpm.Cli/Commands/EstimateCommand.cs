@@ -31,9 +31,14 @@ internal static class EstimateCommand
         {
             EvaluationDataset dataset = await LoadDataAsync(parse, ct).ConfigureAwait(false);
             IReadOnlyList<IEvaluationMethod> methods = ParseMethods(parse.GetValue(MethodsOption), FermiOptionsFor(parse));
-            var prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption));
+            // An estimate has no endpoint: without prices it is priced at the paper's backbone, and says so.
+            bool given = parse.GetValue(PriceInOption) is not null || parse.GetValue(PriceOutOption) is not null;
+            RunPrices resolved = given
+                ? PriceTable.Resolve(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption), null, "(given)")
+                : PriceTable.Resolve(null, null, EndpointSettings.OpenAIEndpoint, "gpt-4o-mini");
+            TokenPrices prices = resolved.Prices!;
             IReadOnlyList<MethodEstimate> estimates = await new CostEstimator().EstimateAsync(dataset, methods, parse.GetValue(KOption), parse.GetValue(BatchSizeOption), ct).ConfigureAwait(false);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries, at {Money(prices.InputPerMillion)} / {Money(prices.OutputPerMillion)} per million input / output tokens."));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Estimate for {EvaluationReportWriter.Title(dataset.Name, dataset.Task)}; {EvaluationReportWriter.Units(dataset.Users.Count, dataset.PersonCount)}, {dataset.QueryCount} queries, at {resolved.Explanation}."));
             output.WriteLine("Nothing was sent anywhere: prompts were counted with the o200k_base tokenizer, output lengths are assumptions.");
             output.WriteLine();
             output.WriteLine("| method | build calls | build tokens (in / out) | build cost | per user | query calls | query tokens (in / out) | query cost | per query | total |");

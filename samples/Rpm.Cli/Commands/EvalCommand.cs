@@ -35,6 +35,7 @@ internal static class EvalCommand
             EndpointSettings settings = ResolveEndpoint(parse, services);
             string outFolder = parse.GetValue(OutOption) ?? Path.Combine("rpm-output", Slug(dataset.Name));
             string cache = parse.GetValue(CacheOption) ?? Path.Combine(outFolder, "answers.sqlite");
+            RunPrices prices = PricesFor(parse, settings);
 
             // Everything that can fail without a model fails before the first call is paid for.
             CheckWritableFolder(outFolder, "--out");
@@ -73,6 +74,7 @@ internal static class EvalCommand
                 if (unavailable is null)
                 {
                     output.WriteLine($"Model: {settings.Model} at {settings.Endpoint} (answered a test request); answers cached in {cache}.");
+                    output.WriteLine(prices.Line + ".");
                 }
                 else if (settings.Endpoint is not null)
                 {
@@ -97,7 +99,8 @@ internal static class EvalCommand
                 BatchSize = parse.GetValue(BatchSizeOption),
                 ModelId = settings.Model,
                 CachePath = cache,
-                Prices = new TokenPrices(parse.GetValue(PriceInOption), parse.GetValue(PriceOutOption)),
+                OpenAnswerCache = services.OpenAnswerCache,
+                Prices = prices.Prices,
                 ChatOptions = new ChatOptions { ModelId = settings.Model, Temperature = (float)parse.GetValue(TemperatureOption) },
                 UseJsonSchemaResponseFormat = !parse.GetValue(JsonModeOption),
                 UseStrictJsonSchema = !parse.GetValue(NoStrictOption),
@@ -122,13 +125,23 @@ internal static class EvalCommand
                 chat?.Dispose();
             }
 
-            ReportFiles files = await EvaluationReportWriter.WriteFilesAsync(result, outFolder, ct).ConfigureAwait(false);
-            await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
+            ReportFiles files;
+            try
+            {
+                files = await EvaluationReportWriter.WriteFilesAsync(result, outFolder, ct).ConfigureAwait(false);
+                await WriteTaskFileAsync(dataset.Task, Path.Combine(outFolder, EvaluationDataLoader.TaskFileName), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return ReportResultWriteFailure(error, ex, $"the report in '{Path.GetFullPath(outFolder)}'", outFolder, cache);
+            }
+
             output.WriteLine();
             output.Write(EvaluationReportWriter.RenderMarkdown(result));
             output.WriteLine();
             output.WriteLine($"Report: {files.Html}");
             output.WriteLine($"Also: {files.Markdown}, {files.Metrics}, predictions in {Path.Combine(files.Folder, "predictions")}");
+
             List<MethodResult> failed = [.. result.Methods.Where(m => m.FailedQueries > 0)];
             foreach (MethodResult m in failed)
             {

@@ -16,6 +16,9 @@ internal sealed class SqliteCachingChatClient : CachingChatClient
     /// <summary>The additional property set to <see langword="true"/> on a response read from the cache.</summary>
     public const string CachedProperty = "rpm.cached";
 
+    /// <summary>The additional property set to <see langword="true"/> on a response read from the cache that this run itself wrote (reuse within the run, not a saving from an earlier one).</summary>
+    public const string ReusedProperty = "rpm.reused";
+
     private const string KeyVersion = "rpm-eval-cache-v1";
     private readonly SqliteResponseStore _store;
 
@@ -103,8 +106,7 @@ internal sealed class SqliteCachingChatClient : CachingChatClient
     /// <inheritdoc />
     protected override async Task<ChatResponse?> ReadCacheAsync(string key, CancellationToken cancellationToken)
     {
-        string? json = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        if (json is null)
+        if (await _store.ReadAsync(key, cancellationToken).ConfigureAwait(false) is not (string json, bool reused))
         {
             return null;
         }
@@ -123,6 +125,10 @@ internal sealed class SqliteCachingChatClient : CachingChatClient
         if (response is not null)
         {
             (response.AdditionalProperties ??= [])[CachedProperty] = true;
+            if (reused)
+            {
+                response.AdditionalProperties[ReusedProperty] = true;
+            }
 
             // A validated read above may still reject this entry (written by an older version) and repair it: the
             // repaired answer then replaces it.
@@ -153,7 +159,7 @@ internal sealed class SqliteCachingChatClient : CachingChatClient
     private Task WriteAsync(string key, ChatResponse value, CancellationToken cancellationToken)
     {
         ChatResponse copy = value;
-        if (value.AdditionalProperties?.ContainsKey(CachedProperty) == true)
+        if (value.AdditionalProperties?.ContainsKey(CachedProperty) == true || value.AdditionalProperties?.ContainsKey(ReusedProperty) == true)
         {
             // Never store the "served from the cache" mark itself.
             copy = new ChatResponse(value.Messages)
@@ -164,7 +170,7 @@ internal sealed class SqliteCachingChatClient : CachingChatClient
                 CreatedAt = value.CreatedAt,
                 FinishReason = value.FinishReason,
                 Usage = value.Usage,
-                AdditionalProperties = new AdditionalPropertiesDictionary(value.AdditionalProperties.Where(p => p.Key != CachedProperty)),
+                AdditionalProperties = new AdditionalPropertiesDictionary(value.AdditionalProperties!.Where(p => p.Key is not CachedProperty and not ReusedProperty)),
             };
         }
 

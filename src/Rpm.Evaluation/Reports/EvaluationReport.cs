@@ -23,7 +23,8 @@ internal sealed class EvaluationReport
 
     public int BatchSize { get; init; } = 1;
 
-    public required PricesReport Prices { get; init; }
+    // Null when the prices are not known: every cost below is then null too, never a guess.
+    public required PricesReport? Prices { get; init; }
 
     public required UsageReport Spent { get; init; }
 
@@ -59,16 +60,16 @@ internal sealed class UsageReport
 
     public required long EstimatedCalls { get; init; }
 
-    public required decimal Cost { get; init; }
+    public required decimal? Cost { get; init; }
 
-    public static UsageReport From(UsageTotals usage, TokenPrices prices) => new()
+    public static UsageReport From(UsageTotals usage, TokenPrices? prices) => new()
     {
         Calls = usage.Calls,
         CachedCalls = usage.CachedCalls,
         InputTokens = usage.InputTokens,
         OutputTokens = usage.OutputTokens,
         EstimatedCalls = usage.EstimatedCalls,
-        Cost = Math.Round(usage.Cost(prices), 6),
+        Cost = prices is null ? null : Math.Round(usage.Cost(prices), 6),
     };
 }
 
@@ -80,7 +81,7 @@ internal sealed class MeanUsageReport
 
     public required double OutputTokens { get; init; }
 
-    public required decimal Cost { get; init; }
+    public required decimal? Cost { get; init; }
 }
 
 internal sealed class MethodReport

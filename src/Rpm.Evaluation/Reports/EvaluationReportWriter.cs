@@ -57,7 +57,7 @@ public static class EvaluationReportWriter
     public static string RenderJson(EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        TokenPrices prices = result.Prices;
+        TokenPrices? prices = result.Prices;
         var report = new EvaluationReport
         {
             Dataset = result.Dataset,
@@ -69,7 +69,7 @@ public static class EvaluationReportWriter
             Queries = result.Queries,
             RetrievalCount = result.RetrievalCount,
             BatchSize = result.BatchSize,
-            Prices = new PricesReport { InputPerMillion = prices.InputPerMillion, OutputPerMillion = prices.OutputPerMillion },
+            Prices = prices is null ? null : new PricesReport { InputPerMillion = prices.InputPerMillion, OutputPerMillion = prices.OutputPerMillion },
             Spent = UsageReport.From(result.Spent, prices),
             ElapsedSeconds = Math.Round(result.Elapsed.TotalSeconds, 2),
             Note = Note(result),
@@ -89,9 +89,9 @@ public static class EvaluationReportWriter
                     InvalidAnswers = m.Metrics.InvalidAnswers,
                     FailedQueries = m.FailedQueries,
                     Build = UsageReport.From(m.BuildUsage, prices),
-                    BuildPerUser = Mean(m.BuildPerUser, m.BuildCostPerUser(prices)),
+                    BuildPerUser = Mean(m.BuildPerUser, prices is null ? null : m.BuildCostPerUser(prices)),
                     Query = UsageReport.From(m.QueryUsage, prices),
-                    PerQuery = Mean(m.PerQuery, m.CostPerQuery(prices)),
+                    PerQuery = Mean(m.PerQuery, prices is null ? null : m.CostPerQuery(prices)),
                     Predictions = $"predictions/{m.Name}.json",
                     Failures = m.Failures.Count == 0 ? null : [.. m.Failures.Take(20)],
                     Tuning = m.Tuning,
@@ -116,7 +116,9 @@ public static class EvaluationReportWriter
         md.AppendLine(CultureInfo.InvariantCulture, $"Model: **{result.ModelId}**. {Units(result.Users, result.People)}, {ReportFormat.Noun(result.Queries, "query", "queries")}, K = {result.RetrievalCount}{(result.BatchSize > 1 ? $", RPM's builds batched {result.BatchSize} history items a call" : string.Empty)}. ");
         if (spent)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"Prices: {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens. ");
+            md.AppendLine(result.Prices is TokenPrices prices
+                ? string.Create(CultureInfo.InvariantCulture, $"Prices: {ReportFormat.Money(prices.InputPerMillion)} / {ReportFormat.Money(prices.OutputPerMillion)} per million input / output tokens. ")
+                : "Prices: unknown (none were given for this model), so every cost is unknown. ");
         }
 
         md.AppendLine(CultureInfo.InvariantCulture, $"{Spent(result)} Elapsed {result.Elapsed.TotalSeconds:0.0} s.");
@@ -148,7 +150,7 @@ public static class EvaluationReportWriter
             {
                 var (bc, bi, bo) = m.BuildPerUser;
                 var (qc, qi, qo) = m.PerQuery;
-                md.Append(CultureInfo.InvariantCulture, $" {ReportFormat.Count(bc)} | {ReportFormat.Count(bi + bo)} | {ReportFormat.Money(m.BuildCostPerUser(result.Prices))} | {ReportFormat.Count(qc)} | {ReportFormat.Count(qi + qo)} | {ReportFormat.Money(m.CostPerQuery(result.Prices))} |");
+                md.Append(CultureInfo.InvariantCulture, $" {ReportFormat.Count(bc)} | {ReportFormat.Count(bi + bo)} | {Money(result.Prices, m.BuildCostPerUser)} | {ReportFormat.Count(qc)} | {ReportFormat.Count(qi + qo)} | {Money(result.Prices, m.CostPerQuery)} |");
             }
 
             md.AppendLine();
@@ -225,12 +227,35 @@ public static class EvaluationReportWriter
                 : string.Create(CultureInfo.InvariantCulture, $"No model call was answered: {failed:N0} quer{(failed == 1 ? "y" : "ies")} failed at the endpoint (see the failures below), so nothing was spent.");
         }
 
-        string sent = string.Create(CultureInfo.InvariantCulture, $"({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {ReportFormat.Money(result.Spent.Cost(result.Prices))})");
-        return result.Spent.Calls >= all
-            ? string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls, all sent to the endpoint {sent}.")
-            : result.Spent.Calls == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls, all answered from the cache: this run sent nothing to the endpoint.")
-            : string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; this run sent {result.Spent.Calls:N0} of them to the endpoint {sent} and answered the other {all - result.Spent.Calls:N0} from the cache.");
+        string sent = string.Create(CultureInfo.InvariantCulture, $"({result.Spent.InputTokens:N0} input + {result.Spent.OutputTokens:N0} output tokens, {Money(result.Prices, result.Spent.Cost)})");
+        // "From the cache" only for answers an earlier run saved; an answer this run already had (rpm-fallback reading the
+        // build rpm has just made, a repeated prompt) is reuse, and saved nothing an earlier run paid for.
+        long earlier = result.Methods.Sum(m => m.TotalUsage.EarlierRunCalls);
+        long reused = result.Methods.Sum(m => m.TotalUsage.ReusedCalls);
+        string reuse = string.Create(CultureInfo.InvariantCulture, $"reused {reused:N0} answers this run had already received (methods that share a build, such as rpm and rpm-fallback, or repeated prompts)");
+        if (result.Spent.Calls >= all)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls, all sent to the endpoint {sent}.");
+        }
+
+        if (result.Spent.Calls == 0 && reused == 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls, all answered from the cache: this run sent nothing to the endpoint (every answer was saved by an earlier run).");
+        }
+
+        List<string> parts = [string.Create(CultureInfo.InvariantCulture, $"this run sent {result.Spent.Calls:N0} of them to the endpoint{(result.Spent.Calls == 0 ? string.Empty : " " + sent)}")];
+        if (earlier > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"answered {earlier:N0} from the cache of an earlier run"));
+        }
+
+        if (reused > 0)
+        {
+            parts.Add(reuse);
+        }
+
+        string list = parts.Count switch { 1 => parts[0], 2 => $"{parts[0]} and {parts[1]}", _ => $"{parts[0]}, {parts[1]} and {parts[2]}" };
+        return string.Create(CultureInfo.InvariantCulture, $"The methods made {all:N0} model calls; {list}.");
     }
 
     /// <summary>The report's title: the data set and the task, the task's name left out when it is the data set's.</summary>
@@ -267,13 +292,16 @@ public static class EvaluationReportWriter
         ? "Quality numbers come only from the model named here, on the users named here."
         : "Quality numbers come only from the model named here, on the users named here; this run had no model endpoint, so it scored only the model-free methods.";
 
-    private static MeanUsageReport Mean((double Calls, double InputTokens, double OutputTokens) mean, decimal cost) => new()
+    private static MeanUsageReport Mean((double Calls, double InputTokens, double OutputTokens) mean, decimal? cost) => new()
     {
         Calls = Math.Round(mean.Calls, 3),
         InputTokens = Math.Round(mean.InputTokens, 1),
         OutputTokens = Math.Round(mean.OutputTokens, 1),
-        Cost = Math.Round(cost, 6),
+        Cost = cost is decimal c ? Math.Round(c, 6) : null,
     };
+
+    /// <summary>An amount at the run's prices, or "cost unknown" when there are none: never a price of another model.</summary>
+    internal static string Money(TokenPrices? prices, Func<TokenPrices, decimal> cost) => prices is null ? "cost unknown" : ReportFormat.Money(cost(prices));
 
     /// <summary>Whether any method made a model call (else the reports leave out every cost).</summary>
     internal static bool AnythingSpent(EvaluationResult result) => result.Methods.Any(m => m.TotalUsage.Calls > 0) || result.Spent.Calls > 0;

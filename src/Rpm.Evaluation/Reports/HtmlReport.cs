@@ -107,19 +107,26 @@ internal static partial class HtmlReport
 
     private static void Cost(StringBuilder html, EvaluationResult result)
     {
-        html.AppendLine(CultureInfo.InvariantCulture, $"<section id=\"cost\"><h2>Cost per method</h2><p class=\"sub\">At {ReportFormat.Money(result.Prices.InputPerMillion)} / {ReportFormat.Money(result.Prices.OutputPerMillion)} per million input / output tokens; a method's cost counts every call it needs, cached or not.</p><div class=\"cards\">");
+        if (result.Prices is not TokenPrices prices)
+        {
+            html.AppendLine("<section id=\"cost\"><h2>Cost per method</h2><p class=\"sub\">Unknown: no prices were given for this model, so only calls and tokens are counted (the table below).</p></section>");
+            return;
+        }
+
+        html.AppendLine(CultureInfo.InvariantCulture, $"<section id=\"cost\"><h2>Cost per method</h2><p class=\"sub\">At {ReportFormat.Money(prices.InputPerMillion)} / {ReportFormat.Money(prices.OutputPerMillion)} per million input / output tokens; a method's cost counts every call it needs, cached or not.</p><div class=\"cards\">");
         html.AppendLine("<div class=\"card\"><b>build cost per user</b>");
-        html.AppendLine(BarChart("cost-build", [.. result.Methods.Select(m => new Bar(m.Name, (double)m.BuildCostPerUser(result.Prices), null, false))], v => ReportFormat.Money((decimal)v), null));
+        html.AppendLine(BarChart("cost-build", [.. result.Methods.Select(m => new Bar(m.Name, (double)m.BuildCostPerUser(prices), null, false))], v => ReportFormat.Money((decimal)v), null));
         html.AppendLine("</div><div class=\"card\"><b>cost per query</b>");
-        html.AppendLine(BarChart("cost-query", [.. result.Methods.Select(m => new Bar(m.Name, (double)m.CostPerQuery(result.Prices), null, false))], v => ReportFormat.Money((decimal)v), null));
+        html.AppendLine(BarChart("cost-query", [.. result.Methods.Select(m => new Bar(m.Name, (double)m.CostPerQuery(prices), null, false))], v => ReportFormat.Money((decimal)v), null));
         html.AppendLine("</div></div></section>");
     }
 
     private static void QualityAgainstCost(StringBuilder html, EvaluationResult result, string metric)
     {
-        bool priced = result.Prices.InputPerMillion > 0 || result.Prices.OutputPerMillion > 0;
+        TokenPrices? prices = result.Prices;
+        bool priced = prices is not null && (prices.InputPerMillion > 0 || prices.OutputPerMillion > 0);
         Func<MethodResult, double> total = priced
-            ? m => (double)m.TotalUsage.Cost(result.Prices)
+            ? m => (double)m.TotalUsage.Cost(prices!)
             : m => m.TotalUsage.InputTokens + m.TotalUsage.OutputTokens;
         Func<double, string> format = priced ? v => ReportFormat.Money((decimal)v) : ReportFormat.Count;
         string unit = priced ? "cost" : "tokens";
@@ -171,7 +178,7 @@ internal static partial class HtmlReport
             {
                 var (bc, bi, bo) = m.BuildPerUser;
                 var (qc, qi, qo) = m.PerQuery;
-                html.Append(CultureInfo.InvariantCulture, $"<td>{ReportFormat.Count(bc)}</td><td>{ReportFormat.Count(bi + bo)}</td><td>{ReportFormat.Count(qc)}</td><td>{ReportFormat.Count(qi + qo)}</td><td>{ReportFormat.Money(m.TotalUsage.Cost(result.Prices))}</td>");
+                html.Append(CultureInfo.InvariantCulture, $"<td>{ReportFormat.Count(bc)}</td><td>{ReportFormat.Count(bi + bo)}</td><td>{ReportFormat.Count(qc)}</td><td>{ReportFormat.Count(qi + qo)}</td><td>{E(EvaluationReportWriter.Money(result.Prices, m.TotalUsage.Cost))}</td>");
             }
 
             html.AppendLine("</tr>");

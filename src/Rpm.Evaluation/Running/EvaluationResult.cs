@@ -38,8 +38,8 @@ public sealed class EvaluationResult
     /// <summary>Gets the calls and tokens this run actually sent to the endpoint (cache misses only).</summary>
     public UsageTotals Spent { get; internal init; } = UsageTotals.Zero;
 
-    /// <summary>Gets the prices used for costs.</summary>
-    public TokenPrices Prices { get; internal init; } = TokenPrices.Free;
+    /// <summary>Gets the prices used for costs, or <see langword="null"/> when they are not known (every cost is then unknown).</summary>
+    public TokenPrices? Prices { get; internal init; }
 
     /// <summary>Gets the run's wall-clock time.</summary>
     public TimeSpan Elapsed { get; internal init; }

@@ -77,7 +77,7 @@ public sealed class EvaluationRunner
         var endpointMeter = new UsageMeter();
         await using SqliteResponseStore? store = _options.CachePath is null || chatClient is null
             ? null
-            : await SqliteResponseStore.OpenAsync(_options.CachePath, cancellationToken).ConfigureAwait(false);
+            : await _options.OpenAnswerCache(_options.CachePath, cancellationToken).ConfigureAwait(false);
         IChatClient? endpoint = chatClient?.AsBuilder().UseUsageMetering(_options.Tokenizer, endpointMeter).Build();
         var scoped = new ConcurrentDictionary<string, IChatClient>(StringComparer.Ordinal);
         IChatClient? ScopeClient(string scope) => endpoint is null ? null
@@ -115,7 +115,7 @@ public sealed class EvaluationRunner
             {
                 await method.PrepareDatasetAsync(DatasetContext(dataset, embeddingGenerator), dataset, UserPrepared, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when ((ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested) && StorageWriteException.Find(ex) is null)
             {
                 IEvaluationMethod failed = (IEvaluationMethod)method;
                 runnable.Remove(failed);
@@ -130,21 +130,30 @@ public sealed class EvaluationRunner
             Report();
         }
 
-        await Parallel.ForEachAsync(
-            dataset.Users,
-            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
-            async (user, ct) =>
-            {
-                foreach (IEvaluationMethod method in runnable)
+        try
+        {
+            await Parallel.ForEachAsync(
+                dataset.Users,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+                async (user, ct) =>
                 {
-                    await RunUserAsync(dataset, method, user, ScopeClient(method.CacheScope), embeddingGenerator, states[method.Name], allMeter, queryOrder, ct).ConfigureAwait(false);
-                    Interlocked.Increment(ref stepsDone);
-                    Report();
-                }
+                    foreach (IEvaluationMethod method in runnable)
+                    {
+                        await RunUserAsync(dataset, method, user, ScopeClient(method.CacheScope), embeddingGenerator, states[method.Name], allMeter, queryOrder, ct).ConfigureAwait(false);
+                        Interlocked.Increment(ref stepsDone);
+                        Report();
+                    }
 
-                Interlocked.Increment(ref usersDone);
-                Report();
-            }).ConfigureAwait(false);
+                    Interlocked.Increment(ref usersDone);
+                    Report();
+                }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageWriteException.Find(ex) is StorageWriteException failure && store is not null)
+        {
+            // A failed write stops the run (Parallel.ForEachAsync cancels the other users): going on would pay for answers
+            // that cannot be kept. Counted once every user has stopped, so that the numbers are final.
+            throw failure.WithCounts(store.SavedThisRun, store.FailedWrites);
+        }
 
         var golds = new LampOutputs(dataset.Name, [.. dataset.Users.SelectMany(u => u.Queries).Select(q => new KeyValuePair<string, string>(q.Id, q.Gold))]);
         var optionsById = dataset.Users.SelectMany(u => u.Queries).Where(q => q.Options is { Count: > 0 }).ToDictionary(q => q.Id, q => q.Options!, StringComparer.Ordinal);
@@ -264,7 +273,7 @@ public sealed class EvaluationRunner
         {
             prepared = await method.PrepareUserAsync(Context(state.Build), user, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested) && StorageWriteException.Find(ex) is null)
         {
             state.Failures.Add(new MethodFailure(user.Id, null, Describe(ex)));
             foreach (EvaluationQuery query in user.Queries)
@@ -294,7 +303,7 @@ public sealed class EvaluationRunner
             {
                 answer = await method.AnswerAsync(Context(state.Query), user, prepared, query, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when ((ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested) && StorageWriteException.Find(ex) is null)
             {
                 state.Failures.Add(new MethodFailure(user.Id, query.Id, Describe(ex)));
                 state.Answers[query.Id] = string.Empty;

@@ -39,8 +39,15 @@ public sealed class EvaluationRunnerOptions
     /// <summary>Gets or sets the answer cache file; <see langword="null"/> for no cache (every run pays again).</summary>
     public string? CachePath { get; set; }
 
-    /// <summary>Gets or sets the prices used for costs. Default GPT-4o-mini's, the paper's backbone.</summary>
-    public TokenPrices Prices { get; set; } = TokenPrices.Gpt4oMini;
+    /// <summary>Gets or sets how the answer cache at <see cref="CachePath"/> is opened (tests open one that fills up, as a full disk does).</summary>
+    internal Func<string, CancellationToken, Task<SqliteResponseStore>> OpenAnswerCache { get; set; } = (path, ct) => SqliteResponseStore.OpenAsync(path, ct);
+
+    /// <summary>
+    /// Gets or sets the prices used for costs, or <see langword="null"/> when they are not known (a local model, an
+    /// endpoint whose prices were not given): the reports then count calls and tokens and say the cost is unknown rather
+    /// than price them at some other model's rates. Default GPT-4o-mini's, the paper's backbone.
+    /// </summary>
+    public TokenPrices? Prices { get; set; } = TokenPrices.Gpt4oMini;
 
     /// <summary>
     /// Gets or sets the tokenizer that counts tokens the endpoint does not report, and cuts long inputs. Default:
@@ -100,9 +107,9 @@ public sealed class EvaluationRunnerOptions
             errors.Add($"{nameof(ModelId)} must not be blank.");
         }
 
-        if (Prices is null || Prices.InputPerMillion < 0 || Prices.OutputPerMillion < 0)
+        if (Prices is not null && (Prices.InputPerMillion < 0 || Prices.OutputPerMillion < 0))
         {
-            errors.Add($"{nameof(Prices)} must be set and not negative.");
+            errors.Add($"{nameof(Prices)} must not be negative (null when they are not known).");
         }
 
         if (ExplainedUsers < 0)

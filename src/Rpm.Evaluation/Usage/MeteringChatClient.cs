@@ -66,20 +66,21 @@ internal sealed class MeteringChatClient : DelegatingChatClient
             };
         }
 
-        bool cached = IsCached(response);
+        bool cached = Flag(response, SqliteCachingChatClient.CachedProperty);
+        bool reused = cached && Flag(response, SqliteCachingChatClient.ReusedProperty);
         bool estimated = response.Usage?.AdditionalCounts?.ContainsKey(EstimatedCount) == true;
         foreach (UsageMeter meter in _meters)
         {
-            meter.Record(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0, cached, estimated);
+            meter.Record(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0, cached, estimated, reused);
         }
 
         return response;
     }
 
-    private static bool IsCached(ChatResponse response)
+    private static bool Flag(ChatResponse response, string property)
     {
         object? flag = null;
-        return response.AdditionalProperties?.TryGetValue(SqliteCachingChatClient.CachedProperty, out flag) == true
+        return response.AdditionalProperties?.TryGetValue(property, out flag) == true
             && flag is true or System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True };
     }
 }

@@ -8,14 +8,21 @@ internal sealed class UsageMeter
     private long _input;
     private long _output;
     private long _estimated;
+    private long _reused;
 
     /// <summary>Records one call.</summary>
     /// <param name="inputTokens">Its input tokens.</param>
     /// <param name="outputTokens">Its output tokens.</param>
     /// <param name="cached">Whether it was served from the cache.</param>
     /// <param name="estimated">Whether its tokens were counted locally.</param>
-    public void Record(long inputTokens, long outputTokens, bool cached, bool estimated)
+    /// <param name="reused">Whether the cached answer was one this run had already received.</param>
+    public void Record(long inputTokens, long outputTokens, bool cached, bool estimated, bool reused = false)
     {
+        if (reused)
+        {
+            Interlocked.Increment(ref _reused);
+        }
+
         Interlocked.Increment(ref _calls);
         Interlocked.Add(ref _input, inputTokens);
         Interlocked.Add(ref _output, outputTokens);
@@ -32,5 +39,8 @@ internal sealed class UsageMeter
 
     /// <summary>Returns the totals so far.</summary>
     /// <returns>The totals.</returns>
-    public UsageTotals Snapshot() => new(Interlocked.Read(ref _calls), Interlocked.Read(ref _cached), Interlocked.Read(ref _input), Interlocked.Read(ref _output), Interlocked.Read(ref _estimated));
+    public UsageTotals Snapshot() => new(Interlocked.Read(ref _calls), Interlocked.Read(ref _cached), Interlocked.Read(ref _input), Interlocked.Read(ref _output), Interlocked.Read(ref _estimated))
+    {
+        ReusedCalls = Interlocked.Read(ref _reused),
+    };
 }

@@ -2,7 +2,7 @@ namespace Rpm.Evaluation;
 
 /// <summary>What model calls cost: calls, tokens, and how many were served from the cache or had their tokens counted locally.</summary>
 /// <param name="Calls">Model calls the method made (cache hits included: the method's cost, whatever this run paid).</param>
-/// <param name="CachedCalls">Calls answered from the cache (paid for by an earlier run).</param>
+/// <param name="CachedCalls">Calls answered from the cache: an earlier run's answers, and <see cref="ReusedCalls"/>.</param>
 /// <param name="InputTokens">Input tokens.</param>
 /// <param name="OutputTokens">Output tokens.</param>
 /// <param name="EstimatedCalls">Calls whose tokens the endpoint did not report, counted with the tokenizer instead.</param>
@@ -10,6 +10,15 @@ public sealed record UsageTotals(long Calls, long CachedCalls, long InputTokens,
 {
     /// <summary>Gets usage of nothing.</summary>
     public static UsageTotals Zero { get; } = new(0, 0, 0, 0, 0);
+
+    /// <summary>
+    /// Gets the calls of <see cref="CachedCalls"/> answered with an answer this same run had already received (methods that
+    /// share a build, such as rpm and rpm-fallback, or a repeated prompt): reuse, not a saving from an earlier run.
+    /// </summary>
+    public long ReusedCalls { get; init; }
+
+    /// <summary>Gets the calls answered from the cache of an earlier run: <see cref="CachedCalls"/> less <see cref="ReusedCalls"/>.</summary>
+    public long EarlierRunCalls => CachedCalls - ReusedCalls;
 
     /// <summary>Gets the input and output tokens together.</summary>
     public long TotalTokens => InputTokens + OutputTokens;
@@ -22,7 +31,10 @@ public sealed record UsageTotals(long Calls, long CachedCalls, long InputTokens,
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
-        return new(left.Calls + right.Calls, left.CachedCalls + right.CachedCalls, left.InputTokens + right.InputTokens, left.OutputTokens + right.OutputTokens, left.EstimatedCalls + right.EstimatedCalls);
+        return new(left.Calls + right.Calls, left.CachedCalls + right.CachedCalls, left.InputTokens + right.InputTokens, left.OutputTokens + right.OutputTokens, left.EstimatedCalls + right.EstimatedCalls)
+        {
+            ReusedCalls = left.ReusedCalls + right.ReusedCalls,
+        };
     }
 
     /// <summary>Adds two usages.</summary>

@@ -260,6 +260,181 @@ public sealed class RpmCliTests
     }
 
     [Fact]
+    public async Task A_first_eval_into_an_empty_folder_claims_nothing_from_an_earlier_runs_cache()
+    {
+        // rpm-fallback's build is rpm's, read back from the cache rpm has just filled: reuse within this run, not a saving
+        // from an earlier one.
+        var chat = new EvalChatClient();
+
+        var (code, output, _) = await Run(WithFake(chat), "eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,rpm-fallback,history-vote", "--out", TestFiles.NewFolder(), "--model", "fake-model");
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("from the cache", output, StringComparison.Ordinal);
+        Assert.Matches(@"reused [\d,]+ answers this run had already received", output);
+    }
+
+    [Fact]
+    public async Task Ask_with_nothing_cached_does_not_say_the_rest_came_from_the_cache()
+    {
+        var chat = new EvalChatClient();
+        string cache = Path.Combine(TestFiles.NewFolder(), "answers.sqlite");
+
+        var (code, output, _) = await Run(WithFake(chat), "ask", "--data", TestFiles.MovieLensRatings, "--user", "1", "--cache", cache);
+        var (again, output2, _) = await Run(WithFake(chat), "ask", "--data", TestFiles.MovieLensRatings, "--user", "1", "--cache", cache);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("from the cache", output, StringComparison.Ordinal);
+        Assert.Contains($"Cost of this run: {chat.CallCount - 2} calls sent", output, StringComparison.Ordinal); // all but the two test requests
+        Assert.Equal(0, again);
+        Assert.Contains("Cost of this run: 0 calls sent", output2, StringComparison.Ordinal);
+        Assert.Contains($"{chat.CallCount - 2} answered from the cache of an earlier run", output2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_local_endpoint_is_priced_as_unknown_unless_prices_are_given()
+    {
+        string[] local = ["--endpoint", "http://localhost:11434/v1", "--model", "llama3.1"];
+
+        var (code, output, _) = await Run(WithFake(new EvalChatClient()), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "zero-shot", "--out", TestFiles.NewFolder(), .. local]);
+        var (freeCode, free, _) = await Run(WithFake(new EvalChatClient()), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "zero-shot", "--out", TestFiles.NewFolder(), "--price-in", "0", "--price-out", "0", .. local]);
+        var (buildCode, build, _) = await Run(WithFake(new EvalChatClient()), ["build", "--data", TestFiles.MovieLensRatings, "--user", "1", "--out", Path.Combine(TestFiles.NewFolder(), "u.json"), "--cache", Path.Combine(TestFiles.NewFolder(), "a.sqlite"), .. local]);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("$", output, StringComparison.Ordinal);
+        Assert.Contains("cost: unknown (no prices for model llama3.1 at endpoint http://localhost:11434/v1; pass --price-in and --price-out", output, StringComparison.Ordinal);
+        Assert.Equal(0, freeCode);
+        Assert.Contains("$0", free, StringComparison.Ordinal);
+        Assert.DoesNotContain("cost: unknown", free, StringComparison.Ordinal);
+        Assert.Equal(0, buildCode);
+        Assert.DoesNotContain("$", build, StringComparison.Ordinal);
+        Assert.Contains("cost: unknown (no prices for model llama3.1 at endpoint http://localhost:11434/v1", build, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenAIs_endpoint_prices_a_model_of_the_price_table_and_says_where_the_prices_come_from()
+    {
+        var (code, output, _) = await Run(WithFake(new EvalChatClient()), "eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "zero-shot", "--out", TestFiles.NewFolder(), "--endpoint", "https://api.openai.com/v1", "--model", "gpt-4o-mini");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Prices: $0.15 / $0.60 per million input / output tokens", output, StringComparison.Ordinal);
+        Assert.Contains("OpenAI's list price for gpt-4o-mini", output, StringComparison.Ordinal);
+    }
+
+    // A cache that may grow by only a few pages: SQLite then fails a write with SQLITE_FULL, "database or disk is full",
+    // the same error a full disk gives, without root or a size-limited mount.
+    private static CliServices WithFullDisk(EvalChatClient chat, int pages)
+    {
+        CliServices fake = WithFake(chat);
+        return new CliServices
+        {
+            Environment = fake.Environment,
+            Probe = fake.Probe,
+            CreateChatClient = fake.CreateChatClient,
+            CreateEmbeddingGenerator = fake.CreateEmbeddingGenerator,
+            OpenAnswerCache = async (path, ct) =>
+            {
+                SqliteResponseStore store = await SqliteResponseStore.OpenAsync(path, ct);
+                await store.LimitSizeAsync(pages, ct);
+                return store;
+            },
+        };
+    }
+
+    [Fact]
+    public async Task A_full_disk_under_eval_is_a_storage_error_that_claims_only_saved_answers_and_a_rerun_pays_for_none_of_them()
+    {
+        string outFolder = TestFiles.NewFolder();
+        string cache = Path.Combine(outFolder, "answers.sqlite");
+        string[] args = ["eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,history-vote", "--out", outFolder, "--model", "fake-model"];
+        var full = new EvalChatClient();
+
+        var (code, _, error) = await Run(WithFullDisk(full, pages: 2), args);
+        long saved;
+        await using (SqliteResponseStore store = await SqliteResponseStore.OpenAsync(cache))
+        {
+            saved = await store.CountAsync();
+        }
+
+        var freed = new EvalChatClient();
+        var (again, _, _) = await Run(WithFake(freed), args);
+        var clean = new EvalChatClient();
+        Assert.Equal(0, (await Run(WithFake(clean), ["eval", "--data", TestFiles.MovieLensRatings, "--users", "2", "--methods", "rpm,history-vote", "--out", TestFiles.NewFolder(), "--model", "fake-model"])).Code);
+
+        Assert.Equal(RpmCli.StorageFailure, code);
+        Assert.DoesNotContain("Model error", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("is kept", error, StringComparison.Ordinal);
+        Assert.Contains("Storage error", error, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFullPath(cache), error, StringComparison.Ordinal);
+        Assert.Contains("Free space", error, StringComparison.Ordinal);
+        Assert.True(saved > 0);
+        long lost = full.CallCount - 1 - saved; // every answer that arrived (but the test request) is saved or lost
+        Assert.Contains($"{saved} answers this run received are saved", error, StringComparison.Ordinal);
+        Assert.Contains($"{lost} that arrived could not be saved", error, StringComparison.Ordinal);
+        Assert.True(full.CallCount < clean.CallCount, "the run stops at the first failed write instead of paying for answers it cannot keep");
+        Assert.Equal(0, again);
+        Assert.Equal(clean.CallCount - saved, freed.CallCount); // nothing saved is paid for again
+    }
+
+    [Fact]
+    public async Task A_full_disk_under_build_is_a_storage_error_too()
+    {
+        string folder = TestFiles.NewFolder();
+        var chat = new EvalChatClient();
+
+        var (code, _, error) = await Run(WithFullDisk(chat, pages: 1), "build", "--data", TestFiles.MovieLensRatings, "--user", "1", "--out", Path.Combine(folder, "u.json"), "--cache", Path.Combine(folder, "a.sqlite"));
+        long saved;
+        await using (SqliteResponseStore store = await SqliteResponseStore.OpenAsync(Path.Combine(folder, "a.sqlite")))
+        {
+            saved = await store.CountAsync();
+        }
+
+        Assert.Equal(RpmCli.StorageFailure, code);
+        Assert.Contains($"{saved} answers this run received are saved in it and will not be paid for again; {chat.CallCount - 1 - saved} that arrived", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "u.json")));
+        Assert.Contains("Storage error", error, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(folder, "a.sqlite"), error, StringComparison.Ordinal);
+        Assert.DoesNotContain("is kept", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_report_that_hits_a_full_disk_is_a_storage_error_and_a_rerun_pays_for_nothing()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return; // Linux only: every write to /dev/full fails with ENOSPC, a real full disk without root
+        }
+
+        string outFolder = TestFiles.NewFolder();
+        Directory.CreateDirectory(outFolder);
+        File.CreateSymbolicLink(Path.Combine(outFolder, "report.md"), "/dev/full");
+        var chat = new EvalChatClient();
+        string[] args = ["eval", "--data", TestFiles.MovieLensRatings, "--users", "1", "--methods", "rpm,history-vote", "--out", outFolder, "--model", "fake-model"];
+
+        var (code, _, error) = await Run(WithFake(chat), args);
+        int first = chat.CallCount;
+        File.Delete(Path.Combine(outFolder, "report.md"));
+        var (again, _, _) = await Run(WithFake(chat), args);
+
+        Assert.Equal(RpmCli.StorageFailure, code);
+        Assert.Contains($"Storage error: the report in '{Path.GetFullPath(outFolder)}' cannot be written", error, StringComparison.Ordinal);
+        Assert.Contains("Free space on the disk that holds", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Data error", error, StringComparison.Ordinal);
+        Assert.Equal(0, again);
+        Assert.Equal(first + 1, chat.CallCount); // the second run's test request, nothing else
+    }
+
+    [Theory]
+    [InlineData(28, true)]            // ENOSPC on Linux and macOS: .NET's IOException carries the errno as its HResult
+    [InlineData(122, true)]           // EDQUOT on Linux
+    [InlineData(unchecked((int)0x80070070), true)] // ERROR_DISK_FULL on Windows
+    [InlineData(unchecked((int)0x80070027), true)] // ERROR_HANDLE_DISK_FULL on Windows
+    [InlineData(2, false)]            // ENOENT
+    public void A_disk_full_IOException_is_recognised_on_every_platform(int hresult, bool full)
+    {
+        Assert.Equal(full, StorageWriteException.IsDiskFullError(new IOException("x", hresult)));
+    }
+
+    [Fact]
     public async Task Ctrl_C_without_a_model_says_nothing_was_paid_for_instead_of_claiming_a_cache()
     {
         using var cancelled = new CancellationTokenSource();

@@ -104,9 +104,9 @@ public sealed class EvaluationRunnerTests
         Assert.Equal(new UsageTotals(3, 0, 3000, 600, 0), pag.QueryUsage);
 
         // (2000 x 0.15 + 400 x 0.60) / 1e6 = 0.00054 over 2 users; (3000 x 0.15 + 600 x 0.60) / 1e6 = 0.00081 over 3 queries.
-        Assert.Equal(0.00027m, pag.BuildCostPerUser(result.Prices));
-        Assert.Equal(0.00027m, pag.CostPerQuery(result.Prices));
-        Assert.Equal(0.00135m, pag.TotalUsage.Cost(result.Prices));
+        Assert.Equal(0.00027m, pag.BuildCostPerUser(result.Prices!));
+        Assert.Equal(0.00027m, pag.CostPerQuery(result.Prices!));
+        Assert.Equal(0.00135m, pag.TotalUsage.Cost(result.Prices!));
         Assert.Equal((1.0, 1000.0, 200.0), pag.BuildPerUser);
         Assert.Equal(0.45m, new TokenPrices(0.15m, 0.60m).Cost(1_000_000, 500_000));
         Assert.Equal(new UsageTotals(5, 0, 5000, 1000, 0), result.Methods.Single(m => m.Name == "zero-shot").QueryUsage + pag.BuildUsage);
