@@ -10,27 +10,7 @@ namespace Rpm.Evaluation;
 /// </summary>
 public sealed class StorageWriteException : IOException
 {
-    /// <summary>Initializes a new instance of the <see cref="StorageWriteException"/> class.</summary>
-    public StorageWriteException()
-        : this("A file could not be written.")
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="StorageWriteException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    public StorageWriteException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Initializes a new instance of the <see cref="StorageWriteException"/> class.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public StorageWriteException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
+    /// <summary>Initializes a new instance of the <see cref="StorageWriteException"/> class for a file, with the run's counts.</summary>
     internal StorageWriteException(string path, string message, long saved, long lost, Exception innerException)
         : base(message, innerException)
     {
@@ -50,14 +30,14 @@ public sealed class StorageWriteException : IOException
     public long LostAnswers { get; private init; }
 
     /// <summary>Gets a value indicating whether the disk (or the user's quota) is full, rather than read-only or failing.</summary>
-    public bool IsDiskFull { get; private init; }
+    internal bool IsDiskFull { get; private init; }
 
     /// <summary>Returns the same failure with the final counts of the run that stopped on it.</summary>
     /// <param name="saved">Answers saved in the run.</param>
     /// <param name="lost">Answers that arrived and could not be saved.</param>
     /// <returns>The exception to throw.</returns>
     internal StorageWriteException WithCounts(long saved, long lost) =>
-        new(Message, InnerException!) { Path = Path, SavedAnswers = saved, LostAnswers = lost, IsDiskFull = IsDiskFull };
+        new(Path!, Message, saved, lost, InnerException!);
 
     /// <summary>The storage failure in an exception or its causes (a stage failure wraps the call's), if any.</summary>
     /// <param name="exception">The exception.</param>

@@ -15,10 +15,10 @@ public sealed record UsageTotals(long Calls, long CachedCalls, long InputTokens,
     /// Gets the calls of <see cref="CachedCalls"/> answered with an answer this same run had already received (methods that
     /// share a build, such as rpm and rpm-fallback, or a repeated prompt): reuse, not a saving from an earlier run.
     /// </summary>
-    public long ReusedCalls { get; init; }
+    public long ReusedCalls { get; internal init; }
 
     /// <summary>Gets the calls answered from the cache of an earlier run: <see cref="CachedCalls"/> less <see cref="ReusedCalls"/>.</summary>
-    public long EarlierRunCalls => CachedCalls - ReusedCalls;
+    internal long EarlierRunCalls => CachedCalls - ReusedCalls;
 
     /// <summary>Gets the input and output tokens together.</summary>
     public long TotalTokens => InputTokens + OutputTokens;
