@@ -50,11 +50,12 @@ app.MapPost("/users/{userId}/history", async (string userId, HistoryItem[] histo
 {
     // Validated here (400 naming the item), built in the background: 2N + 1 model calls, paid once per user and history.
     RpmBuildJob job = await queue.EnqueueAsync(userId, task, history, ct);
-    return Results.Accepted($"/jobs/{job.Id}", job);
+    return Results.Accepted($"/users/{userId}/jobs/{job.Id}", job);
 });
 
-app.MapGet("/jobs/{id}", async (string id, RpmBuildQueue queue, CancellationToken ct) =>
-    await queue.GetJobAsync(id, ct) is { } job ? Results.Ok(job) : Results.NotFound());  // Pending, Running, Succeeded, Failed (Error)
+// A job is read under its user, and only there: a job id alone must not show another user's job (ids are guessable).
+app.MapGet("/users/{userId}/jobs/{id}", async (string userId, string id, RpmBuildQueue queue, CancellationToken ct) =>
+    await queue.GetJobAsync(id, ct) is { } job && job.UserId == userId ? Results.Ok(job) : Results.NotFound());  // Pending, Running, Succeeded, Failed (Error)
 
 app.MapPost("/users/{userId}/chat", async (string userId, ChatTurn turn, IChatClient chat, CancellationToken ct) =>
 {
@@ -107,7 +108,7 @@ app.MapPut("/users/{userId}/history/{itemId}", async (string userId, string item
     : Results.Ok(new ModelVersion((await rpm.CorrectHistoryAsync(userId, [item], ct)).Version)));
 
 app.MapDelete("/users/{userId}", async (string userId, RpmBuildQueue queue, RpmPipeline rpm, CancellationToken ct) =>
-    await queue.EraseUserAsync(rpm, userId, ct) ? Results.NoContent() : Results.NotFound());  // model, checkpoints, jobs, caches
+    await queue.EraseUserAsync(rpm, userId, ct) ? Results.NoContent() : Results.NotFound());  // model, checkpoints, jobs (a running build stops), caches
 
 // Load the local embedding model at start, not inside the first chat turn's personalization budget (3 s above).
 await app.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GenerateAsync(["warm-up"]);

@@ -99,7 +99,7 @@ public sealed class RpmBuildQueue
     /// <param name="pipeline">The pipeline whose data of the user is erased.</param>
     /// <param name="userId">The user.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns><see langword="true"/> when a saved model was deleted.</returns>
+    /// <returns><see langword="true"/> when anything of the user was erased (a job, queued or running, or a saved model); <see langword="false"/> when RPM kept nothing of the user.</returns>
     /// <exception cref="ArgumentException"><paramref name="userId"/> is blank.</exception>
     /// <exception cref="RpmStoreException">A store cannot be reached; run the call again (it is idempotent).</exception>
     public async Task<bool> EraseUserAsync(RpmPipeline pipeline, string userId, CancellationToken cancellationToken = default)
@@ -108,8 +108,8 @@ public sealed class RpmBuildQueue
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
 
         // Jobs first: a pending job must not start and save the model again once it is erased.
-        await _jobs.DeleteUserAsync(userId, cancellationToken).ConfigureAwait(false);
-        return await pipeline.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        int jobs = await _jobs.DeleteUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        return await pipeline.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false) || jobs > 0;
     }
 
     internal void Signal() => _work.Release();

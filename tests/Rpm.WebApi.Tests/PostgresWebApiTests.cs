@@ -51,7 +51,7 @@ public sealed class PostgresWebApiTests : IAsyncLifetime
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await b.Services.GetRequiredService<RpmBuildQueue>().WaitAsync(againId, timeout.Token);
-        JsonElement job = await clientB.GetFromJsonAsync<JsonElement>(accepted.Headers.Location);   // host A's job, read on host B
+        JsonElement job = await clientA.GetFromJsonAsync<JsonElement>(again.Headers.Location);   // host B's job, read on host A
         Assert.Equal("Succeeded", job.GetProperty("state").GetString());
         Assert.Equal(1, job.GetProperty("modelVersion").GetInt64());
         Assert.Equal(2 * 4 + 1, _endpoint.Model.CallCount);
@@ -69,7 +69,7 @@ public sealed class PostgresWebApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await clientB.DeleteAsync("/users/alice")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await clientA.GetAsync("/users/alice")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await clientA.GetAsync("/users/alice/export")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await clientA.GetAsync(accepted.Headers.Location)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await clientA.GetAsync(again.Headers.Location)).StatusCode);
 
         HealthReportEntry store = (await a.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["rpm-store"];
         Assert.Equal(HealthStatus.Healthy, store.Status);
@@ -100,6 +100,7 @@ public sealed class PostgresWebApiTests : IAsyncLifetime
         string error = job.GetProperty("error").GetString()!;
         Assert.Contains("503", error, StringComparison.Ordinal);
         Assert.DoesNotContain("SECRET-PROMPT", error, StringComparison.Ordinal);   // the endpoint's body quoted the prompt
+        Assert.DoesNotContain(_endpoint.Endpoint.Authority, error, StringComparison.Ordinal);   // nor its internal address
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/users/bob")).StatusCode);
 
         // The endpoint is back: the same upload is a new job, built once.

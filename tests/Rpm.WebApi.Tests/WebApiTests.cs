@@ -28,7 +28,8 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         JsonElement pending = await accepted.Content.ReadFromJsonAsync<JsonElement>();
         string jobId = pending.GetProperty("id").GetString()!;
-        Assert.Equal($"/jobs/{jobId}", accepted.Headers.Location!.ToString());
+        Assert.Equal($"/users/alice/jobs/{jobId}", accepted.Headers.Location!.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync($"/users/mallory/jobs/{jobId}")).StatusCode);   // only under its own user
         Assert.Contains(pending.GetProperty("state").GetString(), new[] { "Pending", "Running", "Succeeded" });
 
         await app.Factory.Services.GetRequiredService<RpmBuildQueue>().WaitAsync(jobId);
@@ -190,6 +191,42 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
     }
 
     [Fact]
+    public async Task Erasing_a_user_while_its_first_build_runs_is_204_stops_the_build_and_leaves_nothing()
+    {
+        Endpoint.Reset();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Endpoint.Model.Gate = (r, ct) =>
+        {
+            if (r.Stage != RpmStage.ReasoningPath)
+            {
+                return Task.CompletedTask;
+            }
+
+            held.TrySetResult();
+            return release.Task.WaitAsync(ct);
+        };
+        try
+        {
+            HttpResponseMessage accepted = await Client.PostAsJsonAsync("/users/erase-early/history", WebApiFixture.History("q"));
+            await held.Task.WaitAsync(TimeSpan.FromMinutes(1));
+
+            Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync("/users/erase-early")).StatusCode);   // its job and checkpoints were erased
+
+            Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(accepted.Headers.Location)).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/users/erase-early")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await Client.DeleteAsync("/users/erase-early")).StatusCode);
+        }
+        finally
+        {
+            release.TrySetResult();
+            Endpoint.Model.Gate = null;
+        }
+
+        Assert.Null(await app.Factory.Services.GetRequiredService<RpmPipeline>().GetUserModelAsync("erase-early"));
+    }
+
+    [Fact]
     public async Task Erasure_deletes_the_model_its_jobs_and_export_and_a_second_erasure_is_404()
     {
         Endpoint.Reset();
@@ -205,7 +242,7 @@ public sealed class WebApiTests(WebApiFixture app) : IClassFixture<WebApiFixture
         Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/users/erase-me/export")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(accepted.Headers.Location)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Client.DeleteAsync("/users/erase-me")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/jobs/no-such-job")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/users/erase-me/jobs/no-such-job")).StatusCode);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public static class RpmOpenAIServiceCollectionExtensions
             })
             .Validate(
                 o => !NeedsKey(o),
-                "No API key is set for OpenAI's endpoint (https://api.openai.com/v1, the default when no endpoint is configured), so every call would fail with 401: "
+                "No API key is set for OpenAI's endpoint (https://api.openai.com/v1, which is also the default when no endpoint is configured), so every call would fail with 401: "
                 + "set ApiKey (e.g. Rpm:Chat:ApiKey from user secrets or the environment, never in code), or set Endpoint to your own OpenAI-compatible server, e.g. http://localhost:11434/v1.")
             .ValidateOnStart();
         // One pipeline per retry profile, chosen for each request by Microsoft.Extensions.Http.Resilience's own selector

@@ -14,8 +14,9 @@ namespace Rpm;
 /// </summary>
 /// <remarks>
 /// A job id is the user's job generation and the user id (base64url), so any host can read it. The queue keeps one job
-/// per user: a job replaced by a newer request for its user reports the newer job's state. Progress is known only on
-/// the host that builds, so <see cref="RpmBuildJob.Progress"/> is <see langword="null"/> here.
+/// per user: a job replaced by a newer request for its user is gone (<see cref="GetAsync"/> returns
+/// <see langword="null"/>). <see cref="RpmBuildJob.Progress"/> and <see cref="RpmBuildJob.StartedAt"/> are always
+/// <see langword="null"/> here, and <see cref="RpmBuildJob.Attempts"/> counts failed attempts only.
 /// </remarks>
 internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuildJobStore, IRpmBuildJobRunner
 {
@@ -31,7 +32,7 @@ internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuil
     public async Task<RpmBuildJob?> GetAsync(string jobId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
-        if (!TryParse(jobId, out string? userId))
+        if (!TryParse(jobId, out string? userId, out long generation))
         {
             return null;
         }
@@ -39,7 +40,7 @@ internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuil
         await using NpgsqlConnection connection = await queue.Database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
             """
-            SELECT status, attempts, json_array_length(history_json::json), enqueued_at, finished_at, last_error, model_version,
+            SELECT status, attempts, json_array_length(history_json::json), enqueued_at, finished_at, last_error, model_version, generation,
                 EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                     AND classid = @class::oid AND objid = hashtext(@user)::oid AND objsubid = 2)
             FROM rpm_build_jobs WHERE user_id = @user;
@@ -48,7 +49,9 @@ internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuil
         command.Parameters.AddWithValue("class", PostgresBuildQueue.LockClass);
         command.Parameters.AddWithValue("user", userId);
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        // The queue keeps one job per user: a job replaced by a newer request (another generation) is gone, as is
+        // one that never existed; neither may report the current job's outcome as its own.
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || reader.GetInt64(7) != generation)
         {
             return null;
         }
@@ -58,7 +61,7 @@ internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuil
         {
             "done" => RpmBuildJobState.Succeeded,
             "failed" => RpmBuildJobState.Failed,
-            _ => reader.GetBoolean(7) ? RpmBuildJobState.Running : RpmBuildJobState.Pending,
+            _ => reader.GetBoolean(8) ? RpmBuildJobState.Running : RpmBuildJobState.Pending,
         };
 
         // A pending job with an error is waiting for its retry: the reason stays visible until it succeeds.
@@ -168,11 +171,12 @@ internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuil
     private static string JobId(string userId, long generation) =>
         generation.ToString(CultureInfo.InvariantCulture) + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(userId));
 
-    private static bool TryParse(string jobId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? userId)
+    private static bool TryParse(string jobId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? userId, out long generation)
     {
         userId = null;
+        generation = 0;
         int dot = jobId.IndexOf('.', StringComparison.Ordinal);
-        if (dot <= 0 || !long.TryParse(jobId.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        if (dot <= 0 || !long.TryParse(jobId.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out generation))
         {
             return false;
         }

@@ -27,8 +27,10 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
     [Fact]
     public async Task Jobs_enqueued_on_either_host_are_built_once_across_both_and_readable_from_each()
     {
-        var chatA = new FakeChatClient();
-        var chatB = new FakeChatClient();
+        // Builds wait until every request is in, so that the second request of a user finds its job pending and joins it.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var chatA = new FakeChatClient { Gate = (_, ct) => release.Task.WaitAsync(ct) };
+        var chatB = new FakeChatClient { Gate = (_, ct) => release.Task.WaitAsync(ct) };
         await using ServiceProvider a = Host(chatA);
         await using ServiceProvider b = Host(chatB);
         await using var hostA = await HostedServices.StartAsync(a);
@@ -47,6 +49,7 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
             Assert.Equal(job.Id, again.Id);
         }
 
+        release.SetResult();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         foreach (RpmBuildJob job in jobs)
         {
@@ -60,6 +63,13 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
         Assert.Equal(6 * CallsPerUser, chatA.CallCount + chatB.CallCount);
         Assert.Equal(6, (await a.GetRequiredService<RpmPipeline>().ListUsersAsync()).Count);
         Assert.Null(await queueA.GetJobAsync("not-a-job-id"));
+
+        // One job per user: a replaced job, or a generation never enqueued, is gone rather than reporting the current one.
+        RpmBuildJob replaced = await queueA.EnqueueAsync("user-0", TestPipelines.Rating, TestPipelines.MovieHistory(4));
+        Assert.NotEqual(jobs[0].Id, replaced.Id);
+        Assert.Null(await queueB.GetJobAsync(jobs[0].Id));
+        Assert.Null(await queueB.GetJobAsync("7" + jobs[0].Id[jobs[0].Id.IndexOf('.', StringComparison.Ordinal)..]));
+        Assert.NotNull(await queueB.GetJobAsync(replaced.Id));
     }
 
     [Fact]
@@ -90,7 +100,7 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
         Assert.Equal(RpmBuildJobState.Running, (await front.GetJobAsync(job.Id))!.State);
         Assert.True(await Count("SELECT count(*) FROM rpm_build_checkpoints WHERE user_id = 'gone'") > 0);
 
-        Assert.False(await front.EraseUserAsync(f.GetRequiredService<RpmPipeline>(), "gone"));  // no model was saved yet
+        Assert.True(await front.EraseUserAsync(f.GetRequiredService<RpmPipeline>(), "gone"));  // no model was saved yet, but its job was erased
 
         Assert.Null(await front.GetJobAsync(job.Id));
         Assert.Equal(0, await Count("SELECT count(*) FROM rpm_build_checkpoints WHERE user_id = 'gone'"));
