@@ -112,6 +112,9 @@ internal static class AskCommand
 
                 output.WriteLine($"Answer: {response.Answer}");
                 output.WriteLine($"Rationale: {response.Rationale}");
+                output.WriteLine(response.IsFallback ? "Grounding: not checked (a model-free answer, written from the statistics)."
+                    : response.IsGrounded ? "Grounding: the rationale is grounded (every statistic it cites was shown; it names only the user's factors)."
+                    : "Grounding: the rationale is NOT grounded, even after the repair turn (a value not shown or a factor the user does not have); the answer is kept.");
                 output.WriteLine("Query features: " + string.Join("; ", response.QueryFeatures.Select(f => f.ToString())));
                 output.WriteLine($"Retrieved examples (K = {response.Examples.Count}):");
                 foreach (RetrievedExample example in response.Examples)

@@ -46,9 +46,9 @@ public sealed class Feature
     /// <summary>Gets the direction of the influence (influential generation features only).</summary>
     public FeaturePolarity? Polarity { get; }
 
-    /// <summary>Gets a value indicating whether the feature belongs to none of the user's factors.</summary>
+    // Whether the feature belongs to none of the user's factors: the library's own counts; callers test Factor for null.
     [JsonIgnore]
-    public bool IsUnassigned => Factor is null;
+    internal bool IsUnassigned => Factor is null;
 
     /// <summary>Returns a copy of this feature assigned to <paramref name="factor"/> (or unassigned when <see langword="null"/>).</summary>
     /// <param name="factor">The factor.</param>

@@ -16,11 +16,12 @@ internal sealed class ResponseGenerator
         _budget = new TextBudget(options);
     }
 
-    public async Task<(string Answer, string Rationale, ModelUsage Usage)> GenerateAsync(
+    /// <summary>The answer and rationale; <c>Grounded</c> is false when the rationale was kept ungrounded after the repair turn.</summary>
+    public async Task<(string Answer, string Rationale, bool Grounded, ModelUsage Usage)> GenerateAsync(
         UserModel model, RpmQuery query, IReadOnlyList<Feature> features, IReadOnlyList<RetrievedExample> examples, CancellationToken cancellationToken)
     {
         ValidatedChatResponse<(string Answer, string Rationale)> response = await _chat.GetAsync(
             new GenerationContract(model, query, features, examples, _budget), cancellationToken).ConfigureAwait(false);
-        return (response.Result.Answer, response.Result.Rationale, response.Usage);
+        return (response.Result.Answer, response.Result.Rationale, response.Diagnostics.UngroundedPaths == 0, response.Usage);
     }
 }

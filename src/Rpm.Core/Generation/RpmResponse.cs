@@ -38,6 +38,14 @@ public sealed class RpmResponse
     /// <summary>Gets what the model calls of this response cost.</summary>
     public ModelUsage Usage { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether the rationale passed the grounding check (our addition to the paper): every
+    /// statistic it cites, and every share in its text, is one shown to the model, and it calls nothing a factor that is
+    /// not one of the user's. <see langword="false"/> when it stayed ungrounded after the one repair turn: the answer is
+    /// kept, flagged here. A model-free answer (<see cref="IsFallback"/>) is written from the statistics and counts as grounded.
+    /// </summary>
+    public bool IsGrounded { get; internal init; } = true;
+
     /// <summary>Gets why the answer was made without the chat model, or <see langword="null"/> when the model answered.</summary>
     /// <remarks>Set only when <see cref="RpmOptions.FallbackToModelFree"/> is on and the model failed.</remarks>
     public string? FallbackReason { get; internal init; }

@@ -65,9 +65,9 @@ internal sealed class QueryResponder
         // Stage 7: rationale and answer.
         try
         {
-            var (answer, rationale, usage) = await _telemetry.StageAsync(
+            var (answer, rationale, grounded, usage) = await _telemetry.StageAsync(
                 "generation", userId, examples.Count, () => _generator.GenerateAsync(userModel, query, extraction.Features, examples, cancellationToken)).ConfigureAwait(false);
-            return new RpmResponse(answer, rationale, extraction.Features, examples, extraction.Usage + usage);
+            return new RpmResponse(answer, rationale, extraction.Features, examples, extraction.Usage + usage) { IsGrounded = grounded };
         }
         catch (RpmStageException ex) when (CanFallBack(userModel))
         {

@@ -5,7 +5,8 @@ using System.Text.RegularExpressions;
 namespace Rpm;
 
 /// <summary>
-/// The grounding check of a reasoning path (stage 4), with no model in it: our addition to the paper. It reads the
+/// The grounding check of a reasoning path (stage 4) and of a rationale (stage 7), with no model in it: our addition to
+/// the paper. It reads the
 /// statistics exactly as one call's prompt shows them (<see cref="RpmPrompts.StatisticsNode"/>) and checks the reply
 /// against them: every citation names one of the user's factors, a statistic shown for it (and, for a propensity, the
 /// answer it is about) and its value, as shown, rounded or as a percent; every percentage in the text, and every share
@@ -48,7 +49,7 @@ internal sealed partial class ReasoningGrounding
     private readonly bool _hasPropensity;
     private readonly Regex? _factorNameRegex;
 
-    private ReasoningGrounding(List<ShownFactor> factors)
+    private ReasoningGrounding(List<ShownFactor> factors, IEnumerable<double> otherNumbers)
     {
         _factors = new Dictionary<string, ShownFactor>(StringComparer.OrdinalIgnoreCase);
         foreach (ShownFactor factor in factors)
@@ -64,6 +65,14 @@ internal sealed partial class ReasoningGrounding
         _factorNameRegex = _factorNames.Count == 0 ? null
             : new Regex($@"(?<!\w)(?:{string.Join("|", _factorNames.Select(Regex.Escape))})(?!\w)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
         _decimals = [.. _shares.Concat(factors.SelectMany(f => f.Values.Where(v => v.Key == MeanAnswer).Select(v => v.Value))).Distinct()];
+
+        // Numbers the call shows besides the statistics (stage 7's example similarities): the text may give them, though
+        // no citation can name them.
+        foreach (double number in otherNumbers)
+        {
+            _shares.Add(number);
+            _decimals.Add(number);
+        }
     }
 
     /// <summary>Gets the user's factor names as shown.</summary>
@@ -77,8 +86,9 @@ internal sealed partial class ReasoningGrounding
 
     /// <summary>Reads the statistics as a prompt shows them (the <c>"factors"</c> array of its data).</summary>
     /// <param name="shown">The array <see cref="RpmPrompts.StatisticsNode"/> wrote for the call.</param>
+    /// <param name="otherNumbers">Other shares the call shows (stage 7's example similarities), which the text may give.</param>
     /// <returns>The check.</returns>
-    public static ReasoningGrounding Of(JsonArray shown)
+    public static ReasoningGrounding Of(JsonArray shown, IEnumerable<double>? otherNumbers = null)
     {
         ArgumentNullException.ThrowIfNull(shown);
         var factors = new List<ShownFactor>();
@@ -113,7 +123,7 @@ internal sealed partial class ReasoningGrounding
             factors.Add(new ShownFactor(name, values, propensity));
         }
 
-        return new ReasoningGrounding(factors);
+        return new ReasoningGrounding(factors, otherNumbers ?? []);
 
         static void Add(Dictionary<string, double> values, string key, JsonNode? node)
         {
@@ -186,18 +196,46 @@ internal sealed partial class ReasoningGrounding
     /// <param name="citations">Its citations.</param>
     /// <param name="context">The attempt: before the last, an ungrounded path is rejected with the problems for the repair turn.</param>
     /// <returns>The validation.</returns>
-    public OutputValidation<string> Judge(string reasoning, IReadOnlyList<ReasoningCitation>? citations, OutputValidationContext context)
+    public OutputValidation<string> Judge(string reasoning, IReadOnlyList<ReasoningCitation>? citations, OutputValidationContext context) =>
+        Judge(reasoning, reasoning, citations, context);
+
+    /// <summary>
+    /// Accepts a reply whose free text is checked: grounded, or (on the last attempt) kept and counted as ungrounded
+    /// (<see cref="BuildDiagnostics.UngroundedPaths"/> in the validation's diagnostics, which the caller reads).
+    /// </summary>
+    /// <typeparam name="T">The validated result.</typeparam>
+    /// <param name="value">The result, accepted when grounded or on the last attempt.</param>
+    /// <param name="text">The free text checked (a path's reasoning, a rationale), trimmed.</param>
+    /// <param name="citations">Its citations.</param>
+    /// <param name="context">The attempt: before the last, an ungrounded reply is rejected with the problems for the repair turn.</param>
+    /// <param name="subject">What the text is, for the repair turn (<c>reasoning</c>, <c>rationale</c>).</param>
+    /// <returns>The validation.</returns>
+    public OutputValidation<T> Judge<T>(T value, string text, IReadOnlyList<ReasoningCitation>? citations, OutputValidationContext context, string subject = "reasoning")
     {
-        IReadOnlyList<string> problems = Check(reasoning, citations);
-        return problems.Count == 0 ? OutputValidation<string>.Valid(reasoning)
-            : context.IsLastAttempt ? OutputValidation<string>.Valid(reasoning, new BuildDiagnostics { UngroundedPaths = 1 })
-            : OutputValidation<string>.Invalid(Hint(problems));
+        IReadOnlyList<string> problems = Check(text, citations);
+        return problems.Count == 0 ? OutputValidation<T>.Valid(value)
+            : context.IsLastAttempt ? OutputValidation<T>.Valid(value, new BuildDiagnostics { UngroundedPaths = 1 })
+            : OutputValidation<T>.Invalid(Hint(problems, subject));
     }
 
-    /// <summary>Phrases the problems of one or more paths for the repair turn.</summary>
-    public string Hint(IEnumerable<string> problems) =>
-        $"The reasoning is not grounded in the statistics shown: {string.Join("; ", problems)}. " +
+    /// <summary>Phrases the problems of one or more replies for the repair turn.</summary>
+    /// <param name="problems">The problems, as <see cref="Check"/> names them.</param>
+    /// <param name="subject">What the checked text is (<c>reasoning</c>, <c>rationale</c>).</param>
+    /// <returns>The hint.</returns>
+    public string Hint(IEnumerable<string> problems, string subject = "reasoning") =>
+        $"The {subject} is not grounded in the statistics shown: {string.Join("; ", problems)}. " +
         $"Cite in \"citations\" only statistics of the data, each with the value shown (a share may be given as a percent), and name only the user's factors ({string.Join(", ", _factorNames)}).";
+
+    /// <summary>The prompt's rule that asks for the citations the check reads.</summary>
+    /// <param name="task">The task (its kind says which statistics are shown).</param>
+    /// <param name="subject">What cites them (<c>reasoning</c>, <c>rationale</c>).</param>
+    /// <returns>The rule.</returns>
+    public static string CitationRule(RpmTask task, string subject) =>
+        $"List every statistic the {subject} cites in \"citations\": the \"factor\", the \"statistic\" (" +
+        (task.Kind == RpmTaskKind.Generation
+            ? "\"coverage\", \"influence\", or \"polarity.positive\", \"polarity.neutral\", \"polarity.negative\" for the polarity shares), and its \"value\" as shown."
+            : "\"coverage\", \"propensity\"" + (task.Kind == RpmTaskKind.Rating ? " or \"meanAnswer\"" : string.Empty) +
+              "), the \"answer\" a propensity is about (null for the others), and its \"value\" as shown.");
 
     /// <summary>Finds what in a reasoning path is not supported by the statistics shown.</summary>
     /// <param name="reasoning">The reasoning text.</param>

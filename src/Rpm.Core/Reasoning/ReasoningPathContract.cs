@@ -64,7 +64,7 @@ internal sealed class ReasoningPathContract : StageContract<ReasoningOutput, str
                   "and the answer the user actually gave (\"userAnswer\").",
             $"Write{(batch ? ", for each item on its own," : string.Empty)} the reasoning, in three to six sentences, that leads from this user's factors and statistics, through the features of this input, to the user's actual answer. " +
             "Cite the relevant statistics by number. Use only the features and statistics given: do not invent facts about the input.",
-            CitationRule(task),
+            ReasoningGrounding.CitationRule(task, "reasoning"),
         };
         system.AddRange(PromptRules.StatisticsRules(task));
         system.Add(PromptRules.DataRule);
@@ -84,14 +84,6 @@ internal sealed class ReasoningPathContract : StageContract<ReasoningOutput, str
         });
         return PromptRules.Messages(system, data);
     }
-
-    // Every number the reasoning cites is checked against the statistics shown (ReasoningGrounding), so the reply lists them.
-    private static string CitationRule(RpmTask task) =>
-        "List every statistic the reasoning cites in \"citations\": the \"factor\", the \"statistic\" (" +
-        (task.Kind == RpmTaskKind.Generation
-            ? "\"coverage\", \"influence\", or \"polarity.positive\", \"polarity.neutral\", \"polarity.negative\" for the polarity shares), and its \"value\" as shown."
-            : "\"coverage\", \"propensity\"" + (task.Kind == RpmTaskKind.Rating ? " or \"meanAnswer\"" : string.Empty) +
-              "), the \"answer\" a propensity is about (null for the others), and its \"value\" as shown.");
 }
 
 /// <summary>Several items' reasoning in one call: <c>{"items": [{"itemId": ..., "reasoning": "..."}]}</c>.</summary>

@@ -28,6 +28,12 @@ public sealed class MethodAnswer
     /// <summary>Gets the query's features (RPM), as <c>name: context [factor]</c>.</summary>
     internal IReadOnlyList<string> QueryFeatures { get; init; } = [];
 
+    /// <summary>
+    /// Gets whether RPM's rationale passed the grounding check (<see cref="RpmResponse.IsGrounded"/>), or
+    /// <see langword="null"/> when no check ran (another method, a model-free answer).
+    /// </summary>
+    internal bool? IsGrounded { get; init; }
+
     /// <summary>Gets why the answer is not valid, when it is not.</summary>
     public string? Error { get; init; }
 }

@@ -80,6 +80,7 @@ internal sealed class RpmMethod : IEvaluationMethod
                 Rationale = response.Rationale,
                 QueryFeatures = [.. response.QueryFeatures.Select(f => f.ToString())],
                 Examples = [.. response.Examples.Select(Explain)],
+                IsGrounded = response.IsFallback ? null : response.IsGrounded,
             };
         }
         catch (RpmModelOutputException ex) when (ex.Failure == ModelOutputFailure.InvalidOutput)

@@ -174,6 +174,15 @@ internal sealed class NonPaperPathsReport
     /// <summary>Gets the grounding share: the paths with no unsupported citation, number or factor name (1 minus <see cref="UngroundedPathsShare"/>).</summary>
     public required double GroundingShare { get; init; }
 
+    /// <summary>Gets the rationales (stage 7) checked: the chat model's answers to the queries.</summary>
+    public required int Rationales { get; init; }
+
+    /// <summary>Gets the rationales kept ungrounded after the repair turn (our addition to the paper: it checks every rationale).</summary>
+    public required int UngroundedRationales { get; init; }
+
+    /// <summary>Gets <see cref="UngroundedRationales"/> over <see cref="Rationales"/>.</summary>
+    public required double UngroundedRationalesShare { get; init; }
+
     public static NonPaperPathsReport From(BuildTotals totals) => new()
     {
         Users = totals.Users,
@@ -192,6 +201,9 @@ internal sealed class NonPaperPathsReport
         UngroundedPaths = totals.UngroundedPaths,
         UngroundedPathsShare = Math.Round(totals.UngroundedPathsShare, 6),
         GroundingShare = Math.Round(totals.GroundingShare, 6),
+        Rationales = totals.Rationales,
+        UngroundedRationales = totals.UngroundedRationales,
+        UngroundedRationalesShare = Math.Round(totals.UngroundedRationalesShare, 6),
     };
 }
 

@@ -27,6 +27,7 @@ internal static class NonPaperPathsSection
         ("answers repaired", t => Count(t.AnswersRepaired), "build answers that were invalid at first and fixed by the one repair turn."),
         ("answers read from reasoning", t => Count(t.AnswersReadFromReasoning), "build answers whose text was empty and that were read from the response's reasoning field instead."),
         ("reasoning paths ungrounded", t => Share(t.UngroundedPaths, t.ReasoningPaths, t.UngroundedPathsShare), "our addition to the paper (README, \"Grounded reasoning paths\"): share of the reasoning paths whose citations, numbers or factor names still did not match the statistics shown after the one repair turn; they are kept. The grounding share is 100% minus this."),
+        ("rationales ungrounded", t => Share(t.UngroundedRationales, t.Rationales, t.UngroundedRationalesShare), "our addition to the paper, as for the reasoning paths: share of the chat model's rationales (stage 7, the answers to the queries) whose citations, numbers or factor names still did not match the statistics shown after the one repair turn; the answer is kept and scored."),
     ];
 
     public static void Markdown(StringBuilder md, EvaluationResult result)

@@ -48,6 +48,18 @@ internal sealed record BuildTotals(
     /// <summary>Gets the grounding share: the reasoning paths with no unsupported citation, number or factor name (1 when there were none).</summary>
     public double GroundingShare => 1 - UngroundedPathsShare;
 
+    /// <summary>Gets the rationales (stage 7) the method's answers were checked for: the chat model's answers, not the model-free ones.</summary>
+    public int Rationales { get; init; }
+
+    /// <summary>
+    /// Gets the rationales kept ungrounded after the repair turn (<see cref="RpmResponse.IsGrounded"/> false): like
+    /// <see cref="UngroundedPaths"/>, our addition to the paper, not a departure from its path.
+    /// </summary>
+    public int UngroundedRationales { get; init; }
+
+    /// <summary>Gets the share of the rationales kept ungrounded (0 when there were none).</summary>
+    public double UngroundedRationalesShare => Share(UngroundedRationales, Rationales);
+
     /// <summary>Gets a value indicating whether every build followed the paper's path (ungrounded paths are not a departure: the paper does not check).</summary>
     public bool IsPaperPath => UsersWithFactorsFromRules == 0 && FeaturesAssignedByRule == 0 && ItemsExcluded == 0
         && JudgmentsLeftUnknown == 0 && AnswersRepaired == 0 && AnswersReadFromReasoning == 0;

@@ -183,7 +183,7 @@ public sealed class EvaluationRunner
                     ? new Dictionary<string, ConfidenceInterval>()
                     : MetricBootstrap.ComputeIntervals(dataset.Task, goldAnswers, [.. predictions.Items.Select(p => p.Value)], queryOptions, _options.BootstrapResamples, _options.BootstrapSeed),
                 Tuning = (method as IDatasetPreparedMethod)?.Tuning,
-                NonPaperPaths = state.Builds.IsEmpty ? null : BuildTotals.Of(state.Builds),
+                NonPaperPaths = state.Builds.IsEmpty ? null : BuildTotals.Of(state.Builds) with { Rationales = state.Rationales, UngroundedRationales = state.UngroundedRationales },
                 BuildDiagnostics = state.Builds.IsEmpty ? null : state.Builds.OrderBy(b => b.Model.UserId, StringComparer.Ordinal).Aggregate(BuildDiagnostics.None, (sum, b) => sum + b.Model.Diagnostics),
                 UserModels = [.. explanations.Select(e => e.UserId).Distinct(StringComparer.Ordinal).Take(_options.ExplainedUsers)
                     .Select(id => state.Models.GetValueOrDefault(id)).OfType<UserModel>()],
@@ -312,6 +312,14 @@ public sealed class EvaluationRunner
             }
 
             state.Answers[query.Id] = answer.Answer;
+            if (answer.IsGrounded is bool grounded)
+            {
+                Interlocked.Increment(ref state.Rationales);
+                if (!grounded)
+                {
+                    Interlocked.Increment(ref state.UngroundedRationales);
+                }
+            }
             if (queryOrder[query.Id] < _options.ExplainedQueries * 4 || state.Explanations.Count < _options.ExplainedQueries)
             {
                 state.Explanations.Add(new QueryExplanation(user.Id, query.Id, query.Input, query.Gold, answer.Answer, answer.IsValid, answer.Rationale ?? answer.Error, answer.QueryFeatures, answer.Examples));
@@ -327,6 +335,8 @@ public sealed class EvaluationRunner
     {
 #pragma warning disable SA1401, CA1051 // A counter updated with Interlocked needs a field.
         public int FailedQueries;
+        public int Rationales;
+        public int UngroundedRationales;
 #pragma warning restore SA1401, CA1051
 
         public UsageMeter Build { get; } = new();

@@ -12,7 +12,7 @@ namespace Rpm;
 internal static class RpmPrompts
 {
     /// <summary>Changes whenever a prompt changes, so that checkpoints and caches of older prompts are not reused.</summary>
-    public const string Version = "rpm-prompts-v5";
+    public const string Version = "rpm-prompts-v6";
 
     public const string Unassigned = "unassigned";
 

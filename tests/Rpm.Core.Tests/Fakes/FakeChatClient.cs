@@ -40,7 +40,10 @@ public sealed partial class FakeChatClient : IChatClient
     /// </summary>
     public ReasoningMistake Mistake { get; set; }
 
-    /// <summary>Whether the repair turn repeats <see cref="Mistake"/> (so that the path stays ungrounded).</summary>
+    /// <summary>A rationale (stage 7) that is not grounded, on the first attempt or on every attempt (<see cref="MistakeAfterRepair"/>).</summary>
+    public ReasoningMistake RationaleMistake { get; set; }
+
+    /// <summary>Whether the repair turn repeats <see cref="Mistake"/> or <see cref="RationaleMistake"/> (so that the answer stays ungrounded).</summary>
     public bool MistakeAfterRepair { get; set; }
 
     /// <summary>Token usage reported per call; null reports none.</summary>
@@ -85,9 +88,15 @@ public sealed partial class FakeChatClient : IChatClient
                 throw failure;
             }
 
+            ReasoningMistake mistake = request.Stage switch
+            {
+                RpmStage.ReasoningPath => Mistake,
+                RpmStage.Generation => RationaleMistake,
+                _ => ReasoningMistake.None,
+            };
             string text = Respond?.Invoke(request)
-                ?? (Mistake != ReasoningMistake.None && request.Stage == RpmStage.ReasoningPath && (request.Attempt == 1 || MistakeAfterRepair)
-                    ? Answer(request, Mistake)
+                ?? (mistake != ReasoningMistake.None && (request.Attempt == 1 || MistakeAfterRepair)
+                    ? Answer(request, mistake)
                     : Answer(request));
             return new ChatResponse(new ChatMessage(ChatRole.Assistant, text)) { ModelId = ModelId, Usage = Usage };
         }
@@ -119,7 +128,7 @@ public sealed partial class FakeChatClient : IChatClient
         RpmStage.FactorConstruction => Factors(request),
         RpmStage.ReasoningPath => Reasoning(request.Data, mistake),
         RpmStage.InfluenceJudgment => Judgments(request),
-        _ => Generation(request),
+        _ => Generation(request, mistake),
     };
 
     // Movie inputs ("Title (1999). Genres: A, B.") give one feature per genre plus the era; other inputs give
@@ -260,12 +269,18 @@ public sealed partial class FakeChatClient : IChatClient
         return new JsonObject { ["factors"] = factors }.ToJsonString();
     }
 
-    // Cites the coverage of the first feature's factor, in the text and in "citations", as a grounded model would.
     private static string Reasoning(JsonObject data, ReasoningMistake mistake)
     {
         string answer = data["userAnswer"]!.GetValue<string>();
-        JsonObject? firstFeature = data["features"]!.AsArray().FirstOrDefault()?.AsObject();
-        string factor = firstFeature?["factor"]?.GetValue<string>() ?? "unassigned";
+        var (evidence, citations) = Cite(data, data["features"]!.AsArray(), mistake);
+        string reasoning = $"The input touches the user's {evidence}; weighing it the way this user does leads to the answer {answer}.";
+        return new JsonObject { ["reasoning"] = reasoning + Invented(mistake), ["citations"] = citations }.ToJsonString();
+    }
+
+    // Cites the coverage of the first feature's factor, in the text and in "citations", as a grounded model would.
+    private static (string Evidence, JsonArray Citations) Cite(JsonObject data, JsonArray features, ReasoningMistake mistake)
+    {
+        string factor = features.FirstOrDefault()?["factor"]?.GetValue<string>() ?? "unassigned";
         JsonObject? statistics = data["factors"]!.AsArray().Select(f => f!.AsObject()).FirstOrDefault(f => f["factor"]!.GetValue<string>() == factor);
         var citations = new JsonArray();
         string evidence = "no statistics";
@@ -282,16 +297,12 @@ public sealed partial class FakeChatClient : IChatClient
             citations.Add(citation);
         }
 
-        string reasoning = $"The input touches the user's factor {factor} ({evidence}); weighing it the way this user does leads to the answer {answer}.";
-        if (mistake == ReasoningMistake.UnknownFactor)
-        {
-            reasoning += " The Nostalgia factor weighs in too.";
-        }
-
-        return new JsonObject { ["reasoning"] = reasoning, ["citations"] = citations }.ToJsonString();
+        return ($"factor {factor} ({evidence})", citations);
     }
 
-    private static string Generation(FakeRequest request)
+    private static string Invented(ReasoningMistake mistake) => mistake == ReasoningMistake.UnknownFactor ? " The Nostalgia factor weighs in too." : string.Empty;
+
+    private static string Generation(FakeRequest request, ReasoningMistake mistake)
     {
         // Vote over the retrieved examples' answers (most similar first breaks ties); no examples: the first option the prompt names.
         var votes = request.Data["examples"]!.AsArray()
@@ -301,11 +312,13 @@ public sealed partial class FakeChatClient : IChatClient
             .Select(g => g.Key)
             .ToList();
         string answer = votes.FirstOrDefault() ?? request.Data["options"]?.AsArray().FirstOrDefault()?.GetValue<string>() ?? FirstAllowed(request.System);
-        return JsonSerializer.Serialize(new Dictionary<string, string>
+        var (evidence, citations) = Cite(request.Data, request.Data["queryFeatures"]?.AsArray() ?? [], mistake);
+        return new JsonObject
         {
-            ["rationale"] = $"The most similar past items were answered {string.Join(", ", votes)}; this user reasons the same way here.",
+            ["rationale"] = $"The most similar past items were answered {string.Join(", ", votes)}; the new input touches the user's {evidence}, and this user reasons the same way here." + Invented(mistake),
+            ["citations"] = citations,
             ["answer"] = answer,
-        });
+        }.ToJsonString();
     }
 
     private static string FirstAllowed(string system)

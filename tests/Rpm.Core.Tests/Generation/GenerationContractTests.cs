@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Rpm.Tests.StructuredOutput;
 
 namespace Rpm.Tests.Generation;
@@ -27,10 +28,14 @@ public sealed class GenerationContractTests
     }
 
     [Fact]
-    public void A_task_with_known_answers_makes_them_an_enum_and_free_text_keeps_the_schema()
+    public void A_task_with_known_answers_makes_them_an_enum_and_free_text_keeps_its_answer_free()
     {
         Assert.Equal("1,2,3,4,5", Contracts.Enum(Contracts.Schema(Contract(Rating)), "answer"));
-        Assert.False(Contract(RpmTask.Generation("reviews", "Write the review.")).EditsSchema);
+
+        // The schema is still edited for the rationale's citations (the grounding check), not for the answer.
+        JsonObject generation = Contracts.Schema(Contract(RpmTask.Generation("reviews", "Write the review.")));
+        Assert.Null(generation["properties"]!["answer"]!["enum"]);
+        Assert.Equal("Pacing", Contracts.Enum(generation, "citations", "[]", "factor"));
     }
 
     [Fact]

@@ -135,7 +135,7 @@ public sealed class RespondTests(MiniLmFixture miniLm)
     public async Task An_answer_off_the_scale_is_retried_then_reported()
     {
         var (pipeline, model, chat, _) = await BuildAsync();
-        chat.Respond = r => r.Stage == RpmStage.Generation ? """{"rationale":"r","answer":"4.7"}""" : null;
+        chat.Respond = r => r.Stage == RpmStage.Generation ? """{"rationale":"r","citations":[],"answer":"4.7"}""" : null;
 
         var ex = await Assert.ThrowsAsync<RpmModelOutputException>(() => pipeline.RespondAsync(model, new RpmQuery(Query, id: "q-42")));
 

@@ -39,6 +39,25 @@ public sealed class RespondTelemetryTests(MiniLmFixture miniLm)
     }
 
     [Fact]
+    public async Task A_rationale_kept_ungrounded_after_the_repair_is_counted_as_a_degradation_of_generation()
+    {
+        using var telemetry = new TelemetryCapture();
+        var chat = new FakeChatClient();
+        RpmPipeline pipeline = telemetry.Pipeline(chat, miniLm.Generator);
+        UserModel model = await pipeline.BuildUserModelAsync(UserId, TestPipelines.Rating, TestPipelines.MovieHistory(6));
+        var degradations = telemetry.Collect<long>(RpmTelemetry.DegradationsMetric);
+        chat.RationaleMistake = ReasoningMistake.WrongValue;
+        chat.MistakeAfterRepair = true;
+
+        RpmResponse response = await pipeline.RespondAsync(model, Query);
+
+        Assert.False(response.IsGrounded);
+        var counted = Assert.Single(degradations.GetMeasurementSnapshot());
+        Assert.Equal("ungrounded_path", counted.Tags["rpm.degradation"]);
+        Assert.Equal("generation", counted.Tags[RpmTelemetry.StageAttribute]);
+    }
+
+    [Fact]
     public async Task A_fallback_is_logged_and_counted_and_the_failed_stage_span_keeps_the_error_while_the_response_succeeds()
     {
         using var telemetry = new TelemetryCapture();

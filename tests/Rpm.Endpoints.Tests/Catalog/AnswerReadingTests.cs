@@ -10,7 +10,7 @@ namespace Rpm.Endpoints.Tests.Catalog;
 [Collection(EndpointCollection.Name)]
 public sealed class AnswerReadingTests(MiniLm miniLm)
 {
-    private static string Answer(ServedRequest r, string answer) => new JsonObject { ["rationale"] = "Sci-fi carries this user's high ratings.", ["answer"] = answer }.ToJsonString();
+    private static string Answer(ServedRequest r, string answer) => new JsonObject { ["rationale"] = "Sci-fi carries this user's high ratings.", ["citations"] = new JsonArray(), ["answer"] = answer }.ToJsonString();
 
     private async Task<(RpmResponse Response, Harness Harness, int Paid, long Cached)> RespondWith(Func<ServedRequest, string> content)
     {
@@ -73,7 +73,7 @@ public sealed class AnswerReadingTests(MiniLm miniLm)
     [Fact]
     public async Task A_rating_sent_as_a_JSON_number_is_coerced_to_the_scale()
     {
-        var (response, harness, paid, cached) = await RespondWith(_ => "{\"rationale\": \"Sci-fi again.\", \"answer\": 3.5}");
+        var (response, harness, paid, cached) = await RespondWith(_ => "{\"rationale\": \"Sci-fi again.\", \"citations\": [], \"answer\": 3.5}");
         await using (harness)
         {
             Assert.Equal("3.5", response.Answer);
@@ -95,7 +95,7 @@ public sealed class AnswerReadingTests(MiniLm miniLm)
     [Fact]
     public async Task A_repeated_key_takes_its_last_value_as_JavaScript_does()
     {
-        var (response, harness, paid, _) = await RespondWith(_ => "{\"rationale\": \"Draft.\", \"answer\": \"1.0\", \"rationale\": \"Sci-fi, as always.\", \"answer\": \"4.5\"}");
+        var (response, harness, paid, _) = await RespondWith(_ => "{\"rationale\": \"Draft.\", \"answer\": \"1.0\", \"rationale\": \"Sci-fi, as always.\", \"citations\": [], \"answer\": \"4.5\"}");
         await using (harness)
         {
             Assert.Equal("4.5", response.Answer);

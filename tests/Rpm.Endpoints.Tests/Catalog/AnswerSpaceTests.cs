@@ -32,7 +32,7 @@ public sealed class AnswerSpaceTests(MiniLm miniLm)
         await using Harness harness = await Harness.StartAsync(miniLm);
         RpmPipeline pipeline = harness.Pipeline();
         UserModel model = await pipeline.BuildUserModelAsync("u", Tags, TagHistory());
-        harness.Server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { Content = "{\"rationale\": \"Space again.\", \"answer\": \"  Sci-Fi. \"}" } : null;
+        harness.Server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { Content = "{\"rationale\": \"Space again.\", \"citations\": [], \"answer\": \"  Sci-Fi. \"}" } : null;
 
         RpmResponse response = await pipeline.RespondAsync(model, "Gattaca (1997). Genres: Drama, Sci-Fi.");
 
@@ -75,7 +75,7 @@ public sealed class AnswerSpaceTests(MiniLm miniLm)
         await using Harness harness = await Harness.StartAsync(miniLm);
         RpmPipeline pipeline = harness.Pipeline();
         UserModel model = await pipeline.BuildUserModelAsync("u", Opinions, OpinionHistory());
-        harness.Server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { Content = "{\"rationale\": \"Trusts experts.\", \"answer\": \"(B)\"}" } : null;
+        harness.Server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { Content = "{\"rationale\": \"Trusts experts.\", \"citations\": [], \"answer\": \"(B)\"}" } : null;
 
         RpmResponse response = await pipeline.RespondAsync(model, new RpmQuery("Do you trust doctors?", "q1", ["Completely", "Mostly", "Not really"]));
 
@@ -89,7 +89,7 @@ public sealed class AnswerSpaceTests(MiniLm miniLm)
         await using Harness harness = await Harness.StartAsync(miniLm);
         RpmPipeline pipeline = harness.Pipeline();
         UserModel model = await pipeline.BuildUserModelAsync("u", Opinions, OpinionHistory());
-        harness.Server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { Content = "{\"rationale\": \"Reads a lot.\", \"answer\": 3}" } : null;
+        harness.Server.Behave = r => r.Stage == RpmStage.Generation ? new Reply { Content = "{\"rationale\": \"Reads a lot.\", \"citations\": [], \"answer\": 3}" } : null;
 
         RpmResponse response = await pipeline.RespondAsync(model, new RpmQuery("How often do you read books?", "q2", ["Daily", "Weekly", "Rarely"]));
 

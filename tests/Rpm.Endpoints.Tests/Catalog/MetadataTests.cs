@@ -95,7 +95,7 @@ public sealed class MetadataTests(MiniLm miniLm)
         await using Harness harness = await Harness.StartAsync(miniLm);
         RpmPipeline pipeline = harness.Pipeline();
         UserModel model = await harness.BuildAsync(pipeline);
-        harness.Server.Behave = r => r.Stage == RpmStage.Generation && !r.IsRepair ? new Reply { Content = "{\"rationale\": \"Loves it.\", \"answer\": \"7\"}" } : null;
+        harness.Server.Behave = r => r.Stage == RpmStage.Generation && !r.IsRepair ? new Reply { Content = "{\"rationale\": \"Loves it.\", \"citations\": [], \"answer\": \"7\"}" } : null;
 
         RpmResponse response = await pipeline.RespondAsync(model, Query);
         Assert.Equal(3, response.Usage.Calls);

@@ -152,6 +152,7 @@ public sealed class RpmCliTests
         Assert.True(File.Exists(modelFile));
         Assert.Equal(0, askCode);
         Assert.Contains("Rationale: The most similar past items", askOutput, StringComparison.Ordinal);
+        Assert.Contains("Grounding: the rationale is grounded", askOutput, StringComparison.Ordinal);
         Assert.Contains("Retrieved examples (K = 3)", askOutput, StringComparison.Ordinal);
         Assert.Contains("reasoning: The input touches the user's factor", askOutput, StringComparison.Ordinal);
         Assert.Equal(0, fallbackCode);

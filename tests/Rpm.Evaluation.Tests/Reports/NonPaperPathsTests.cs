@@ -66,6 +66,9 @@ public sealed class NonPaperPathsTests
             Assert.Equal(1, paths.GetProperty("ungroundedPaths").GetInt32());
             Assert.Equal(0.125, paths.GetProperty("ungroundedPathsShare").GetDouble());
             Assert.Equal(0.875, paths.GetProperty("groundingShare").GetDouble());
+            Assert.Equal(3, paths.GetProperty("rationales").GetInt32());
+            Assert.Equal(1, paths.GetProperty("ungroundedRationales").GetInt32());
+            Assert.Equal(0.333333, paths.GetProperty("ungroundedRationalesShare").GetDouble());
         }
 
         Assert.False(Method("history-vote").TryGetProperty("nonPaperPaths", out _));
@@ -81,6 +84,7 @@ public sealed class NonPaperPathsTests
         Assert.Contains("| items excluded | 11.1% (1 of 9) |", markdown, StringComparison.Ordinal);
         Assert.Contains($"| answers repaired | {repaired} |", markdown, StringComparison.Ordinal);
         Assert.Contains("| reasoning paths ungrounded | 12.5% (1 of 8) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| rationales ungrounded | 33.3% (1 of 3) |", markdown, StringComparison.Ordinal);
         Assert.Contains("**user u1**: 5 reasoning paths", markdown, StringComparison.Ordinal);
         Assert.Contains("; 4 of 5 reasoning paths grounded (80%), 1 kept ungrounded after the repair.", markdown, StringComparison.Ordinal);
         Assert.Contains("A share or count of 0 is the paper's path.", markdown, StringComparison.Ordinal);
@@ -137,6 +141,10 @@ public sealed class NonPaperPathsTests
 
                 // u1's Heat: a factor the user does not have, before and after the repair.
                 "rpm_reasoning" when user.Contains("Heat (1995)", StringComparison.Ordinal) =>
+                    FakeChatClient.Answer(new FakeRequest([.. request.Messages], options, firstAttempt ? 1 : 2), ReasoningMistake.UnknownFactor),
+
+                // The rationale for Gattaca (q1) names a factor the user does not have, before and after the repair.
+                "rpm_answer" when user.Contains("Gattaca", StringComparison.Ordinal) =>
                     FakeChatClient.Answer(new FakeRequest([.. request.Messages], options, firstAttempt ? 1 : 2), ReasoningMistake.UnknownFactor),
                 _ => EvalChatClient.Answer(request),
             };
