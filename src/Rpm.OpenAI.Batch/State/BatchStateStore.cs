@@ -6,7 +6,8 @@ namespace Rpm;
 /// <summary>
 /// The batch build's own SQLite file: every answer a batch returned (keyed by the exact request), how often each request
 /// was submitted and why it went unanswered, the batches in flight (so a restarted process polls them instead of paying
-/// again), the users whose models are saved, and the wave counter.
+/// again), the users whose models are saved, and the wave counter. The answers of built users are dropped as they
+/// finish (unless kept for audit), so the file holds about one window of users' answers plus each built user's id.
 /// </summary>
 internal sealed class BatchStateStore
 {
@@ -188,18 +189,57 @@ internal sealed class BatchStateStore
         return result;
     }
 
-    public async Task<HashSet<string>> GetBuiltUsersAsync(CancellationToken cancellationToken)
+    /// <summary>Gets whether a user's model was saved by a build with this file.</summary>
+    public async Task<bool> IsBuiltAsync(string userId, CancellationToken cancellationToken)
     {
-        var result = new HashSet<string>(StringComparer.Ordinal);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = Command(connection, "SELECT user_id FROM users");
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using SqliteCommand command = Command(connection, "SELECT 1 FROM users WHERE user_id = $user", ("$user", userId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// Deletes the answers of built users, with their submission counts and their places in finished batches, in one
+    /// transaction; then gives the freed pages back to the file system (incremental vacuum: only the free pages are
+    /// moved, so the cost follows what was deleted, not the file's size).
+    /// </summary>
+    public async Task DropAnswersAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
         {
-            result.Add(reader.GetString(0));
+            return;
         }
 
-        return result;
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (string key in keys)
+            {
+                // A request of a batch still open keeps its row: its batch is read back by it (GetUnansweredAsync).
+                await using SqliteCommand delete = Command(
+                    connection,
+                    """
+                    DELETE FROM answers WHERE key = $key;
+                    DELETE FROM batch_requests WHERE key = $key AND input_file_id IN (SELECT input_file_id FROM batches WHERE state = 'done');
+                    DELETE FROM requests WHERE key = $key AND NOT EXISTS (SELECT 1 FROM batch_requests WHERE key = $key);
+                    """,
+                    ("$key", key));
+                delete.Transaction = transaction;
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using SqliteCommand vacuum = Command(connection, "PRAGMA incremental_vacuum");
+        await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the write-ahead log into the file and empties it, so the file alone holds the state (and its size says how much).</summary>
+    public async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = Command(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task MarkBuiltAsync(string userId, CancellationToken cancellationToken)
@@ -270,6 +310,23 @@ internal sealed class BatchStateStore
             {
                 throw new InvalidOperationException(
                     $"The batch state file '{FullPath}' has schema version {found}, newer than this version of Rpm.OpenAI.Batch supports ({SchemaVersion}); update the package.");
+            }
+        }
+
+        // Incremental auto-vacuum lets a build give back the pages of the answers it drops as users finish, a few pages
+        // at a time (DropAnswersAsync), where a VACUUM rewrites the whole file under an exclusive lock. It takes effect on
+        // a new file at once; a file made before it (auto_vacuum none) is converted by one VACUUM, once.
+        await using (SqliteCommand set = Command(connection, "PRAGMA auto_vacuum = INCREMENTAL"))
+        {
+            await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (SqliteCommand autoVacuum = Command(connection, "PRAGMA auto_vacuum"))
+        {
+            if (Convert.ToInt32(await autoVacuum.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) != 2)
+            {
+                await using SqliteCommand vacuum = Command(connection, "VACUUM");
+                await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
