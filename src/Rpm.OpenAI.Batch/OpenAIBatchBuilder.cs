@@ -356,25 +356,13 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
         }
 
         var (left, staying) = _replay.TakeUsed(leaving);
-        if (!_options.KeepAnswersForAudit)
+        var asked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (user, keys) in left)
         {
-            var drop = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (user, keys) in left)
-            {
-                if (built.ContainsKey(user))
-                {
-                    drop.UnionWith(keys);
-                }
-                else
-                {
-                    staying.UnionWith(keys);
-                }
-            }
-
-            drop.ExceptWith(staying);
-            await _state.DropAnswersAsync(drop, cancellationToken).ConfigureAwait(false);
+            (built.ContainsKey(user) ? asked : staying).UnionWith(keys);
         }
 
+        await _state.CompactAsync([.. leaving.Where(built.ContainsKey)], asked, staying, dropAnswers: !_options.KeepAnswersForAudit, cancellationToken).ConfigureAwait(false);
         window.Remove(u => built.ContainsKey(u));
         window.Remove(failures.ContainsKey, built: false);
     }
