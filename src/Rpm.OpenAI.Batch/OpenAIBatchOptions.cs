@@ -89,11 +89,13 @@ public sealed class OpenAIBatchOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether the answers of built users stay in <see cref="StatePath"/>; default
-    /// <see langword="false"/>: when a user's model is saved, the answers only that user (and no user still in the window)
-    /// asked for are deleted and the file's free pages are given back, so the file holds the answers of at most
-    /// <see cref="MaxUsersInMemory"/> users plus about 60 bytes per built user (its id, see the package README).
-    /// <see langword="true"/> keeps every answer, for audit: a model later deleted from the store is then rebuilt from
-    /// them without paying again, where a compacted file pays for that user's requests again.
+    /// <see langword="false"/>: when a user's model is saved, the answers no user still to build asked for (none of a
+    /// user in the window, none of a failed user) are deleted with their submission records, and the file's free pages
+    /// are given back (SQLite incremental auto-vacuum), so the file holds the answers of at most
+    /// <see cref="MaxUsersInMemory"/> users plus, per built user, its id (in the <c>users</c> table and its index: about
+    /// twice the id's length plus 15 bytes). <see langword="true"/> keeps every answer, for audit: a model later deleted
+    /// from the store is then rebuilt from them without paying again, where a compacted file pays for that user's
+    /// requests again.
     /// </summary>
     public bool KeepAnswersForAudit { get; set; }
 

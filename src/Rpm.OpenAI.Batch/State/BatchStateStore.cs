@@ -389,6 +389,7 @@ internal sealed class BatchStateStore
             CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY);
             CREATE TABLE IF NOT EXISTS request_users (user_id TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (user_id, key)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS request_users_key ON request_users (key);
+            CREATE INDEX IF NOT EXISTS batch_requests_key ON batch_requests (key);
             PRAGMA user_version = 1;
             """);
         await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
