@@ -32,6 +32,7 @@ internal static class Parent
         string[] modes = Arguments.Get(args, "--modes", "list,stream").Split(',');
         string window = Arguments.Get(args, "--window", "default");
         string label = Arguments.Get(args, "--label", string.Empty);
+        string modelCache = Arguments.Get(args, "--model-cache", "default");
         var rows = new List<JsonElement>();
         foreach (string mode in modes)
         {
@@ -48,7 +49,7 @@ internal static class Parent
                         start.ArgumentList.Add(typeof(Parent).Assembly.Location);
                     }
 
-                    foreach (string a in new[] { "--child", "--endpoint", server.Endpoint.ToString(), "--users", users.ToString(CultureInfo.InvariantCulture), "--items", items.ToString(CultureInfo.InvariantCulture), "--mode", mode, "--window", window, "--dir", directory })
+                    foreach (string a in new[] { "--child", "--endpoint", server.Endpoint.ToString(), "--users", users.ToString(CultureInfo.InvariantCulture), "--items", items.ToString(CultureInfo.InvariantCulture), "--mode", mode, "--window", window, "--model-cache", modelCache, "--dir", directory })
                     {
                         start.ArgumentList.Add(a);
                     }
@@ -72,7 +73,7 @@ internal static class Parent
             }
         }
 
-        Console.WriteLine($"{label} items {items}, window {window}");
+        Console.WriteLine($"{label} items {items}, window {window}, pipeline model cache {modelCache}");
         Console.WriteLine("| build | users | waves | requests | peak live managed heap | MiB per 1,000 users | peak working set | state file after | bytes per built user | wall time |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (JsonElement r in rows)
@@ -135,7 +136,15 @@ internal static class Child
 
         using var http = new HttpClient();
         using var builder = new OpenAIBatchBuilder(options, http);
+        // The pipeline keeps built models in its own cache (RpmOptions.UserModelCacheSize, 256 MiB by default), which
+        // grows with the users built up to that size; --model-cache 0 leaves only the builder's memory.
         var rpm = new RpmOptions();
+        string modelCache = Arguments.Get(args, "--model-cache", "default");
+        if (modelCache != "default")
+        {
+            rpm.UserModelCacheSize = long.Parse(modelCache, CultureInfo.InvariantCulture);
+        }
+
         var pipeline = new RpmPipeline(
             builder.ChatClient,
             new FeatureExtractor(builder.ChatClient, rpm),
