@@ -15,12 +15,13 @@ public sealed partial class OpenAIBatchBuilder
         var ids = new List<string>();
         int rateLimited = 0;
         int part = 0;
+        Dictionary<string, HashSet<string>> askers = requests.ToDictionary(r => r.Key, r => r.Users, StringComparer.Ordinal);
         foreach (var (lines, keys) in Split(requests))
         {
             part++;
             string fileName = string.Create(CultureInfo.InvariantCulture, $"rpm-wave-{wave}-part-{part}.jsonl");
             string fileId = await _api.UploadAsync(lines, fileName, cancellationToken).ConfigureAwait(false);
-            await _state.AddUploadAsync(fileId, wave, keys, CancellationToken.None).ConfigureAwait(false);
+            await _state.AddUploadAsync(fileId, wave, keys, askers, CancellationToken.None).ConfigureAwait(false);
 
             // Noted before the batch exists: if this process stops before it notes the batch's id, or the creation's answer
             // is lost, the batch is looked for by its input file (FinishOpenBatchesAsync) instead of being paid for twice.

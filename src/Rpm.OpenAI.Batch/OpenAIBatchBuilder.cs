@@ -10,7 +10,8 @@ namespace Rpm;
 
 /// <summary>
 /// Builds many users' models through OpenAI's Batch API, at half the synchronous price. Build a pipeline over
-/// <see cref="ChatClient"/> and hand it to <see cref="BuildAsync"/>: every user's build runs against the answers batches
+/// <see cref="ChatClient"/> and hand it, with a stream of users, to <see cref="BuildAsync(RpmPipeline, IAsyncEnumerable{BatchUser}, IProgress{BatchWaveProgress}?, CancellationToken)"/>: up to
+/// <see cref="OpenAIBatchOptions.MaxUsersInMemory"/> users at a time, every user's build runs against the answers batches
 /// have returned so far; the calls with no answer yet are collected (every user's features first, then every user's
 /// factors, then every reasoning path, and repair turns as they come), submitted as one batch per wave, polled until the
 /// batch ends, and read back into the state file; then the builds run again and resume from their checkpoints, until
@@ -18,9 +19,10 @@ namespace Rpm;
 /// </summary>
 /// <remarks>
 /// Every answer a batch returned is kept in <see cref="OpenAIBatchOptions.StatePath"/>, keyed by the exact request body
-/// the synchronous client would send, so no request is paid twice; the batches in flight are kept there too, so a process
+/// the synchronous client would send, so no request is paid twice, until every user who asked for it is built (then it
+/// is dropped and the file shrinks, unless <see cref="OpenAIBatchOptions.KeepAnswersForAudit"/>); the batches in flight are kept there too, so a process
 /// stopped while a batch runs polls that batch when started again instead of submitting it again. Cancelling
-/// <see cref="BuildAsync"/> does not cancel a submitted batch: it keeps running at OpenAI, and the next run reads it back.
+/// <see cref="BuildAsync(RpmPipeline, IAsyncEnumerable{BatchUser}, IProgress{BatchWaveProgress}?, CancellationToken)"/> does not cancel a submitted batch: it keeps running at OpenAI, and the next run reads it back.
 /// </remarks>
 public sealed partial class OpenAIBatchBuilder : IDisposable
 {
@@ -81,7 +83,9 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
 
     /// <summary>
     /// Builds every user's model in waves of batches, resuming from the state file and the pipeline's checkpoints, until
-    /// every user is built or has failed.
+    /// every user is built or has failed. The list is checked whole first, then built as a stream
+    /// (<see cref="BuildAsync(RpmPipeline, IAsyncEnumerable{BatchUser}, IProgress{BatchWaveProgress}?, CancellationToken)"/>):
+    /// at most <see cref="OpenAIBatchOptions.MaxUsersInMemory"/> users are built at once.
     /// </summary>
     /// <param name="pipeline">A pipeline over <see cref="ChatClient"/>, with the stores that keep the users' models and build checkpoints (keep both across runs).</param>
     /// <param name="users">The users; ids unique. Users already built by an earlier run with this state file are skipped.</param>
@@ -91,10 +95,10 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
     /// </param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests. Submitted batches keep running; answers already read back are kept.</param>
     /// <returns>The users built and failed, the waves and batches this run took, and the batches it cancelled for their age.</returns>
-    /// <exception cref="ArgumentException">A user is null or listed twice.</exception>
+    /// <exception cref="ArgumentException">A user is null or listed twice (checked before anything is sent).</exception>
     /// <exception cref="OpenAIBatchException">The Files or Batches API refused a call (the message names the batch or file and the server's words).</exception>
-    /// <exception cref="InvalidOperationException">The state file cannot be used, or <see cref="BuildAsync"/> is already running on this instance.</exception>
-    public async Task<BatchBuildResult> BuildAsync(RpmPipeline pipeline, IEnumerable<BatchUser> users, IProgress<BatchWaveProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">The state file cannot be used, or <see cref="BuildAsync(RpmPipeline, IEnumerable{BatchUser}, IProgress{BatchWaveProgress}?, CancellationToken)"/> is already running on this instance.</exception>
+    public Task<BatchBuildResult> BuildAsync(RpmPipeline pipeline, IEnumerable<BatchUser> users, IProgress<BatchWaveProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(users);
@@ -113,6 +117,39 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
             }
         }
 
+        return BuildAsync(pipeline, all.ToAsyncEnumerable(), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Builds the models of a stream of users in waves of batches, holding at most
+    /// <see cref="OpenAIBatchOptions.MaxUsersInMemory"/> of them at once: the window is filled from the stream, its users'
+    /// calls go out in waves, and each user built (its model saved) or failed leaves the window and is replaced by the
+    /// stream's next one, so memory follows the window, not the stream's length. Resumes from the state file and the
+    /// pipeline's checkpoints: a re-run with the same state file and the same stream skips the users built and pays for
+    /// no answer it has.
+    /// </summary>
+    /// <param name="pipeline">A pipeline over <see cref="ChatClient"/>, with the stores that keep the users' models and build checkpoints (keep both across runs).</param>
+    /// <param name="users">
+    /// The users, read once and in order, each only when the window has room; ids unique. Users already built by an
+    /// earlier run with this state file (and whose model is still in the pipeline's store) are skipped. Only each user's
+    /// id is kept after the user leaves the window (for the duplicate check and <see cref="BatchBuildResult.BuiltUserIds"/>).
+    /// </param>
+    /// <param name="progress">
+    /// Told after each wave what its batches answered and what the next wave sends; and, at each poll that finds a batch
+    /// still running, its status, request counts and age (<see cref="BatchWaveProgress.Polled"/>).
+    /// </param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests (also passed to the stream). Submitted batches keep running; answers already read back are kept.</param>
+    /// <returns>The users built and failed, the waves and batches this run took, and the batches it cancelled for their age.</returns>
+    /// <exception cref="ArgumentException">
+    /// The stream gives a null user or a user twice; thrown when it is read, so earlier users may already be built (a
+    /// re-run with the stream corrected resumes from them).
+    /// </exception>
+    /// <exception cref="OpenAIBatchException">The Files or Batches API refused a call (the message names the batch or file and the server's words).</exception>
+    /// <exception cref="InvalidOperationException">The state file cannot be used, or a build is already running on this instance.</exception>
+    public async Task<BatchBuildResult> BuildAsync(RpmPipeline pipeline, IAsyncEnumerable<BatchUser> users, IProgress<BatchWaveProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(users);
         if (!await _running.WaitAsync(0, cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException("A batch build is already running on this OpenAIBatchBuilder; one state file serves one build at a time.");
@@ -120,7 +157,7 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
 
         try
         {
-            return await RunAsync(pipeline, all, progress, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(pipeline, users, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -142,19 +179,11 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
         _running.Dispose();
     }
 
-    private async Task<BatchBuildResult> RunAsync(RpmPipeline pipeline, List<BatchUser> users, IProgress<BatchWaveProgress>? progress, CancellationToken cancellationToken)
+    private async Task<BatchBuildResult> RunAsync(RpmPipeline pipeline, IAsyncEnumerable<BatchUser> users, IProgress<BatchWaveProgress>? progress, CancellationToken cancellationToken)
     {
-        HashSet<string> built = await _state.GetBuiltUsersAsync(cancellationToken).ConfigureAwait(false);
-
-        // The state file says who was built, the model store whether the model is still there: a user whose model is
-        // gone (another store, a deleted file) is built again, from the stored answers, without paying again.
-        foreach (BatchUser user in users.Where(u => built.Contains(u.UserId)))
-        {
-            if (await pipeline.GetUserModelAsync(user.UserId, cancellationToken).ConfigureAwait(false) is null)
-            {
-                built.Remove(user.UserId);
-            }
-        }
+        await using IAsyncEnumerator<BatchUser> source = users.GetAsyncEnumerator(cancellationToken);
+        var window = new BatchUserWindow(source, _options.MaxUsersInMemory);
+        _replay.ForgetUsed();
 
         var failures = new ConcurrentDictionary<string, Exception>(StringComparer.Ordinal);
         var batchIds = new List<string>();
@@ -183,9 +212,9 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
                 (info, age) => progress?.Report(new BatchWaveProgress
                 {
                     Wave = wave,
-                    UsersBuilt = last?.UsersBuilt ?? users.Count(u => built.Contains(u.UserId)),
+                    UsersBuilt = window.BuiltCount,
                     UsersWaiting = last?.UsersWaiting ?? 0,
-                    UsersFailed = last?.UsersFailed ?? failures.Count,
+                    UsersFailed = failures.Count,
                     RequestsAnswered = 0,
                     RequestsUnanswered = 0,
                     RequestsSubmitted = 0,
@@ -215,11 +244,19 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
                 limitedSince ??= time.GetUtcNow();
             }
 
-            List<BatchUser> remaining = [.. users.Where(u => !built.Contains(u.UserId) && !failures.ContainsKey(u.UserId))];
+            // The window takes the stream's next users as earlier ones left it. The state file says who was built, the
+            // model store whether the model is still there: a user whose model is gone (another store, a deleted file) is
+            // built again, from the stored answers when they were kept (KeepAnswersForAudit), else by paying again.
+            await window.FillAsync(
+                async (user, token) => await _state.IsBuiltAsync(user.UserId, token).ConfigureAwait(false)
+                    && await pipeline.GetUserModelAsync(user.UserId, token).ConfigureAwait(false) is not null,
+                cancellationToken).ConfigureAwait(false);
+
+            var built = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
             var waiting = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
             _replay.TakePending();
             await Parallel.ForEachAsync(
-                remaining,
+                window.Users,
                 new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentBuilds, CancellationToken = cancellationToken },
                 async (user, token) =>
                 {
@@ -228,10 +265,7 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
                     {
                         await pipeline.BuildUserModelAsync(user.UserId, user.Task, user.History, token).ConfigureAwait(false);
                         await _state.MarkBuiltAsync(user.UserId, CancellationToken.None).ConfigureAwait(false);
-                        lock (built)
-                        {
-                            built.Add(user.UserId);
-                        }
+                        built[user.UserId] = true;
                     }
                     catch (RpmCallDeferredException)
                     {
@@ -252,6 +286,8 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
                     $"The build of '{user}' was deferred, but none of its requests reached the batch client; build the pipeline over {nameof(OpenAIBatchBuilder)}.{nameof(ChatClient)}.");
             }
 
+            await LeaveWindowAsync(window, built, failures, CancellationToken.None).ConfigureAwait(false);
+
             var waveBatches = new List<string>();
             creationLimited = 0;
             if (toSend.Count > 0)
@@ -269,11 +305,16 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
                 (waveBatches, creationLimited) = await SubmitAsync(wave, toSend, refundLimited, cancellationToken).ConfigureAwait(false);
                 batchIds.AddRange(waveBatches);
             }
+            else if (!window.Exhausted && window.Users.Count == 0)
+            {
+                // Every user of the window was built from answers already kept: take the next ones before reporting.
+                continue;
+            }
 
             last = new BatchWaveProgress
             {
                 Wave = wave,
-                UsersBuilt = users.Count(u => built.Contains(u.UserId)),
+                UsersBuilt = window.BuiltCount,
                 UsersWaiting = waiting.Keys.Count(u => !failures.ContainsKey(u)),
                 UsersFailed = failures.Count,
                 RequestsAnswered = answered,
@@ -289,15 +330,41 @@ public sealed partial class OpenAIBatchBuilder : IDisposable
             }
         }
 
+        // The write-ahead log is copied into the file and emptied: between runs the file alone is the state.
+        await _state.CheckpointAsync(CancellationToken.None).ConfigureAwait(false);
         return new BatchBuildResult
         {
-            BuiltUserIds = [.. users.Where(u => built.Contains(u.UserId)).Select(u => u.UserId)],
+            BuiltUserIds = window.BuiltUserIds(),
             Failures = new Dictionary<string, Exception>(failures, StringComparer.Ordinal),
             Waves = waves,
             BatchIds = batchIds,
             TimedOutBatchIds = timedOut,
             RequestsSubmitted = submitted,
         };
+    }
+
+    /// <summary>
+    /// Takes the users built or failed this round out of the window; unless answers are kept for audit, drops from the
+    /// state file the answers only built users asked for (a failed user's stay, for a synchronous build to replay).
+    /// </summary>
+    private async Task LeaveWindowAsync(BatchUserWindow window, ConcurrentDictionary<string, bool> built, ConcurrentDictionary<string, Exception> failures, CancellationToken cancellationToken)
+    {
+        List<string> leaving = [.. window.Users.Select(u => u.UserId).Where(u => built.ContainsKey(u) || failures.ContainsKey(u))];
+        if (leaving.Count == 0)
+        {
+            return;
+        }
+
+        var (left, staying) = _replay.TakeUsed(leaving);
+        var asked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (user, keys) in left)
+        {
+            (built.ContainsKey(user) ? asked : staying).UnionWith(keys);
+        }
+
+        await _state.CompactAsync([.. leaving.Where(built.ContainsKey)], asked, staying, dropAnswers: !_options.KeepAnswersForAudit, cancellationToken).ConfigureAwait(false);
+        window.Remove(u => built.ContainsKey(u));
+        window.Remove(failures.ContainsKey, built: false);
     }
 
     /// <summary>Keeps the requests that may be sent again; the users of a request unanswered in too many batches fail, naming it.</summary>

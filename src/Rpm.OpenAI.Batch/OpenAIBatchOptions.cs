@@ -24,7 +24,7 @@ public sealed class OpenAIBatchOptions
 
     /// <summary>
     /// Gets or sets how long to wait between two polls of a batch in progress; default 1 minute. Each poll of a batch that
-    /// has not ended is logged (event 7001) and reported to <see cref="OpenAIBatchBuilder.BuildAsync"/>'s progress
+    /// has not ended is logged (event 7001) and reported to <see cref="OpenAIBatchBuilder.BuildAsync(RpmPipeline, IAsyncEnumerable{BatchUser}, IProgress{BatchWaveProgress}?, CancellationToken)"/>'s progress
     /// (<see cref="BatchWaveProgress.Polled"/>), so at most once per interval per batch.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
@@ -74,6 +74,30 @@ public sealed class OpenAIBatchOptions
 
     /// <summary>Gets or sets how many users' builds run at once while a wave collects requests (they only read local answers); default 4.</summary>
     public int MaxConcurrentBuilds { get; set; } = 4;
+
+    /// <summary>
+    /// Gets or sets how many users a build holds at once (its window): users are pulled from
+    /// <see cref="OpenAIBatchBuilder.BuildAsync(RpmPipeline, IAsyncEnumerable{BatchUser}, IProgress{BatchWaveProgress}?, CancellationToken)"/>'s
+    /// stream only as earlier ones are built or fail, so the builder's memory follows this number, not the number of users.
+    /// Default 1,000: with the paper's settings (one call per history item in the first stage) 1,000 users of 50 items
+    /// ask 50,000 requests in their first wave, exactly one batch input file (OpenAI: "up to 50,000 requests, and can be
+    /// up to 200 MB in size", POST /v1/batches, https://platform.openai.com/docs/api-reference/batch/create); a smaller
+    /// window sends smaller batches, so more 24-hour turns for the same users, a larger one only more batches per wave.
+    /// Between 1 and 1,000,000.
+    /// </summary>
+    public int MaxUsersInMemory { get; set; } = 1_000;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the answers of built users stay in <see cref="StatePath"/>; default
+    /// <see langword="false"/>: when a user's model is saved, the answers no user still to build asked for (none of a
+    /// user in the window, none of a failed user) are deleted with their submission records, and the file's free pages
+    /// are given back (SQLite incremental auto-vacuum), so the file holds the answers of at most
+    /// <see cref="MaxUsersInMemory"/> users plus, per built user, its id (in the <c>users</c> table and its index: about
+    /// twice the id's length plus 15 bytes). <see langword="true"/> keeps every answer, for audit: a model later deleted
+    /// from the store is then rebuilt from them without paying again, where a compacted file pays for that user's
+    /// requests again.
+    /// </summary>
+    public bool KeepAnswersForAudit { get; set; }
 
     /// <summary>Gets or sets the clock the polling, the backoffs and the batches' ages run on (a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -146,6 +170,11 @@ public sealed class OpenAIBatchOptions
         if (MaxConcurrentBuilds is < 1 or > 256)
         {
             errors.Add($"{nameof(MaxConcurrentBuilds)} must be between 1 and 256 (was {MaxConcurrentBuilds}).");
+        }
+
+        if (MaxUsersInMemory is < 1 or > 1_000_000)
+        {
+            errors.Add($"{nameof(MaxUsersInMemory)} must be between 1 and 1,000,000 (was {MaxUsersInMemory}; default 1,000, one full batch file of 50-item users).");
         }
 
         if (TimeProvider is null)

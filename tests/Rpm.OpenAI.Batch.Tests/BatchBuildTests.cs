@@ -14,7 +14,10 @@ public sealed class BatchBuildTests
     public async Task Several_users_are_built_in_three_waves_and_no_request_is_paid_twice()
     {
         await using var harness = new BatchHarness();
-        using OpenAIBatchBuilder builder = harness.Builder();
+
+        // Answers kept for audit: the end of this test rebuilds a deleted model from them (BatchStreamTests shows a
+        // compacted file, which pays for such a user again).
+        using OpenAIBatchBuilder builder = harness.Builder(o => o.KeepAnswersForAudit = true);
         RpmPipeline pipeline = harness.Pipeline(builder);
         List<BatchUser> users = BatchHarness.Users(3);
         int items = users.Sum(u => u.History.Count);
@@ -57,8 +60,8 @@ public sealed class BatchBuildTests
         Assert.Equal(0, again.Waves);
         Assert.Equal(3, harness.Server.Submitted.Count);
 
-        // A model that is gone from the store (another store, a deleted file) is built again from the stored answers,
-        // still without a batch.
+        // A model that is gone from the store (another store, a deleted file) is built again from the answers kept for
+        // audit, still without a batch.
         Assert.True(await harness.Store.DeleteAsync("u2"));
         BatchBuildResult rebuilt = await builder.BuildAsync(pipeline, users);
         Assert.True(rebuilt.Succeeded);
@@ -420,6 +423,7 @@ public sealed class BatchBuildTests
         Assert.Contains("MaxRequestsPerBatch", Assert.Throws<ArgumentException>(() => harness.Builder(o => o.MaxRequestsPerBatch = 50_001)).Message, StringComparison.Ordinal);
         Assert.Contains("MaxBytesPerBatch", Assert.Throws<ArgumentException>(() => harness.Builder(o => o.MaxBytesPerBatch = 300_000_000)).Message, StringComparison.Ordinal);
         Assert.Contains("MaxSubmissions", Assert.Throws<ArgumentException>(() => harness.Builder(o => o.MaxSubmissions = 0)).Message, StringComparison.Ordinal);
+        Assert.Contains("MaxUsersInMemory", Assert.Throws<ArgumentException>(() => harness.Builder(o => o.MaxUsersInMemory = 0)).Message, StringComparison.Ordinal);
 
         using OpenAIBatchBuilder builder = harness.Builder();
         BatchUser user = BatchHarness.Users(1)[0];

@@ -41,11 +41,13 @@ public sealed class FakeBatchServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, JsonObject> _batches = new();
     private readonly ConcurrentQueue<(string BatchId, List<JsonObject> Lines)> _submitted = new();
     private readonly ConcurrentQueue<string> _answered = new();
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _open = new();
     private readonly ConcurrentQueue<string> _log = new();
     private readonly ConcurrentQueue<DateTimeOffset> _createdAt = new();
     private readonly object _gate = new();
     private int _fileCount;
     private int _batchCount;
+    private int _answeredCount;
 
     public FakeBatchServer(FakeChatClient model)
     {
@@ -90,6 +92,15 @@ public sealed class FakeBatchServer : IAsyncDisposable
 
     /// <summary>While above zero, batch creations are refused with a 400 (and counted down).</summary>
     public int RejectCreations;
+
+    /// <summary>
+    /// Whether the server keeps what tests inspect (<see cref="Submitted"/>, <see cref="Answered"/>) and every file; off for
+    /// the memory benchmark, where a file is forgotten once read and only <see cref="AnsweredCount"/> is counted.
+    /// </summary>
+    public bool KeepHistory { get; set; } = true;
+
+    /// <summary>How many lines were answered with status 200, kept or not.</summary>
+    public int AnsweredCount => _answeredCount;
 
     /// <summary>Every batch created, with the lines of its input file, in creation order.</summary>
     public IReadOnlyList<(string BatchId, List<JsonObject> Lines)> Submitted => [.. _submitted];
@@ -167,7 +178,7 @@ public sealed class FakeBatchServer : IAsyncDisposable
             else if (method == "GET" && path.StartsWith("/v1/files/", StringComparison.Ordinal) && path.EndsWith("/content", StringComparison.Ordinal))
             {
                 string id = path["/v1/files/".Length..^"/content".Length];
-                if (_files.TryGetValue(id, out string? content))
+                if (KeepHistory ? _files.TryGetValue(id, out string? content) : _files.TryRemove(id, out content))
                 {
                     await WriteTextAsync(context, content, "application/jsonl");
                 }
@@ -319,7 +330,16 @@ public sealed class FakeBatchServer : IAsyncDisposable
             ["request_counts"] = new JsonObject { ["total"] = lines.Count, ["completed"] = 0, ["failed"] = 0 },
         };
         _batches[id] = batch;
-        _submitted.Enqueue((id, lines));
+        _open[id] = lines;
+        if (KeepHistory)
+        {
+            _submitted.Enqueue((id, lines));
+        }
+        else
+        {
+            _files.TryRemove(fileId, out _);
+        }
+
         _createdAt.Enqueue(Clock.GetUtcNow());
         if (LoseNextCreateAnswer)
         {
@@ -352,7 +372,8 @@ public sealed class FakeBatchServer : IAsyncDisposable
 
         int number = batch["number"]!.GetValue<int>();
         string id = batch["id"]!.GetValue<string>();
-        List<JsonObject> lines = _submitted.First(s => s.BatchId == id).Lines;
+        _open.TryRemove(id, out List<JsonObject>? lines);
+        lines ??= [];
 
         // A cancelled batch ends like an expired one: the lines answered before the cancellation are in its output.
         BatchOutcome outcome = cancelled ? BatchOutcome.Expired : Outcome?.Invoke(number) ?? BatchOutcome.Completed;
@@ -396,7 +417,12 @@ public sealed class FakeBatchServer : IAsyncDisposable
                 }
 
                 ChatResponse response = await Model.GetResponseAsync(messages, options);
-                _answered.Enqueue(customId);
+                Interlocked.Increment(ref _answeredCount);
+                if (KeepHistory)
+                {
+                    _answered.Enqueue(customId);
+                }
+
                 completed++;
                 output.Append(new JsonObject
                 {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -14,6 +15,7 @@ internal sealed class BatchReplayHandler : HttpMessageHandler
 {
     private static readonly AsyncLocal<string?> CurrentUser = new();
     private readonly BatchStateStore _state;
+    private readonly ConcurrentDictionary<string, HashSet<string>> _used = new(StringComparer.Ordinal);
     private PendingRequests _pending = new();
 
     public BatchReplayHandler(BatchStateStore state)
@@ -30,6 +32,35 @@ internal sealed class BatchReplayHandler : HttpMessageHandler
 
     /// <summary>Starts collecting a new wave's requests and returns the previous wave's.</summary>
     public PendingRequests TakePending() => Interlocked.Exchange(ref _pending, new PendingRequests());
+
+    /// <summary>Forgets which users asked for which answers (a new build starts with an empty window).</summary>
+    public void ForgetUsed() => _used.Clear();
+
+    /// <summary>
+    /// Gets the answers the users of the window asked for, answered or not, and forgets the given users': what a built
+    /// user asked, and no user still in the window did, may leave the state file.
+    /// </summary>
+    /// <param name="leaving">The users leaving the window (built or failed).</param>
+    /// <returns>Each leaving user's keys, and every key a user still in the window asked for.</returns>
+    public (Dictionary<string, HashSet<string>> Leaving, HashSet<string> Staying) TakeUsed(IEnumerable<string> leaving)
+    {
+        var left = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (string user in leaving)
+        {
+            left[user] = _used.TryRemove(user, out HashSet<string>? keys) ? keys : [];
+        }
+
+        var staying = new HashSet<string>(StringComparer.Ordinal);
+        foreach (HashSet<string> keys in _used.Values)
+        {
+            lock (keys)
+            {
+                staying.UnionWith(keys);
+            }
+        }
+
+        return (left, staying);
+    }
 
     /// <summary>The key of a request: the SHA-256 of its body as the synchronous client sends it (the model, messages, format and sampling all shape the answer).</summary>
     public static string KeyOf(string body) => "rpm-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
@@ -55,6 +86,15 @@ internal sealed class BatchReplayHandler : HttpMessageHandler
         }
 
         string key = KeyOf(body);
+        if (User is { } user)
+        {
+            HashSet<string> used = _used.GetOrAdd(user, _ => new HashSet<string>(StringComparer.Ordinal));
+            lock (used)
+            {
+                used.Add(key);
+            }
+        }
+
         string? answer = await _state.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
         if (answer is null)
         {

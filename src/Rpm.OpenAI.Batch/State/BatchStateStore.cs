@@ -6,7 +6,8 @@ namespace Rpm;
 /// <summary>
 /// The batch build's own SQLite file: every answer a batch returned (keyed by the exact request), how often each request
 /// was submitted and why it went unanswered, the batches in flight (so a restarted process polls them instead of paying
-/// again), the users whose models are saved, and the wave counter.
+/// again), the users whose models are saved, and the wave counter. The answers of built users are dropped as they
+/// finish (unless kept for audit), so the file holds about one window of users' answers plus each built user's id.
 /// </summary>
 internal sealed class BatchStateStore
 {
@@ -86,7 +87,12 @@ internal sealed class BatchStateStore
     /// Records an uploaded input file before its batch is created, and counts a submission for each of its requests: a
     /// process that stops between the upload and the batch's creation finds the file here and looks for its batch.
     /// </summary>
-    public async Task AddUploadAsync(string inputFileId, int wave, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    /// <param name="inputFileId">The uploaded file.</param>
+    /// <param name="wave">The wave it belongs to.</param>
+    /// <param name="keys">Its requests.</param>
+    /// <param name="users">Who asked for each request: a request's answer leaves the file when all of them are built.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    public async Task AddUploadAsync(string inputFileId, int wave, IReadOnlyList<string> keys, IReadOnlyDictionary<string, HashSet<string>> users, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -107,6 +113,16 @@ internal sealed class BatchStateStore
             {
                 member.Transaction = transaction;
                 await member.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (users.TryGetValue(key, out HashSet<string>? askers))
+            {
+                foreach (string user in askers)
+                {
+                    await using SqliteCommand asker = Command(connection, "INSERT OR IGNORE INTO request_users (user_id, key) VALUES ($user, $key)", ("$user", user), ("$key", key));
+                    asker.Transaction = transaction;
+                    await asker.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await using SqliteCommand upsert = Command(
@@ -188,18 +204,89 @@ internal sealed class BatchStateStore
         return result;
     }
 
-    public async Task<HashSet<string>> GetBuiltUsersAsync(CancellationToken cancellationToken)
+    /// <summary>Gets whether a user's model was saved by a build with this file.</summary>
+    public async Task<bool> IsBuiltAsync(string userId, CancellationToken cancellationToken)
     {
-        var result = new HashSet<string>(StringComparer.Ordinal);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = Command(connection, "SELECT user_id FROM users");
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using SqliteCommand command = Command(connection, "SELECT 1 FROM users WHERE user_id = $user", ("$user", userId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// Forgets which requests built users asked for and, when <paramref name="dropAnswers"/>, deletes the answers no
+    /// user still unbuilt asked for (by this file's record, or by <paramref name="keep"/>: what the window asked in
+    /// memory), with their submission counts and their places in finished batches, in one transaction; then gives the
+    /// freed pages back to the file system (incremental vacuum: only free pages move, so the cost follows what was
+    /// deleted, not the file's size).
+    /// </summary>
+    /// <param name="builtUsers">The users whose models were just saved.</param>
+    /// <param name="asked">What they asked for in this process (answered from the file, or sent).</param>
+    /// <param name="keep">What users still in the window, or failed, asked for in this process.</param>
+    /// <param name="dropAnswers">Whether answers are deleted (false: kept for audit).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    public async Task CompactAsync(IReadOnlyCollection<string> builtUsers, IReadOnlyCollection<string> asked, IReadOnlySet<string> keep, bool dropAnswers, CancellationToken cancellationToken)
+    {
+        if (builtUsers.Count == 0)
         {
-            result.Add(reader.GetString(0));
+            return;
         }
 
-        return result;
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Asked in an earlier process too: a build resumed from its checkpoints does not ask again for what it used.
+            var candidates = new HashSet<string>(asked, StringComparer.Ordinal);
+            foreach (string user in builtUsers)
+            {
+                await using (SqliteCommand select = Command(connection, "SELECT key FROM request_users WHERE user_id = $user", ("$user", user)))
+                {
+                    select.Transaction = transaction;
+                    await using SqliteDataReader reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        candidates.Add(reader.GetString(0));
+                    }
+                }
+
+                await using SqliteCommand forget = Command(connection, "DELETE FROM request_users WHERE user_id = $user", ("$user", user));
+                forget.Transaction = transaction;
+                await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (dropAnswers)
+            {
+                foreach (string key in candidates.Where(k => !keep.Contains(k)))
+                {
+                    // An answer another user asked for stays until that user is built too (its row goes then, above); a
+                    // request of a batch still open keeps its rows, its batch is read back by them (GetUnansweredAsync).
+                    await using SqliteCommand delete = Command(
+                        connection,
+                        """
+                        DELETE FROM answers WHERE key = $key AND NOT EXISTS (SELECT 1 FROM request_users WHERE key = $key);
+                        DELETE FROM batch_requests WHERE key = $key AND NOT EXISTS (SELECT 1 FROM answers WHERE key = $key)
+                            AND input_file_id IN (SELECT input_file_id FROM batches WHERE state = 'done');
+                        DELETE FROM requests WHERE key = $key AND NOT EXISTS (SELECT 1 FROM answers WHERE key = $key)
+                            AND NOT EXISTS (SELECT 1 FROM batch_requests WHERE key = $key);
+                        """,
+                        ("$key", key));
+                    delete.Transaction = transaction;
+                    await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using SqliteCommand vacuum = Command(connection, "PRAGMA incremental_vacuum");
+        await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the write-ahead log into the file and empties it, so the file alone holds the state (and its size says how much).</summary>
+    public async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = Command(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task MarkBuiltAsync(string userId, CancellationToken cancellationToken)
@@ -273,6 +360,23 @@ internal sealed class BatchStateStore
             }
         }
 
+        // Incremental auto-vacuum lets a build give back the pages of the answers it drops as users finish, a few pages
+        // at a time (DropAnswersAsync), where a VACUUM rewrites the whole file under an exclusive lock. It takes effect on
+        // a new file at once; a file made before it (auto_vacuum none) is converted by one VACUUM, once.
+        await using (SqliteCommand set = Command(connection, "PRAGMA auto_vacuum = INCREMENTAL"))
+        {
+            await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (SqliteCommand autoVacuum = Command(connection, "PRAGMA auto_vacuum"))
+        {
+            if (Convert.ToInt32(await autoVacuum.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) != 2)
+            {
+                await using SqliteCommand vacuum = Command(connection, "VACUUM");
+                await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         // WAL lets the answer lookups of a wave's builds read while a batch's results are written.
         await using SqliteCommand create = Command(
             connection,
@@ -283,6 +387,9 @@ internal sealed class BatchStateStore
             CREATE TABLE IF NOT EXISTS batches (input_file_id TEXT PRIMARY KEY, batch_id TEXT, wave INTEGER NOT NULL, request_count INTEGER NOT NULL, state TEXT NOT NULL, status TEXT);
             CREATE TABLE IF NOT EXISTS batch_requests (input_file_id TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (input_file_id, key));
             CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS request_users (user_id TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (user_id, key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS request_users_key ON request_users (key);
+            CREATE INDEX IF NOT EXISTS batch_requests_key ON batch_requests (key);
             PRAGMA user_version = 1;
             """);
         await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
