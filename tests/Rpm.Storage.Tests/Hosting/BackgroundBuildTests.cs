@@ -192,27 +192,5 @@ public sealed class BackgroundBuildTests : IDisposable
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
-    private static async Task<HostedServices> Started(ServiceProvider provider)
-    {
-        var hosted = new HostedServices([.. provider.GetServices<IHostedService>()]);
-        foreach (IHostedService service in hosted.Services)
-        {
-            await service.StartAsync(CancellationToken.None);
-        }
-
-        return hosted;
-    }
-
-    private sealed class HostedServices(IReadOnlyList<IHostedService> services) : IAsyncDisposable
-    {
-        public IReadOnlyList<IHostedService> Services { get; } = services;
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (IHostedService service in Services)
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-        }
-    }
+    private static Task<HostedServices> Started(ServiceProvider provider) => HostedServices.StartAsync(provider);
 }
