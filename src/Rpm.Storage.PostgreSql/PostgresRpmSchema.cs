@@ -18,7 +18,7 @@ namespace Rpm;
 public static class PostgresRpmSchema
 {
     /// <summary>The schema version this library writes and reads.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     internal const string PackageName = "Rpm.Storage.PostgreSql";
 
@@ -59,6 +59,14 @@ public static class PostgresRpmSchema
                 model_version bigint
             );
             CREATE INDEX rpm_build_jobs_pending ON rpm_build_jobs (enqueued_at, user_id) WHERE status = 'pending';
+            """),
+
+        // A finished job no longer keeps the history it was built from (the model has it): only its item count.
+        PostgresMigration.Sql(2, "Build jobs keep their history only until they finish.", """
+            ALTER TABLE rpm_build_jobs ADD COLUMN history_count integer;
+            UPDATE rpm_build_jobs SET history_count = json_array_length(history_json::json);
+            ALTER TABLE rpm_build_jobs ALTER COLUMN history_count SET NOT NULL;
+            UPDATE rpm_build_jobs SET history_json = '[]' WHERE status IN ('done', 'failed');
             """),
     ];
 

@@ -96,7 +96,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         await using var command = new NpgsqlCommand(
             """
-            UPDATE rpm_build_jobs SET status = 'done', finished_at = now(), worker = @worker, model_version = @version, last_error = NULL
+            UPDATE rpm_build_jobs SET status = 'done', finished_at = now(), worker = @worker, model_version = @version, last_error = NULL, history_json = '[]'
             WHERE user_id = @user AND generation = @generation;
             """,
             _connection);
@@ -142,6 +142,7 @@ public sealed class PostgresBuildClaim : IAsyncDisposable
                 attempts = attempts + 1,
                 status = CASE WHEN @permanent OR attempts + 1 >= @max THEN 'failed' ELSE 'pending' END,
                 finished_at = CASE WHEN @permanent OR attempts + 1 >= @max THEN now() ELSE NULL END,
+                history_json = CASE WHEN @permanent OR attempts + 1 >= @max THEN '[]' ELSE history_json END,
                 not_before = now() + @delay,
                 worker = @worker,
                 last_error = @error

@@ -40,7 +40,7 @@ internal sealed class PostgresBuildJobStore(PostgresBuildQueue queue) : IRpmBuil
         await using NpgsqlConnection connection = await queue.Database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
             """
-            SELECT status, attempts, json_array_length(history_json::json), enqueued_at, finished_at, last_error, model_version, generation,
+            SELECT status, attempts, history_count, enqueued_at, finished_at, last_error, model_version, generation,
                 EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                     AND classid = @class::oid AND objid = hashtext(@user)::oid AND objsubid = 2)
             FROM rpm_build_jobs WHERE user_id = @user;

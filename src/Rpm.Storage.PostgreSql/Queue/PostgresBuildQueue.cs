@@ -108,9 +108,9 @@ public sealed class PostgresBuildQueue
         await using var command = new NpgsqlCommand(
             """
             WITH upserted AS (
-                INSERT INTO rpm_build_jobs (user_id, generation, task_json, history_json, status) VALUES (@user, 1, @task, @history, 'pending')
+                INSERT INTO rpm_build_jobs (user_id, generation, task_json, history_json, history_count, status) VALUES (@user, 1, @task, @history, @count, 'pending')
                 ON CONFLICT (user_id) DO UPDATE SET
-                    generation = rpm_build_jobs.generation + 1, task_json = excluded.task_json, history_json = excluded.history_json,
+                    generation = rpm_build_jobs.generation + 1, task_json = excluded.task_json, history_json = excluded.history_json, history_count = excluded.history_count,
                     status = 'pending', attempts = 0, not_before = now(), enqueued_at = now(), finished_at = NULL, last_error = NULL, model_version = NULL
                 WHERE NOT (rpm_build_jobs.status = 'pending' AND rpm_build_jobs.task_json = excluded.task_json AND rpm_build_jobs.history_json = excluded.history_json)
                 RETURNING generation, enqueued_at, true AS changed)
@@ -122,6 +122,7 @@ public sealed class PostgresBuildQueue
         command.Parameters.AddWithValue("user", userId);
         command.Parameters.AddWithValue("task", taskJson);
         command.Parameters.AddWithValue("history", historyJson);
+        command.Parameters.AddWithValue("count", items.Count);
         long generation;
         DateTimeOffset enqueuedAt;
         bool changed;
@@ -159,7 +160,7 @@ public sealed class PostgresBuildQueue
         await using NpgsqlConnection connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
             """
-            SELECT status, generation, attempts, json_array_length(history_json::json), enqueued_at, finished_at, worker, last_error, model_version
+            SELECT status, generation, attempts, history_count, enqueued_at, finished_at, worker, last_error, model_version
             FROM rpm_build_jobs WHERE user_id = @user;
             """,
             connection);

@@ -60,6 +60,7 @@ public sealed class PostgresBackgroundBuildTests : IAsyncLifetime
         }
 
         Assert.Equal(6 * CallsPerUser, chatA.CallCount + chatB.CallCount);
+        Assert.Equal(0, await Count("SELECT count(*) FROM rpm_build_jobs WHERE history_json <> '[]'"));   // a finished job keeps no history, only its count
         Assert.Equal(6, (await a.GetRequiredService<RpmPipeline>().ListUsersAsync()).Count);
         Assert.Null(await queueA.GetJobAsync("not-a-job-id"));
 

@@ -32,7 +32,7 @@ public sealed class PostgresSchemaTests : IClassFixture<PostgresDatabaseFixture>
             }));
 
             Assert.All(versions, v => Assert.Equal(PostgresRpmSchema.CurrentVersion, v));
-            Assert.Equal(1L, await PostgresSql.ScalarAsync(connectionString, "SELECT count(*) FROM rpm_schema_version;"));
+            Assert.Equal((long)PostgresRpmSchema.Migrations.Count, await PostgresSql.ScalarAsync(connectionString, "SELECT count(*) FROM rpm_schema_version;"));   // one row per migration: each ran once
         }
         finally
         {
@@ -79,7 +79,7 @@ public sealed class PostgresSchemaTests : IClassFixture<PostgresDatabaseFixture>
     }
 
     [Fact]
-    public async Task A_version_2_migration_slots_in_keeps_the_data_and_a_failing_one_leaves_version_1()
+    public async Task A_version_3_migration_slots_in_keeps_the_data_and_a_failing_one_leaves_version_2()
     {
         string connectionString = await _database.Server.CreateDatabaseAsync();
         try
@@ -87,18 +87,45 @@ public sealed class PostgresSchemaTests : IClassFixture<PostgresDatabaseFixture>
             await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
             UserModel saved = await new PostgresUserModelStore(dataSource).SaveAsync(Models.Rich("u"), 0);
 
-            PostgresMigration broken = PostgresMigration.Sql(2, "Broken.", "ALTER TABLE rpm_user_models ADD COLUMN note text; ALTER TABLE no_such_table ADD COLUMN x text;");
+            PostgresMigration broken = PostgresMigration.Sql(3, "Broken.", "ALTER TABLE rpm_user_models ADD COLUMN note text; ALTER TABLE no_such_table ADD COLUMN x text;");
             var failed = await Assert.ThrowsAsync<RpmStoreException>(() => new PostgresDatabase(dataSource).MigrateAsync([.. PostgresRpmSchema.Migrations, broken], default));
-            Assert.Contains("stays at version 1", failed.Message, StringComparison.Ordinal);
-            Assert.Equal(1, await PostgresRpmSchema.GetVersionAsync(dataSource));
+            Assert.Contains("stays at version 2", failed.Message, StringComparison.Ordinal);
+            Assert.Equal(2, await PostgresRpmSchema.GetVersionAsync(dataSource));
             Assert.Equal(0L, await PostgresSql.ScalarAsync(connectionString, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'rpm_user_models' AND column_name = 'note';"));
 
-            PostgresMigration v2 = PostgresMigration.Sql(2, "A note per model.", "ALTER TABLE rpm_user_models ADD COLUMN note text NOT NULL DEFAULT ''; UPDATE rpm_user_models SET note = 'migrated';");
+            PostgresMigration v2 = PostgresMigration.Sql(3, "A note per model.", "ALTER TABLE rpm_user_models ADD COLUMN note text NOT NULL DEFAULT ''; UPDATE rpm_user_models SET note = 'migrated';");
             IReadOnlyList<PostgresMigration> withV2 = [.. PostgresRpmSchema.Migrations, v2];
-            Assert.Equal(2, await new PostgresDatabase(dataSource).MigrateAsync(withV2, default));
+            Assert.Equal(3, await new PostgresDatabase(dataSource).MigrateAsync(withV2, default));
             Assert.Equal("migrated", await PostgresSql.ScalarAsync(connectionString, "SELECT note FROM rpm_user_models WHERE user_id = 'u';"));
             Models.AssertSame(saved, (await new PostgresUserModelStore(new PostgresDatabase(dataSource, withV2)).GetAsync("u"))!);
             await Assert.ThrowsAsync<RpmStoreSchemaException>(() => new PostgresUserModelStore(dataSource).GetAsync("u"));
+        }
+        finally
+        {
+            await _database.Server.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task Version_2_keeps_each_jobs_item_count_and_empties_the_history_of_finished_jobs()
+    {
+        string connectionString = await _database.Server.CreateDatabaseAsync();
+        try
+        {
+            await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+            Assert.Equal(1, await new PostgresDatabase(dataSource).MigrateAsync([PostgresRpmSchema.Migrations[0]], default));
+            await PostgresSql.ExecuteAsync(connectionString, """
+                INSERT INTO rpm_build_jobs (user_id, generation, task_json, history_json, status) VALUES
+                    ('done', 1, '{}', '[{"id":"a"},{"id":"b"}]', 'done'),
+                    ('waiting', 1, '{}', '[{"id":"c"}]', 'pending');
+                """);
+
+            Assert.Equal(2, await PostgresRpmSchema.MigrateAsync(dataSource));
+
+            Assert.Equal("[]", await PostgresSql.ScalarAsync(connectionString, "SELECT history_json FROM rpm_build_jobs WHERE user_id = 'done';"));
+            Assert.Equal(2, await PostgresSql.ScalarAsync(connectionString, "SELECT history_count FROM rpm_build_jobs WHERE user_id = 'done';"));
+            Assert.Equal("[{\"id\":\"c\"}]", await PostgresSql.ScalarAsync(connectionString, "SELECT history_json FROM rpm_build_jobs WHERE user_id = 'waiting';"));
+            Assert.Equal(2, (await new PostgresBuildQueue(dataSource).GetJobAsync("done"))!.HistoryCount);
         }
         finally
         {
