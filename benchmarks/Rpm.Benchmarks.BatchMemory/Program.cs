@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Rpm;
 using Rpm.OpenAI.Batch.Tests;
+using Rpm.Tests;
 using Rpm.Tests.Fakes;
 
 // Peak memory of a batch build for growing user counts. The parent hosts the loopback Files and Batches API with the
@@ -93,26 +94,9 @@ internal static class Parent
 
 internal static class Child
 {
-    private static readonly RpmTask Task = RpmTask.Rating(
-        "movielens-rating",
-        "Predict the rating, from 0.5 to 5 stars in steps of 0.5, that the user gives a movie, from the movie's title and genres.",
-        new RatingScale(0.5, 5, 0.5));
+    private static readonly RpmTask Task = TestData.MovieRating;
 
-    private static readonly string[] Movies =
-    [
-        "Alien (1979). Genres: Horror, Sci-Fi.",
-        "Notting Hill (1999). Genres: Comedy, Romance.",
-        "Blade Runner (1982). Genres: Action, Sci-Fi, Thriller.",
-        "Pretty Woman (1990). Genres: Comedy, Romance.",
-        "The Matrix (1999). Genres: Action, Sci-Fi, Thriller.",
-        "Titanic (1997). Genres: Drama, Romance.",
-        "Star Wars (1977). Genres: Action, Adventure, Sci-Fi.",
-        "Love Actually (2003). Genres: Comedy, Drama, Romance.",
-        "Gattaca (1997). Genres: Drama, Sci-Fi, Thriller.",
-        "The Notebook (2004). Genres: Drama, Romance.",
-        "Dune (1984). Genres: Adventure, Sci-Fi.",
-        "Sleepless in Seattle (1993). Genres: Comedy, Drama, Romance.",
-    ];
+    private static readonly IReadOnlyList<string> Movies = TestData.SampleMovies;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -192,7 +176,7 @@ internal static class Child
     }
 
     private static BatchUser User(int u, int items) =>
-        new($"u{u}", Task, Enumerable.Range(0, items).Select(i => Movies[(u + i) % Movies.Length]).Select((m, i) => new HistoryItem($"u{u}-h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5")));
+        new($"u{u}", Task, Enumerable.Range(0, items).Select(i => Movies[(u + i) % Movies.Count]).Select((m, i) => new HistoryItem($"u{u}-h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5")));
 
 #if !BEFORE
     private static async IAsyncEnumerable<BatchUser> Stream(int users, int items)

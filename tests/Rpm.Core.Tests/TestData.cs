@@ -20,6 +20,23 @@ public static class TestData
         }
     }
 
+    /// <summary>Twelve movies, sci-fi and romance alternating, for the synthetic histories of tests and benchmarks.</summary>
+    public static IReadOnlyList<string> SampleMovies { get; } =
+    [
+        "Alien (1979). Genres: Horror, Sci-Fi.",
+        "Notting Hill (1999). Genres: Comedy, Romance.",
+        "Blade Runner (1982). Genres: Action, Sci-Fi, Thriller.",
+        "Pretty Woman (1990). Genres: Comedy, Romance.",
+        "The Matrix (1999). Genres: Action, Sci-Fi, Thriller.",
+        "Titanic (1997). Genres: Drama, Romance.",
+        "Star Wars (1977). Genres: Action, Adventure, Sci-Fi.",
+        "Love Actually (2003). Genres: Comedy, Drama, Romance.",
+        "Gattaca (1997). Genres: Drama, Sci-Fi, Thriller.",
+        "The Notebook (2004). Genres: Drama, Romance.",
+        "Dune (1984). Genres: Adventure, Sci-Fi.",
+        "Sleepless in Seattle (1993). Genres: Comedy, Drama, Romance.",
+    ];
+
     public static RpmTask MovieRating { get; } = RpmTask.Rating(
         "movielens-rating",
         "Predict the rating, from 0.5 to 5 stars in steps of 0.5, that the user gives a movie, from the movie's title and genres.",

@@ -95,23 +95,8 @@ public sealed class BatchHarness : IAsyncDisposable
     /// <summary>A history of <paramref name="count"/> movies, starting at a different movie for each user (so users' factor prompts differ).</summary>
     public static List<HistoryItem> History(string user, int count, int offset = -1)
     {
-        string[] movies =
-        [
-            "Alien (1979). Genres: Horror, Sci-Fi.",
-            "Notting Hill (1999). Genres: Comedy, Romance.",
-            "Blade Runner (1982). Genres: Action, Sci-Fi, Thriller.",
-            "Pretty Woman (1990). Genres: Comedy, Romance.",
-            "The Matrix (1999). Genres: Action, Sci-Fi, Thriller.",
-            "Titanic (1997). Genres: Drama, Romance.",
-            "Star Wars (1977). Genres: Action, Adventure, Sci-Fi.",
-            "Love Actually (2003). Genres: Comedy, Drama, Romance.",
-            "Gattaca (1997). Genres: Drama, Sci-Fi, Thriller.",
-            "The Notebook (2004). Genres: Drama, Romance.",
-            "Dune (1984). Genres: Adventure, Sci-Fi.",
-            "Sleepless in Seattle (1993). Genres: Comedy, Drama, Romance.",
-        ];
         int start = offset >= 0 ? offset : int.Parse(user.TrimStart('u'), System.Globalization.CultureInfo.InvariantCulture);
-        return [.. Enumerable.Range(0, count).Select(i => movies[(start + i) % movies.Length]).Select((m, i) => new HistoryItem($"{user}-h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5"))];
+        return [.. Enumerable.Range(0, count).Select(i => TestData.SampleMovies[(start + i) % TestData.SampleMovies.Count]).Select((m, i) => new HistoryItem($"{user}-h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5"))];
     }
 
     public async ValueTask DisposeAsync()

@@ -32,21 +32,6 @@ public static class TestPipelines
     /// <summary>A small movie history with a clear taste: high ratings for sci-fi, low for romance.</summary>
     public static List<HistoryItem> MovieHistory(int count = 8)
     {
-        string[] movies =
-        [
-            "Alien (1979). Genres: Horror, Sci-Fi.",
-            "Notting Hill (1999). Genres: Comedy, Romance.",
-            "Blade Runner (1982). Genres: Action, Sci-Fi, Thriller.",
-            "Pretty Woman (1990). Genres: Comedy, Romance.",
-            "The Matrix (1999). Genres: Action, Sci-Fi, Thriller.",
-            "Titanic (1997). Genres: Drama, Romance.",
-            "Star Wars (1977). Genres: Action, Adventure, Sci-Fi.",
-            "Love Actually (2003). Genres: Comedy, Drama, Romance.",
-            "Gattaca (1997). Genres: Drama, Sci-Fi, Thriller.",
-            "The Notebook (2004). Genres: Drama, Romance.",
-            "Dune (1984). Genres: Adventure, Sci-Fi.",
-            "Sleepless in Seattle (1993). Genres: Comedy, Drama, Romance.",
-        ];
-        return [.. movies.Take(count).Select((m, i) => new HistoryItem($"h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5"))];
+        return [.. TestData.SampleMovies.Take(count).Select((m, i) => new HistoryItem($"h{i}", m, m.Contains("Sci-Fi", StringComparison.Ordinal) ? "4.5" : "1.5"))];
     }
 }
